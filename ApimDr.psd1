@@ -1,0 +1,25 @@
+@{
+    RootModule             = 'ApimDr.psm1'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '6c0e6c1e-4f55-4c55-9a3e-0a7d5d3f2b61'
+    Author                 = 'ApimDr contributors'
+    CompanyName            = 'ApimDr'
+    Copyright              = '(c) ApimDr contributors. MIT License.'
+    Description            = 'Disaster recovery for Azure API Management: back up, restore and wait on long-running APIM backup/restore operations over ARM, with a backup catalog in Azure Blob storage. Resumable waits, Retry-After honoured, isolated Azure SDK dependencies that coexist with Az.Accounts.'
+    PowerShellVersion      = '5.1'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    DotNetFrameworkVersion = '4.7.2'
+    FormatsToProcess       = @('ApimDr.Format.ps1xml')
+    CmdletsToExport        = @(
+        'Get-ApimBackup'
+    )
+    FunctionsToExport      = @()
+    AliasesToExport        = @()
+    VariablesToExport      = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('Azure', 'APIM', 'ApiManagement', 'Backup', 'Restore', 'DisasterRecovery', 'DR', 'PSEdition_Core', 'PSEdition_Desktop', 'Windows', 'Linux', 'MacOS')
+            ReleaseNotes = 'See README.md.'
+        }
+    }
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+Builds, tests and drills ApimDr.
+
+.DESCRIPTION
+Tasks:
+  Build  (default) compile and assemble the importable module in out/ApimDr.
+  Test   Build, run xunit, start Azurite (and the emulator), run the Pester suites against the BUILT
+         module in a fresh pwsh, stop everything, print "N passed, N failed".
+  Clean  remove out/ and bin/obj folders.
+
+Run with: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Pester -FullNameFilter / file filter for quick local runs, e.g. -TestName '*Get-ApimBackup*'.
+    [string[]] $TestName
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$OutDir = Join-Path $Root 'out'
+$ModuleDir = Join-Path $OutDir 'ApimDr'
+$ResultsDir = Join-Path $OutDir 'TestResults'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE." }
+}
+
+function Get-NuGetPackageRoot {
+    if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
+    return Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages'
+}
+
+function Get-PwshCommand {
+    # pwsh runs as a dotnet local tool (dotnet exec pwsh.dll) or natively; start children the same way.
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    return @($process)
+}
+
+function Invoke-Build {
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/ApimDr/ApimDr.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+
+    if (Test-Path $ModuleDir) { Remove-Item -Recurse -Force $ModuleDir }
+    $deps = Join-Path $ModuleDir 'Dependencies'
+    $null = New-Item -ItemType Directory -Force -Path $deps, (Join-Path $ModuleDir 'net472')
+
+    $moduleBin = Join-Path $Root "src/ApimDr/bin/$Configuration"
+    Copy-Item (Join-Path $moduleBin 'net8.0/ApimDr.dll') $ModuleDir
+    Copy-Item (Join-Path $moduleBin 'net472/ApimDr.dll') (Join-Path $ModuleDir 'net472')
+    # The engine and ALL of its dependencies live in Dependencies/, never beside the module dll.
+    Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps
+    Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
+    Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
+    Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir
+    $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'ApimDr.psd1')
+    Write-Host "Module: $ModuleDir"
+}
+
+function Restore-TestTools {
+    Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/tools/Tools.csproj'), '--nologo', '-v', 'quiet')
+    $pester = Join-Path (Get-NuGetPackageRoot) "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $pester)) { throw "Pester $PesterVersion was not restored to $pester." }
+    return $pester
+}
+
+function Read-TrxCounts {
+    param([string] $Path)
+    [xml] $trx = Get-Content -Raw $Path
+    $counters = $trx.TestRun.ResultSummary.Counters
+    return [pscustomobject]@{
+        Passed  = [int]$counters.passed
+        Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Skipped = [int]$counters.notExecuted
+    }
+}
+
+function Invoke-XunitSuites {
+    $totals = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $projects = Get-ChildItem -Path (Join-Path $Root 'tests') -Recurse -Filter '*.Tests.csproj'
+    foreach ($project in $projects) {
+        $trxName = "$($project.BaseName).trx"
+        $trxPath = Join-Path $ResultsDir $trxName
+        if (Test-Path $trxPath) { Remove-Item $trxPath }
+        Write-Host "== xunit: $($project.BaseName)"
+        & dotnet test $project.FullName -c $Configuration --nologo --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=minimal' --results-directory $ResultsDir | Out-Host
+        $exit = $LASTEXITCODE
+        if (Test-Path $trxPath) {
+            $counts = Read-TrxCounts $trxPath
+            $totals.Passed += $counts.Passed; $totals.Failed += $counts.Failed; $totals.Skipped += $counts.Skipped
+            if ($exit -ne 0 -and $counts.Failed -eq 0) { $totals.Failed++ }
+        } else {
+            Write-Warning "$($project.BaseName): no TRX was written (build failure?)."
+            $totals.Failed++
+        }
+    }
+    return $totals
+}
+
+function Invoke-PesterSuites {
+    param([string] $PesterPath, [hashtable] $Environment)
+    $resultFile = Join-Path $ResultsDir 'pester-summary.json'
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    $pwsh = Get-PwshCommand
+    $runner = Join-Path $Root 'tests/Invoke-PesterSuites.ps1'
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
+        '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-SummaryPath', $resultFile)
+    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
+
+    $saved = @{}
+    foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
+    try {
+        & $pwsh[0] @arguments | Out-Host
+    } finally {
+        foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
+    }
+    if (-not (Test-Path $resultFile)) {
+        Write-Warning 'Pester wrote no summary (the runner crashed).'
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    return Get-Content -Raw $resultFile | ConvertFrom-Json
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pester = Restore-TestTools
+    $null = New-Item -ItemType Directory -Force -Path $ResultsDir
+
+    $xunit = Invoke-XunitSuites
+
+    Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
+    $services = $null
+    try {
+        $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs')
+        $environment = @{}
+        foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
+        $environment['APIMDR_TEST_PESTER_PATH'] = $pester
+        $pesterCounts = Invoke-PesterSuites -PesterPath $pester -Environment $environment
+    } finally {
+        if ($services) { Stop-ApimDrTestServices -Services $services }
+    }
+
+    $passed = $xunit.Passed + $pesterCounts.Passed
+    $failed = $xunit.Failed + $pesterCounts.Failed
+    $skipped = $xunit.Skipped + $pesterCounts.Skipped
+    Write-Host "xunit: $($xunit.Passed) passed, $($xunit.Failed) failed; Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed"
+    $line = "$passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host $line
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
+        if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
+    }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Clean' { Invoke-Clean }
+}

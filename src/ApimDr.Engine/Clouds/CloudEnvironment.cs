@@ -1,0 +1,57 @@
+using System;
+using System.Collections.Generic;
+using ApimDr.Engine.Errors;
+
+namespace ApimDr.Engine.Clouds
+{
+    /// <summary>An Azure cloud: where ARM is, which audience its tokens need, and the blob host suffix.</summary>
+    public sealed class CloudEnvironment
+    {
+        public static readonly CloudEnvironment AzureCloud = new CloudEnvironment("AzureCloud", new Uri("https://management.azure.com/"), "blob.core.windows.net");
+        public static readonly CloudEnvironment AzureChinaCloud = new CloudEnvironment("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), "blob.core.chinacloudapi.cn");
+        public static readonly CloudEnvironment AzureUSGovernment = new CloudEnvironment("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), "blob.core.usgovcloudapi.net");
+
+        /// <summary>The names accepted by -Environment (also used by the tab completer).</summary>
+        public static IReadOnlyList<string> KnownNames { get; } = new[] { "AzureCloud", "AzureChinaCloud", "AzureUSGovernment" };
+
+        private CloudEnvironment(string name, Uri resourceManagerUrl, string blobSuffix)
+        {
+            Name = name;
+            ResourceManagerUrl = resourceManagerUrl;
+            BlobSuffix = blobSuffix;
+        }
+
+        public string Name { get; }
+        public Uri ResourceManagerUrl { get; }
+        public string BlobSuffix { get; }
+
+        /// <summary>The token scope for ARM: the endpoint's own audience plus "/.default".</summary>
+        public string ArmScope => ResourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/.default";
+
+        /// <summary>The token scope for the Storage data plane.</summary>
+        public string StorageScope => "https://storage.azure.com/.default";
+
+        public static CloudEnvironment Get(string? name)
+        {
+            if (string.IsNullOrEmpty(name)) return AzureCloud;
+            foreach (var cloud in new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment })
+            {
+                if (string.Equals(cloud.Name, name, StringComparison.OrdinalIgnoreCase)) return cloud;
+            }
+            throw ApimDrException.InvalidArgument("InvalidEnvironment",
+                $"Unknown environment '{name}'. Use one of: {string.Join(", ", KnownNames)}, or -ResourceManagerUrl for a custom endpoint.", name);
+        }
+
+        /// <summary>A custom ARM endpoint (private clouds, the test emulator): the audience comes from the endpoint.</summary>
+        public static CloudEnvironment Custom(Uri resourceManagerUrl, string? blobSuffix = null)
+        {
+            if (resourceManagerUrl == null || !resourceManagerUrl.IsAbsoluteUri || resourceManagerUrl.Scheme != Uri.UriSchemeHttps)
+            {
+                throw ApimDrException.InvalidArgument("InvalidResourceManagerUrl",
+                    $"Resource Manager URL '{resourceManagerUrl}' must be an absolute https URL.", resourceManagerUrl);
+            }
+            var root = new Uri(resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/");
+            return new CloudEnvironment("Custom", root, blobSuffix ?? AzureCloud.BlobSuffix);
+        }
+    }
+}

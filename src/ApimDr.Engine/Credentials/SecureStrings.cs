@@ -1,0 +1,25 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Security;
+
+namespace ApimDr.Engine.Credentials
+{
+    /// <summary>Reads a SecureString at the last moment, for the one request body or header that needs it.</summary>
+    internal static class SecureStrings
+    {
+        public static string ToPlainText(SecureString value)
+        {
+            if (value == null) throw new ArgumentNullException(nameof(value));
+            IntPtr ptr = IntPtr.Zero;
+            try
+            {
+                ptr = Marshal.SecureStringToGlobalAllocUnicode(value);
+                return Marshal.PtrToStringUni(ptr) ?? string.Empty;
+            }
+            finally
+            {
+                if (ptr != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(ptr);
+            }
+        }
+    }
+}

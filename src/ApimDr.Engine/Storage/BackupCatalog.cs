@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Errors;
+using Azure;
+using Azure.Storage;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace ApimDr.Engine.Storage
+{
+    /// <summary>The backup catalog: what backups exist in a container, read with Azure.Storage.Blobs.</summary>
+    public static class BackupCatalog
+    {
+        /// <summary>Lists the blobs under <paramref name="prefix"/>, newest first.</summary>
+        public static async Task<IReadOnlyList<BackupBlob>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken)
+        {
+            BlobContainerClient container = CreateContainerClient(location);
+            var result = new List<BackupBlob>();
+            try
+            {
+                await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
+                {
+                    result.Add(ToBackupBlob(location, container, item));
+                }
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+            return result.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
+        }
+
+        internal static BlobContainerClient CreateContainerClient(StorageLocation location)
+        {
+            var options = new BlobClientOptions();
+            options.Retry.MaxRetries = 3;
+            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
+            // Diagnostics go through ApimDr's own redacting logger, never Azure's event source.
+            options.Diagnostics.IsLoggingEnabled = false;
+            options.Diagnostics.IsTelemetryEnabled = false;
+            Uri containerUri = location.ContainerUri;
+            if (location.AccountKey != null)
+            {
+                var key = new StorageSharedKeyCredential(location.AccountName, SecureStrings.ToPlainText(location.AccountKey));
+                return new BlobContainerClient(containerUri, key, options);
+            }
+            return new BlobContainerClient(containerUri, CredentialFactory.Create(location.Credentials), options);
+        }
+
+        private static BackupBlob ToBackupBlob(StorageLocation location, BlobContainerClient container, BlobItem item)
+        {
+            IDictionary<string, string>? metadata = item.Metadata;
+            return new BackupBlob
+            {
+                StorageAccountName = location.AccountName,
+                ContainerName = location.ContainerName,
+                BackupName = item.Name,
+                Created = item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue,
+                SizeBytes = item.Properties.ContentLength ?? 0,
+                SourceServiceId = Lookup(metadata, BackupMetadata.SourceServiceId),
+                SourceSku = Lookup(metadata, BackupMetadata.SourceSku),
+                Uri = new Uri(container.Uri.AbsoluteUri.TrimEnd('/') + "/" + Uri.EscapeDataString(item.Name).Replace("%2F", "/")),
+            };
+        }
+
+        private static string? Lookup(IDictionary<string, string>? metadata, string key)
+        {
+            if (metadata == null) return null;
+            foreach (var pair in metadata)
+            {
+                if (string.Equals(pair.Key, key, StringComparison.OrdinalIgnoreCase)) return pair.Value;
+            }
+            return null;
+        }
+
+        internal static ApimDrException MapStorageError(RequestFailedException ex, StorageLocation location)
+        {
+            string code = ex.ErrorCode ?? string.Empty;
+            string where = location.ContainerUri.AbsoluteUri;
+            ApimDrException error;
+            if (code == "ContainerNotFound")
+            {
+                error = new ApimDrException("ContainerNotFound", ApimErrorCategory.ObjectNotFound,
+                    $"Container '{location.ContainerName}' does not exist in storage account '{location.AccountName}' ({where}).", location.ContainerName, ex);
+            }
+            else if (code == "BlobNotFound")
+            {
+                error = new ApimDrException("BackupNotFound", ApimErrorCategory.ObjectNotFound,
+                    $"Backup blob not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", location.ContainerName, ex);
+            }
+            else if (ex.Status == 401 || ex.Status == 403)
+            {
+                error = new ApimDrException("StorageAccessDenied", ApimErrorCategory.PermissionDenied,
+                    $"Storage account '{location.AccountName}' refused access to container '{location.ContainerName}' ({ex.Status} {code}). Check the account key, or that the identity has 'Storage Blob Data Reader' or better.", location.ContainerName, ex);
+            }
+            else
+            {
+                error = new ApimDrException("StorageRequestFailed", ApimErrorCategory.NotSpecified,
+                    $"Storage request to '{where}' failed: {ex.Status} {code}.", location.ContainerName, ex);
+            }
+            error.HttpStatus = ex.Status;
+            error.ArmCode = code;
+            return error;
+        }
+    }
+}

@@ -1,0 +1,64 @@
+#Requires -Modules Pester
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:t = Get-TestEnvironment
+    $script:moduleDir = Split-Path $t.ModulePath
+}
+
+Describe 'The built module folder' {
+    It 'has a manifest that passes Test-ModuleManifest' {
+        $m = Test-ModuleManifest -Path $t.ModulePath
+        $m.Name | Should -Be 'ApimDr'
+        $m.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
+        $m.PowerShellVersion | Should -Be ([version]'5.1')
+    }
+
+    It 'keeps Azure, MSAL and System.* dlls out of the module root (only in Dependencies/)' {
+        $rootDlls = Get-ChildItem -Path $moduleDir -Filter *.dll | ForEach-Object Name
+        $rootDlls | Should -Be @('ApimDr.dll')
+        $deps = Get-ChildItem -Path (Join-Path $moduleDir 'Dependencies') -Filter *.dll | ForEach-Object Name
+        $deps | Should -Contain 'ApimDr.Engine.dll'
+        $deps | Should -Contain 'Azure.Core.dll'
+        $deps | Should -Contain 'Azure.Identity.dll'
+        $deps | Should -Contain 'Azure.Storage.Blobs.dll'
+        $deps | Should -Contain 'Microsoft.Identity.Client.dll'
+        (Get-ChildItem -Path (Join-Path $moduleDir 'net472') -Filter *.dll | ForEach-Object Name) | Should -Be @('ApimDr.dll')
+    }
+
+    It 'exports exactly the manifest''s CmdletsToExport, each with an OutputType' {
+        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+            param($Path)
+            Import-Module $Path
+            $manifest = Import-PowerShellDataFile $Path
+            [pscustomobject]@{
+                Exported    = @(Get-Command -Module ApimDr | ForEach-Object Name | Sort-Object)
+                Manifest    = @($manifest.CmdletsToExport | Sort-Object)
+                NoOutput    = @(Get-Command -Module ApimDr | Where-Object { $_.OutputType.Count -eq 0 } | ForEach-Object Name)
+                Functions   = @((Get-Module ApimDr).ExportedFunctions.Keys)
+            }
+        }
+        $r.Exported | Should -Be $r.Manifest
+        $r.NoOutput | Should -BeNullOrEmpty
+        $r.Functions | Should -BeNullOrEmpty
+    }
+
+    It 'loads no Azure assembly and not the engine at import (they load lazily on first use)' {
+        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+            param($Path)
+            Import-Module $Path
+            [AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } |
+                Where-Object { $_ -like 'Azure.*' -or $_ -like 'Microsoft.Identity*' -or $_ -eq 'ApimDr.Engine' }
+        }
+        $r | Should -BeNullOrEmpty
+    }
+
+    It 'completes -Environment with the three clouds' {
+        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+            param($Path)
+            Import-Module $Path
+            $line = 'Get-ApimBackup -Environment Azure'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText
+        }
+        $r | Should -Be @('AzureCloud', 'AzureChinaCloud', 'AzureUSGovernment')
+    }
+}
