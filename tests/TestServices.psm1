@@ -61,7 +61,7 @@ function Install-Azurite {
     $main = Join-Path $script:AzuriteDir 'node_modules/azurite/dist/src/blob/main.js'
     if (Test-Path $main) { return $main }
     Write-Host 'Installing Azurite (npm ci, pinned by tests/azurite/package-lock.json)...'
-    & npm ci --prefix $script:AzuriteDir --no-audit --no-fund --loglevel=error
+    & npm ci --prefix $script:AzuriteDir --no-audit --no-fund --loglevel=error | Out-Host
     if ($LASTEXITCODE -ne 0) { throw "npm ci for Azurite failed with exit code $LASTEXITCODE." }
     return $main
 }
