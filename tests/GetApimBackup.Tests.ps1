@@ -7,7 +7,7 @@ BeforeAll {
 
     $script:container = New-TestName 'cat'
     New-TestContainer -Name $container
-    $script:uploadedFrom = [DateTimeOffset]::UtcNow.AddSeconds(-5)
+    $script:uploadedFrom = [DateTime]::UtcNow.AddSeconds(-5)
     New-TestBlob -Container $container -Name 'prod-20261101.apimbackup' -SizeBytes 1000 -Metadata @{
         apimdr_sourceserviceid = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ApiManagement/service/prod'
         apimdr_sourcesku       = 'Premium'
@@ -16,7 +16,7 @@ BeforeAll {
     New-TestBlob -Container $container -Name 'prod-20261102.apimbackup' -SizeBytes 2000
     Start-Sleep -Milliseconds 1100
     New-TestBlob -Container $container -Name 'other-20261103.apimbackup' -SizeBytes 3000
-    $script:uploadedTo = [DateTimeOffset]::UtcNow.AddSeconds(5)
+    $script:uploadedTo = [DateTime]::UtcNow.AddSeconds(5)
 
     # A loopback listener nobody should ever connect to: proves "no request sent".
     function script:New-TrapListener {
@@ -39,6 +39,7 @@ Describe 'Get-ApimBackup' {
             $x.Created | Should -BeLessThan $uploadedTo
             $x.ExpiresOn | Should -Be $x.Created.AddDays(30)
             $x.IsExpired | Should -BeFalse
+            $x.Created.Kind | Should -Be 'Utc'
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
@@ -7,29 +8,90 @@ namespace ApimDr
 {
     /// <summary>
     /// Base of every ApimDr cmdlet: one CancellationTokenSource per invocation, cancelled by Ctrl+C
-    /// (StopProcessing), and the single place engine exceptions become ErrorRecords.
-    /// Keep engine types out of fields and signatures here: PowerShell reflects over cmdlet types at
-    /// import, before the engine's load context is needed.
+    /// (StopProcessing); engine work runs off the pipeline thread while the pipeline thread drains a
+    /// queue of actions the work posts back (Write*, Write-Progress, Get-AzAccessToken): PowerShell
+    /// only allows those on the pipeline thread. Keep engine types out of fields and signatures here:
+    /// PowerShell reflects over cmdlet types at import, before the engine's load context exists.
     /// </summary>
     public abstract class ApimDrCmdlet : PSCmdlet, IDisposable
     {
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+        private BlockingCollection<Action>? _pipelineQueue;
 
         protected CancellationToken Stopping => _stop.Token;
 
         protected override void StopProcessing() => _stop.Cancel();
 
-        /// <summary>Runs engine work to completion on a worker thread; Ctrl+C cancels it.</summary>
+        /// <summary>
+        /// Runs engine work on a worker thread and pumps posted actions on this (pipeline) thread until
+        /// it finishes. Ctrl+C cancels the work and ends the call with PipelineStoppedException.
+        /// </summary>
         protected T Run<T>(Func<CancellationToken, Task<T>> work)
         {
+            var queue = new BlockingCollection<Action>();
+            BlockingCollection<Action>? outer = _pipelineQueue;
+            _pipelineQueue = queue;
             try
             {
-                return Task.Run(() => work(_stop.Token)).GetAwaiter().GetResult();
+                Task<T> task = Task.Run(() => work(_stop.Token));
+                task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                foreach (Action action in queue.GetConsumingEnumerable())
+                {
+                    action();
+                }
+                return task.GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }
+            finally
+            {
+                _pipelineQueue = outer;
+                queue.Dispose();
+            }
+        }
+
+        /// <summary>Queues an action for the pipeline thread (from engine callbacks on worker threads).</summary>
+        protected void Post(Action action)
+        {
+            BlockingCollection<Action>? queue = _pipelineQueue;
+            if (queue == null)
+            {
+                action();
+                return;
+            }
+            try
+            {
+                queue.Add(action);
+            }
+            catch (InvalidOperationException)
+            {
+                // The work already finished; nothing is listening any more.
+            }
+        }
+
+        /// <summary>Runs a function on the pipeline thread and gives its result to a worker thread.</summary>
+        protected Task<TResult> InvokeOnPipelineThread<TResult>(Func<TResult> function)
+        {
+            var completion = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_pipelineQueue == null)
+            {
+                completion.SetException(new InvalidOperationException("No pipeline-thread pump is running."));
+                return completion.Task;
+            }
+            Post(() =>
+            {
+                try
+                {
+                    completion.SetResult(function());
+                }
+                catch (Exception ex)
+                {
+                    completion.SetException(ex);
+                }
+            });
+            return completion.Task;
         }
 
         /// <summary>Writes a non-terminating error for one failed target.</summary>

@@ -13,6 +13,7 @@ namespace ApimDr.Engine.Storage
         public string? SourceServiceId { get; set; }
         public string? SourceSku { get; set; }
         public Uri? Uri { get; set; }
+        public Uri? BlobEndpoint { get; set; }
 
         public DateTimeOffset ExpiresOn => Created + BackupMetadata.Lifetime;
     }

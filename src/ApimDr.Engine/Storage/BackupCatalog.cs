@@ -34,6 +34,59 @@ namespace ApimDr.Engine.Storage
             return result.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
         }
 
+        /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
+        public static async Task<BackupBlob> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        {
+            BlobContainerClient container = CreateContainerClient(location);
+            BlobClient blob = container.GetBlobClient(backupName);
+            try
+            {
+                BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                return new BackupBlob
+                {
+                    StorageAccountName = location.AccountName,
+                    ContainerName = location.ContainerName,
+                    BackupName = backupName,
+                    Created = p.CreatedOn,
+                    SizeBytes = p.ContentLength,
+                    SourceServiceId = Lookup(p.Metadata, BackupMetadata.SourceServiceId),
+                    SourceSku = Lookup(p.Metadata, BackupMetadata.SourceSku),
+                    BlobEndpoint = location.BlobEndpoint,
+                    Uri = blob.Uri,
+                };
+            }
+            catch (RequestFailedException ex)
+            {
+                ApimDrException error = MapStorageError(ex, location);
+                if (ex.Status == 404 && error.ErrorId != "ContainerNotFound")
+                {
+                    error = new ApimDrException("BackupNotFound", ApimErrorCategory.ObjectNotFound,
+                        $"Backup '{backupName}' was not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", backupName, ex);
+                }
+                throw error;
+            }
+        }
+
+        /// <summary>Records where a backup came from as blob metadata (what the catalog and restore pre-flight read).</summary>
+        public static async Task SetSourceAsync(StorageLocation location, string backupName, string sourceServiceId, string? sourceSku, CancellationToken cancellationToken)
+        {
+            BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
+            try
+            {
+                BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                var metadata = new Dictionary<string, string>(p.Metadata, StringComparer.OrdinalIgnoreCase)
+                {
+                    [BackupMetadata.SourceServiceId] = sourceServiceId,
+                };
+                if (!string.IsNullOrEmpty(sourceSku)) metadata[BackupMetadata.SourceSku] = sourceSku!;
+                await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = p.ETag }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
+
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)
         {
             var options = new BlobClientOptions();
@@ -63,6 +116,7 @@ namespace ApimDr.Engine.Storage
                 SizeBytes = item.Properties.ContentLength ?? 0,
                 SourceServiceId = Lookup(metadata, BackupMetadata.SourceServiceId),
                 SourceSku = Lookup(metadata, BackupMetadata.SourceSku),
+                BlobEndpoint = location.BlobEndpoint,
                 Uri = new Uri(container.Uri.AbsoluteUri.TrimEnd('/') + "/" + Uri.EscapeDataString(item.Name).Replace("%2F", "/")),
             };
         }

@@ -81,12 +81,13 @@ namespace ApimDr.Commands
             StorageAccountName = blob.StorageAccountName,
             ContainerName = blob.ContainerName,
             BackupName = blob.BackupName,
-            Created = blob.Created,
-            ExpiresOn = blob.ExpiresOn,
+            Created = blob.Created.UtcDateTime,
+            ExpiresOn = blob.ExpiresOn.UtcDateTime,
             SizeBytes = blob.SizeBytes,
             SourceServiceId = blob.SourceServiceId,
             SourceSku = blob.SourceSku,
             Uri = blob.Uri,
+            BlobEndpoint = blob.BlobEndpoint,
         };
     }
 }

@@ -8,15 +8,18 @@ namespace ApimDr
         public string StorageAccountName { get; set; } = string.Empty;
         public string ContainerName { get; set; } = string.Empty;
         public string BackupName { get; set; } = string.Empty;
-        public DateTimeOffset Created { get; set; }
+        public DateTime Created { get; set; }
 
         /// <summary>APIM refuses to restore a backup 30 days after it was created.</summary>
-        public DateTimeOffset ExpiresOn { get; set; }
+        public DateTime ExpiresOn { get; set; }
 
-        public bool IsExpired => ExpiresOn <= DateTimeOffset.UtcNow;
+        public bool IsExpired => ExpiresOn <= DateTime.UtcNow;
         public long SizeBytes { get; set; }
         public string? SourceServiceId { get; set; }
         public string? SourceSku { get; set; }
+
+        /// <summary>The storage account's blob endpoint (binds to -BlobEndpoint down the pipeline).</summary>
+        public Uri? BlobEndpoint { get; set; }
 
         /// <summary>The blob URL (never with a SAS or key).</summary>
         public Uri? Uri { get; set; }
