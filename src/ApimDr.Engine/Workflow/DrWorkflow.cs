@@ -1,0 +1,111 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
+
+namespace ApimDr.Engine.Workflow
+{
+    /// <summary>
+    /// Where a backup or restore starts: the checks before the POST, the POST itself, and recording a
+    /// fresh backup's source on its blob. Cmdlets call this; the wait is OperationPoller's.
+    /// </summary>
+    public static class DrWorkflow
+    {
+        /// <summary>Checks the service exists, supports backup and is idle, then POSTs …/backup.</summary>
+        public static async Task<OperationState> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+        {
+            ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
+            EnsureReady(info, "back up");
+            OperationState operation = await client.StartBackupAsync(service, request, cancellationToken).ConfigureAwait(false);
+            operation.Sku = info.SkuName;
+            return operation;
+        }
+
+        /// <summary>
+        /// Unless skipped: target exists, is idle and its tier supports restore; when the blob is readable
+        /// with the caller's storage credentials, it exists, is younger than 30 days and its recorded
+        /// source SKU matches the target's. An unreadable blob is a warning (the service checks it too).
+        /// </summary>
+        public static async Task<OperationState> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+            StorageLocation? storage, bool skipPreflight, Action<string> warn, CancellationToken cancellationToken)
+        {
+            string? sku = null;
+            if (!skipPreflight)
+            {
+                ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
+                EnsureReady(target, "restore into");
+                sku = target.SkuName;
+                if (storage != null)
+                {
+                    BackupBlob? blob = await TryReadBlobAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
+                    if (blob != null) CheckBackupFits(blob, target, client.Now);
+                }
+            }
+            OperationState operation = await client.StartRestoreAsync(service, request, cancellationToken).ConfigureAwait(false);
+            operation.Sku = sku;
+            return operation;
+        }
+
+        /// <summary>Best effort: returns a warning instead of failing the (already successful) backup.</summary>
+        public static async Task<string?> RecordBackupSourceAsync(StorageLocation storage, OperationState operation, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await BackupCatalog.SetSourceAsync(storage, operation.BackupName, operation.ResourceId, operation.Sku, cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                return $"Backup of '{operation.Name}' succeeded, but ApimDr could not record its source service and SKU on blob '{operation.BackupName}': {ex.Message}";
+            }
+        }
+
+        private static void EnsureReady(ServiceInfo info, string verb)
+        {
+            if (!info.SupportsBackup)
+            {
+                throw new ApimDrException(ErrorIds.SkuNotSupported, ApimErrorCategory.InvalidOperation,
+                    $"Cannot {verb} '{info.Name}': its tier '{info.SkuName}' does not support backup and restore (Developer, Basic, Standard, Premium and Isolated do).", info.ResourceId);
+            }
+            if (!info.IsIdle)
+            {
+                throw new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
+                    $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId);
+            }
+        }
+
+        private static async Task<BackupBlob?> TryReadBlobAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.BackupNotFound || ex.ErrorId == ErrorIds.ContainerNotFound)
+            {
+                throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"Backup '{backupName}' does not exist in container '{storage.ContainerName}' of storage account '{storage.AccountName}'.", backupName, ex);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                warn($"Pre-flight could not read backup blob '{backupName}' ({ex.GetType().Name}: {ex.Message}); skipping the blob checks, the service will check it.");
+                return null;
+            }
+        }
+
+        private static void CheckBackupFits(BackupBlob blob, ServiceInfo target, DateTimeOffset now)
+        {
+            if (blob.ExpiresOn <= now)
+            {
+                throw new ApimDrException(ErrorIds.BackupExpired, ApimErrorCategory.InvalidData,
+                    $"Backup '{blob.BackupName}' was created {blob.Created:u} and expired {blob.ExpiresOn:u}: APIM restores backups up to 30 days old.", blob.BackupName);
+            }
+            if (!string.IsNullOrEmpty(blob.SourceSku) && !string.Equals(blob.SourceSku, target.SkuName, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ApimDrException(ErrorIds.SkuMismatch, ApimErrorCategory.InvalidOperation,
+                    $"Cannot restore into '{target.Name}': its SKU is '{target.SkuName}', the backup was taken from a '{blob.SourceSku}' service. APIM restores only into the same tier.", target.ResourceId);
+            }
+        }
+    }
+}
