@@ -31,8 +31,10 @@ namespace ApimDr.Commands
         public string? SubscriptionId { get; set; }
 
         /// <summary>
-        /// A full APIM service resource id. Also bindable in ByName, so an object shaped like
-        /// Get-AzApiManagement output (Id, Name, ResourceGroupName) resolves to one set and gives its subscription.
+        /// A full APIM service resource id. Also (optional) in ByName, and ByResourceId is the default set:
+        /// that is the one arrangement in which PowerShell's binder resolves every input shape — an object
+        /// shaped like Get-AzApiManagement output (Id, Name, ResourceGroupName) binds Id (and so the
+        /// subscription), an object with only Id binds, and -Name/-ResourceGroupName select ByName.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
         [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true, DontShow = true)]

@@ -10,7 +10,7 @@ using ApimDr.Engine.Workflow;
 namespace ApimDr.Commands
 {
     /// <summary>Backs up APIM services to blob storage through ARM's …/backup action.</summary>
-    [Cmdlet(VerbsData.Backup, "ApimService", DefaultParameterSetName = ByName, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsData.Backup, "ApimService", DefaultParameterSetName = ByResourceId, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(ApimOperation))]
     public sealed class BackupApimServiceCommand : ApimServiceCmdlet
     {

@@ -9,7 +9,7 @@ using ApimDr.Engine.Workflow;
 namespace ApimDr.Commands
 {
     /// <summary>Restores an APIM backup into an existing service through ARM's …/restore action.</summary>
-    [Cmdlet(VerbsData.Restore, "ApimService", DefaultParameterSetName = ByName, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsData.Restore, "ApimService", DefaultParameterSetName = ByResourceId, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(ApimOperation))]
     public sealed class RestoreApimServiceCommand : ApimServiceCmdlet
     {
