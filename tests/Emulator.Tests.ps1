@@ -289,6 +289,24 @@ Describe 'Emulator: managed identity access to storage' {
             $null = Invoke-EmulatorControl -Method POST -Path "storage/$($t.StorageAccountName)/roleAssignments" -Body @{ principalId = $principal; role = 'Storage Blob Data Contributor' }
         }
     }
+    It 'checks a UserAssignedManagedIdentity clientId against the service (sync 400) and its role at the last poll' {
+        $body = New-BackupBody $container 'ua.apimbackup' -AccessType 'UserAssignedManagedIdentity'
+        $body.clientId = [guid]::NewGuid().ToString()
+        $r = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        $r.Status | Should -Be 400
+        $r.Json.error.message | Should -Match 'Parameter name: clientId'
+
+        $ua = (Get-ArmService 'standby-msi').identity.userAssignedIdentities.PSObject.Properties.Value
+        $body.clientId = $ua.clientId
+        $post = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        $post.Status | Should -Be 202
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 403
+
+        $null = Invoke-EmulatorControl -Method POST -Path "storage/$($t.StorageAccountName)/roleAssignments" -Body @{ principalId = $ua.principalId }
+        $post = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 200
+        $null = Invoke-EmulatorControl -Method DELETE -Path "storage/$($t.StorageAccountName)/roleAssignments/$($ua.principalId)"
+    }
 }
 
 Describe 'Emulator: authentication' {
@@ -322,6 +340,7 @@ Describe 'Emulator: authentication' {
             $token.client_id | Should -Not -BeNullOrEmpty
             [long]$token.expires_on | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds())
             $token.expires_on | Should -BeOfType [string]
+            [long]$token.expires_on | Should -BeLessOrEqual ([DateTimeOffset]::UtcNow.AddSeconds((Get-EmulatorSetting).tokenLifetimeSeconds + 5).ToUnixTimeSeconds())
 
             $bad = [System.Net.Http.HttpRequestMessage]::new('GET', $url)
             $bad.Headers.Add('X-IDENTITY-HEADER', 'wrong')
@@ -334,6 +353,24 @@ Describe 'Emulator: authentication' {
         $entry = @(Get-EmulatorRequestLog | Where-Object listener -eq 'arm')[-1]
         $entry.tokenKind | Should -Be 'issued'
         $entry.principalId | Should -Be (Invoke-EmulatorControl -Path '').hostIdentity.principalId
+    }
+
+    It 'honours tokenLifetimeSeconds: a managed identity token dies after it and ARM answers ExpiredAuthenticationToken' {
+        $null = Set-EmulatorSetting @{ tokenLifetimeSeconds = 1 }
+        try {
+            $client = [System.Net.Http.HttpClient]::new()
+            $request = [System.Net.Http.HttpRequestMessage]::new('GET', "$($e.IdentityEndpoint)?api-version=2019-08-01&resource=$([Uri]::EscapeDataString($e.ArmUrl))")
+            $request.Headers.Add('X-IDENTITY-HEADER', $e.IdentityHeader)
+            $token = $client.Send($request).Content.ReadAsStringAsync().Result | ConvertFrom-Json
+            $client.Dispose()
+            (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $token.access_token).Status | Should -Be 200
+            Start-Sleep -Milliseconds 2100
+            $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $token.access_token
+            $r.Status | Should -Be 401
+            $r.Json.error.code | Should -Be 'ExpiredAuthenticationToken'
+        } finally {
+            $null = Set-EmulatorSetting @{ tokenLifetimeSeconds = 3600 }
+        }
     }
 
     It 'works with the real Azure.Identity (DefaultAzureCredential, managed identity path) in a fresh pwsh' {
