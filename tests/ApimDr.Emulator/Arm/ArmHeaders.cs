@@ -26,6 +26,8 @@ public static class ArmHeaders
         {
             h[quota.IsWrite ? "x-ms-ratelimit-remaining-subscription-writes" : "x-ms-ratelimit-remaining-subscription-reads"] = quota.Remaining.ToString();
             h[quota.IsWrite ? "x-ms-ratelimit-remaining-subscription-global-writes" : "x-ms-ratelimit-remaining-subscription-global-reads"] = quota.Remaining.ToString();
+            // The resource provider's own budget (APIM reports it on its answers).
+            if (response.FromResourceProvider) h["x-ms-ratelimit-remaining-subscription-resource-requests"] = Math.Min(quota.Remaining, 1199).ToString();
         }
         foreach (var group in response.Headers.GroupBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase))
         {

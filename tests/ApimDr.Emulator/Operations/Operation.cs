@@ -20,7 +20,10 @@ public sealed class Operation
     public string SkuAtStart { get; init; } = "";
     public int CapacityAtStart { get; init; }
 
-    public OperationState State { get; set; } = OperationState.Running;
+    private volatile int _state = (int)OperationState.Running;
+
+    /// <summary>Written last (after the error or the blob), read by polls without a lock.</summary>
+    public OperationState State { get => (OperationState)_state; set => _state = (int)value; }
     public DateTimeOffset? EndedAt { get; set; }
     public int ErrorStatus { get; set; }
     public JsonObject? ErrorBody { get; set; }
