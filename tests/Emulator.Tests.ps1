@@ -326,6 +326,23 @@ Describe 'Emulator: authentication' {
         $r.Headers['WWW-Authenticate'][0] | Should -Match '^Bearer authorization_uri=".+", error="invalid_token"'
     }
 
+    It 'writes its certificate (127.0.0.1 + localhost, no private key) into an OpenSSL hashed directory' {
+        $dir = $env:APIMDR_TEST_CERT_DIR
+        $pem = Join-Path $dir 'apimdr-emulator.pem'
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $pem))
+        $cert.HasPrivateKey | Should -BeFalse
+        (Get-Content -Raw $pem) | Should -Not -Match 'PRIVATE KEY'
+        $san = $cert.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.17' }
+        $san.Format($false) | Should -Match '127\.0\.0\.1'
+        $san.Format($false) | Should -Match 'localhost'
+        $hashed = @(Get-ChildItem $dir | Where-Object Name -match '^[0-9a-f]{8}\.0$')
+        $hashed.Count | Should -Be 1
+        if (Get-Command openssl -ErrorAction SilentlyContinue) {
+            "$($hashed[0].Name)" | Should -Be "$((& openssl x509 -hash -noout -in $pem).Trim()).0"
+        }
+        $env:SSL_CERT_DIR.Split([IO.Path]::PathSeparator)[0] | Should -Be $dir
+    }
+
     It 'issues managed identity tokens (App Service 2019 protocol) that the ARM side accepts' {
         $client = [System.Net.Http.HttpClient]::new()
         try {
