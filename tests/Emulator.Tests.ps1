@@ -531,4 +531,26 @@ Describe 'Emulator: start and stop of the pair' {
         $result.Alive | Should -Be 0
         $result.CertDir | Should -BeFalse
     }
+
+    It 'exits by itself (removing its certificate directory) when the --parent-pid process ends' {
+        $dll = Join-Path $PSScriptRoot 'ApimDr.Emulator/bin/Release/net10.0/ApimDr.Emulator.dll'
+        if (-not (Test-Path $dll)) { $dll = Join-Path $PSScriptRoot 'ApimDr.Emulator/bin/Debug/net10.0/ApimDr.Emulator.dll' }
+        $parent = [System.Diagnostics.Process]::Start('sleep', '2')
+        $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @($dll, '--parent-pid', "$($parent.Id)")) { $info.ArgumentList.Add($a) }
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $emulator = [System.Diagnostics.Process]::Start($info)
+        try {
+            $null = $emulator.StandardError.ReadToEndAsync()
+            $start = $emulator.StandardOutput.ReadLine() | ConvertFrom-Json
+            Test-Path $start.certDir | Should -BeTrue
+            $emulator.WaitForExit(10000) | Should -BeTrue
+            $parent.HasExited | Should -BeTrue
+            Test-Path $start.certDir | Should -BeFalse
+        } finally {
+            if (-not $emulator.HasExited) { $emulator.Kill($true) }
+            if (-not $parent.HasExited) { $parent.Kill() }
+        }
+    }
 }
