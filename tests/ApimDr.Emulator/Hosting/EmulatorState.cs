@@ -50,7 +50,7 @@ public sealed class EmulatorState
         ["controlUrl"] = ControlUrl,
         ["certDir"] = CertDirectory,
         ["subscriptionId"] = Store.SubscriptionId,
-        ["resourceGroups"] = new JsonArray(Store.List().Select(s => s.ResourceGroup).Distinct(StringComparer.OrdinalIgnoreCase).Select(g => (JsonNode)g!).ToArray()),
+        ["resourceGroups"] = new JsonArray(Store.ResourceGroups().Select(g => (JsonNode)g!).ToArray()),
         ["hostIdentity"] = new JsonObject
         {
             ["principalId"] = Host.Current.PrincipalId, ["clientId"] = Host.Current.ClientId,

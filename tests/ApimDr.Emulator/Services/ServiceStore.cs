@@ -44,6 +44,8 @@ public sealed class ServiceStore
 
     private static string Key(string sub, string rg, string name) => $"{sub}/{rg}/{name}";
 
+    public List<string> ResourceGroups() { lock (Sync) return _groups.Order(StringComparer.OrdinalIgnoreCase).ToList(); }
+
     public bool SubscriptionExists(string sub) => string.Equals(sub, SubscriptionId, StringComparison.OrdinalIgnoreCase);
 
     public bool GroupExists(string sub, string rg) { lock (Sync) return SubscriptionExists(sub) && _groups.Contains(rg); }
