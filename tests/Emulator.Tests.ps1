@@ -499,7 +499,8 @@ Describe 'Emulator: start and stop of the pair' {
             param($Services)
             Import-Module $Services
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $s = Start-ApimDrTestServices -LogDirectory (Join-Path ([IO.Path]::GetTempPath()) "apimdr-startstop-$PID")
+            $logs = Join-Path ([IO.Path]::GetTempPath()) "apimdr-startstop-$PID"
+            $s = Start-ApimDrTestServices -LogDirectory $logs
             $started = $sw.Elapsed.TotalSeconds
             # Listening sockets owned by our two processes, from /proc (Linux): inode → local address.
             $inodes = foreach ($p in $s.Processes) {
@@ -516,9 +517,11 @@ Describe 'Emulator: start and stop of the pair' {
             }
             $sw.Restart()
             Stop-ApimDrTestServices -Services $s
+            $stopped = $sw.Elapsed.TotalSeconds
+            Remove-Item -Recurse -Force $logs -ErrorAction SilentlyContinue
             [pscustomobject]@{
                 Started   = $started
-                Stopped   = $sw.Elapsed.TotalSeconds
+                Stopped   = $stopped
                 Listening = @($listening)
                 Alive     = @($s.Processes | Where-Object { Get-Process -Id $_.Id -ErrorAction SilentlyContinue }).Count
                 CertDir   = Test-Path $s.Emulator.certDir
