@@ -6,7 +6,7 @@ Builds, tests and drills ApimDr.
 .DESCRIPTION
 Tasks:
   Build  (default) compile and assemble the importable module in out/ApimDr.
-  Test   Build, run xunit, start Azurite (and the emulator), run the Pester suites against the BUILT
+  Test   Build (module + tests/ApimDr.Emulator), run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
          module in a fresh pwsh, stop everything, print "N passed, N failed".
   Clean  remove out/ and bin/obj folders.
 
@@ -136,8 +136,14 @@ function Invoke-PesterSuites {
     return Get-Content -Raw $resultFile | ConvertFrom-Json
 }
 
+function Invoke-EmulatorBuild {
+    # Built once here; Start-ApimDrTestServices runs the dll directly (never `dotnet run`).
+    Invoke-Native dotnet @('build', (Join-Path $Root 'tests/ApimDr.Emulator/ApimDr.Emulator.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+}
+
 function Invoke-Test {
     Invoke-Build
+    Invoke-EmulatorBuild
     $pester = Restore-TestTools
     $null = New-Item -ItemType Directory -Force -Path $ResultsDir
 
@@ -146,7 +152,7 @@ function Invoke-Test {
     Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
     $services = $null
     try {
-        $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs')
+        $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs') -Configuration $Configuration
         $environment = @{}
         foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
         $environment['APIMDR_TEST_PESTER_PATH'] = $pester

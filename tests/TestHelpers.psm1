@@ -30,7 +30,8 @@ function Invoke-AzuriteRequest {
         [Parameter(Mandatory)][string] $Path,        # e.g. '/container' or '/container/blob'
         [string] $Query = '',                         # e.g. 'restype=container'
         [byte[]] $Body = @(),
-        [hashtable] $Headers = @{}
+        [hashtable] $Headers = @{},
+        [switch] $AllowNotFound
     )
     $t = Get-TestEnvironment
     $uri = [Uri]("$($t.BlobEndpoint)$Path" + $(if ($Query) { "?$Query" } else { '' }))
@@ -63,9 +64,12 @@ function Invoke-AzuriteRequest {
     $client = [System.Net.Http.HttpClient]::new()
     try {
         $response = $client.Send($request)
+        $text = $response.Content.ReadAsStringAsync().Result
         if (-not $response.IsSuccessStatusCode) {
-            throw "Azurite $Method $Path failed: $([int]$response.StatusCode) $($response.Content.ReadAsStringAsync().Result)"
+            if ([int]$response.StatusCode -eq 404 -and $AllowNotFound) { return $null }
+            throw "Azurite $Method $Path failed: $([int]$response.StatusCode) $text"
         }
+        return $text
     } finally {
         $client.Dispose()
     }
@@ -73,7 +77,13 @@ function Invoke-AzuriteRequest {
 
 function New-TestContainer {
     param([Parameter(Mandatory)][string] $Name)
-    Invoke-AzuriteRequest -Method PUT -Path "/$Name" -Query 'restype=container'
+    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Name" -Query 'restype=container'
+}
+
+function Get-TestBlobContent {
+    <# The blob's content as text (UTF-8), or $null when the container or blob does not exist. #>
+    param([Parameter(Mandatory)][string] $Container, [Parameter(Mandatory)][string] $Name)
+    return Invoke-AzuriteRequest -Method GET -Path "/$Container/$Name" -AllowNotFound
 }
 
 function New-TestBlob {
@@ -87,7 +97,7 @@ function New-TestBlob {
     foreach ($k in $Metadata.Keys) { $headers["x-ms-meta-$k"] = $Metadata[$k] }
     $body = [byte[]]::new($SizeBytes)
     [Random]::new(1).NextBytes($body)
-    Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
+    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
 }
 
 function Get-PwshCommand {
@@ -121,4 +131,168 @@ function Invoke-FreshPwsh {
     }
 }
 
-Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-TestContainer, New-TestBlob, Invoke-FreshPwsh, Get-PwshCommand
+# ---------------------------------------------------------------------------------------------
+# The ARM/APIM emulator (tests/ApimDr.Emulator): raw HttpClient, never Invoke-WebRequest (its Debug
+# stream prints Authorization headers and bodies). See docs/emulator.md for the control surface.
+
+$script:HttpClient = $null
+
+function Get-TestHttpClient {
+    # One client per process; no redirects (a 202's Location is ours to follow), loopback only.
+    if (-not $script:HttpClient) {
+        $handler = [System.Net.Http.SocketsHttpHandler]::new()
+        $handler.AllowAutoRedirect = $false
+        $handler.UseProxy = $false
+        $handler.PooledConnectionLifetime = [TimeSpan]::FromSeconds(30)
+        $script:HttpClient = [System.Net.Http.HttpClient]::new($handler)
+        $script:HttpClient.Timeout = [TimeSpan]::FromSeconds(30)
+    }
+    return $script:HttpClient
+}
+
+function Get-EmulatorEnvironment {
+    foreach ($name in 'APIMDR_TEST_ARM_URL', 'APIMDR_TEST_ARM_TOKEN', 'APIMDR_TEST_CONTROL_URL', 'APIMDR_TEST_SUBSCRIPTION_ID', 'APIMDR_TEST_RESOURCE_GROUP') {
+        if (-not [Environment]::GetEnvironmentVariable($name)) {
+            throw "$name is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
+        }
+    }
+    return [pscustomobject]@{
+        ArmUrl           = $env:APIMDR_TEST_ARM_URL
+        Token            = $env:APIMDR_TEST_ARM_TOKEN
+        ControlUrl       = $env:APIMDR_TEST_CONTROL_URL
+        SubscriptionId   = $env:APIMDR_TEST_SUBSCRIPTION_ID
+        ResourceGroup    = $env:APIMDR_TEST_RESOURCE_GROUP
+        IdentityEndpoint = $env:IDENTITY_ENDPOINT
+        IdentityHeader   = $env:IDENTITY_HEADER
+    }
+}
+
+function Get-ArmServiceUrl {
+    <# https://127.0.0.1:port/subscriptions/…/providers/Microsoft.ApiManagement/service/<Name>[/<Action>] (no query). #>
+    param([Parameter(Mandatory)][string] $Name, [string] $Action, [string] $ResourceGroup)
+    $e = Get-EmulatorEnvironment
+    $rg = if ($ResourceGroup) { $ResourceGroup } else { $e.ResourceGroup }
+    $url = "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$Name"
+    if ($Action) { $url += "/$Action" }
+    return $url
+}
+
+function Invoke-ArmRequest {
+    <#
+    .SYNOPSIS
+    One raw HTTP request (HttpClient). Returns Status, Headers (name → string[], response + content
+    headers), Body (text) and Json (parsed, when the body is JSON). -Token '' sends no Authorization.
+    A dropped connection comes back as Status 0 with Error set.
+    #>
+    param(
+        [string] $Method = 'GET',
+        [Parameter(Mandatory)][string] $Url,
+        $Body,
+        [AllowEmptyString()][string] $Token = (Get-EmulatorEnvironment).Token,
+        [hashtable] $Headers = @{}
+    )
+    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), [Uri]$Url)
+    if ($Token) { $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $Token") }
+    foreach ($k in $Headers.Keys) { $null = $request.Headers.TryAddWithoutValidation($k, [string]$Headers[$k]) }
+    if ($null -ne $Body) {
+        $text = if ($Body -is [string]) { $Body } else { $Body | ConvertTo-Json -Depth 20 -Compress }
+        $request.Content = [System.Net.Http.StringContent]::new($text, [Text.Encoding]::UTF8, 'application/json')
+    }
+    try {
+        $response = (Get-TestHttpClient).Send($request)
+    } catch {
+        # A dropped connection (injected reset) is a result; anything else (TLS trust, refused) is a test error.
+        $ex = $_.Exception
+        while ($ex -and $ex -isnot [System.Net.Http.HttpRequestException]) { $ex = $ex.InnerException }
+        if ($ex -and "$($ex.HttpRequestError)" -notin 'SecureConnectionError', 'ConnectionError', 'NameResolutionError', 'ProxyTunnelError') {
+            return [pscustomobject]@{ Status = 0; Headers = @{}; Body = ''; Json = $null; Error = $ex }
+        }
+        throw
+    }
+    $headersOut = [System.Collections.Generic.Dictionary[string, string[]]]::new([StringComparer]::OrdinalIgnoreCase)
+    foreach ($h in $response.Headers) { $headersOut[$h.Key] = @($h.Value) }
+    foreach ($h in $response.Content.Headers) { $headersOut[$h.Key] = @($h.Value) }
+    $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+    $json = $null
+    if ($text) { try { $json = $text | ConvertFrom-Json -Depth 50 } catch { $json = $null } }
+    return [pscustomobject]@{ Status = [int]$response.StatusCode; Headers = $headersOut; Body = $text; Json = $json; Error = $null }
+}
+
+function Invoke-EmulatorControl {
+    <# Calls /_emulator/<Path> on the emulator's control surface and returns the parsed JSON. #>
+    param([string] $Method = 'GET', [Parameter(Mandatory)][AllowEmptyString()][string] $Path, $Body)
+    $e = Get-EmulatorEnvironment
+    $r = Invoke-ArmRequest -Method $Method -Url "$($e.ControlUrl)/$($Path.TrimStart('/'))" -Body $Body -Token ''
+    if ($r.Status -lt 200 -or $r.Status -ge 300) { throw "Emulator control $Method $Path failed: $($r.Status) $($r.Body)" }
+    return $r.Json
+}
+
+function Get-EmulatorRequestLog {
+    <# Requests the emulator received (ARM and managed identity endpoint), oldest first. #>
+    param([long] $Since = 0)
+    return @((Invoke-EmulatorControl -Path "requests?since=$Since").requests)
+}
+
+function Clear-EmulatorRequestLog { $null = Invoke-EmulatorControl -Method DELETE -Path 'requests' }
+
+function Get-EmulatorSetting { return Invoke-EmulatorControl -Path 'settings' }
+
+function Set-EmulatorSetting {
+    <# e.g. Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1; tokenLifetimeSeconds = 30 } #>
+    param([Parameter(Mandatory, Position = 0)][hashtable] $Settings)
+    return Invoke-EmulatorControl -Method PUT -Path 'settings' -Body $Settings
+}
+
+function Add-EmulatorFault {
+    <# The next -Count responses on -Route become -Kind (429/503 carry Retry-After). See docs/emulator.md. #>
+    param(
+        [Parameter(Mandatory)][ValidateSet('backup', 'restore', 'operationresults', 'operationstatus', 'service', 'services', 'identity', 'arm')][string] $Route,
+        [Parameter(Mandatory)][ValidateSet('429', '503', '409', '500', 'reset')][string] $Kind,
+        [int] $Count = 1,
+        [int] $RetryAfterSeconds = 1,
+        [ValidateSet('before', 'after')][string] $When = 'before',
+        [string] $Method
+    )
+    $body = @{ route = $Route; kind = $Kind; count = $Count; retryAfterSeconds = $RetryAfterSeconds; when = $When }
+    if ($Method) { $body.method = $Method }
+    return Invoke-EmulatorControl -Method POST -Path 'faults' -Body $body
+}
+
+function Clear-EmulatorFault { $null = Invoke-EmulatorControl -Method DELETE -Path 'faults' }
+
+function Move-EmulatorClock {
+    <# Advances the emulator's clock (ages backups); -Reset puts it back to real time. #>
+    param([double] $Days = 0, [double] $Hours = 0, [double] $Seconds = 0, [switch] $Reset)
+    if ($Reset) { return Invoke-EmulatorControl -Method POST -Path 'clock/reset' }
+    return Invoke-EmulatorControl -Method POST -Path 'clock/advance' -Body @{ days = $Days; hours = $Hours; seconds = $Seconds }
+}
+
+function Get-EmulatorServiceConfiguration {
+    param([Parameter(Mandatory)][string] $Name, [string] $ResourceGroup)
+    $q = if ($ResourceGroup) { "?resourceGroup=$ResourceGroup" } else { '' }
+    return Invoke-EmulatorControl -Path "services/$Name/configuration$q"
+}
+
+function Set-EmulatorServiceConfiguration {
+    param([Parameter(Mandatory)][string] $Name, [Parameter(Mandatory)] $Configuration, [string] $ResourceGroup)
+    $q = if ($ResourceGroup) { "?resourceGroup=$ResourceGroup" } else { '' }
+    return Invoke-EmulatorControl -Method PUT -Path "services/$Name/configuration$q" -Body $Configuration
+}
+
+function New-EmulatorToken {
+    <# A token the emulator issued (as its managed identity endpoint would); negative lifetime = already expired. #>
+    param([int] $LifetimeSeconds = 3600, [string] $Audience)
+    $body = @{ lifetimeSeconds = $LifetimeSeconds }
+    if ($Audience) { $body.audience = $Audience }
+    return (Invoke-EmulatorControl -Method POST -Path 'tokens' -Body $body).access_token
+}
+
+function Reset-Emulator {
+    <# Back to the seed: services, role table, settings, clock, faults, request log, operations. #>
+    $null = Invoke-EmulatorControl -Method POST -Path 'reset'
+}
+
+Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-TestContainer, New-TestBlob, Get-TestBlobContent, Invoke-FreshPwsh, Get-PwshCommand,
+    Get-EmulatorEnvironment, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Clear-EmulatorRequestLog,
+    Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
+    Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator

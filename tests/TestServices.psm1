@@ -1,11 +1,12 @@
 # Starts and stops the local services ApimDr's tests, drill and benchmark run against:
-# Azurite (the real Storage emulator) and, once built, the ApimDr ARM/APIM emulator.
-# Everything listens on 127.0.0.1 only; everything started is stopped by PID.
+# Azurite (the real Storage emulator) and the ApimDr ARM/APIM emulator (tests/ApimDr.Emulator).
+# Everything listens on 127.0.0.1 only; everything started is stopped by PID. See docs/emulator.md.
 
 Set-StrictMode -Version 3.0
 
 $script:RepoRoot = Split-Path -Parent $PSScriptRoot
 $script:AzuriteDir = Join-Path $PSScriptRoot 'azurite'
+$script:EmulatorProject = Join-Path $PSScriptRoot 'ApimDr.Emulator'
 
 # Azurite's documented development account (public, well known; not a secret of anyone's).
 $script:AzuriteAccount = 'devstoreaccount1'
@@ -40,9 +41,10 @@ function Wait-LoopbackPort {
 }
 
 function Start-BackgroundProcess {
-    param([string] $FileName, [string[]] $ArgumentList, [string] $WorkingDirectory, [string] $LogPath)
+    param([string] $FileName, [string[]] $ArgumentList, [string] $WorkingDirectory, [string] $LogPath, [hashtable] $Environment = @{})
     $info = [System.Diagnostics.ProcessStartInfo]::new($FileName)
     foreach ($a in $ArgumentList) { $info.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $info.Environment[$k] = $Environment[$k] }
     $info.WorkingDirectory = $WorkingDirectory
     $info.UseShellExecute = $false
     $info.RedirectStandardOutput = $true
@@ -50,10 +52,51 @@ function Start-BackgroundProcess {
     $process = [System.Diagnostics.Process]::new()
     $process.StartInfo = $info
     $null = $process.Start()
-    # Drain output to a log so the child never blocks on a full pipe.
-    $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.File]::Open($LogPath, 'Create', 'Write', 'ReadWrite'))
+    # Drain stderr to a log so the child never blocks on a full pipe; stdout is drained by the caller.
     $null = $process.StandardError.BaseStream.CopyToAsync([System.IO.File]::Open("$LogPath.err", 'Create', 'Write', 'ReadWrite'))
     return $process
+}
+
+function Save-ProcessOutput {
+    param([System.Diagnostics.Process] $Process, [string] $LogPath)
+    $null = $Process.StandardOutput.BaseStream.CopyToAsync([System.IO.File]::Open($LogPath, 'Create', 'Write', 'ReadWrite'))
+}
+
+function Read-StartLine {
+    <# Reads the emulator's one JSON start line from its stdout (then drains the rest to a log). #>
+    param([System.Diagnostics.Process] $Process, [string] $LogPath, [int] $TimeoutSeconds = 30)
+    $task = $Process.StandardOutput.ReadLineAsync()
+    if (-not $task.Wait([TimeSpan]::FromSeconds($TimeoutSeconds)) -or $null -eq $task.Result) {
+        $err = if (Test-Path "$LogPath.err") { Get-Content -Raw "$LogPath.err" } else { '' }
+        throw "The emulator printed no start line within $TimeoutSeconds s (exited: $($Process.HasExited)). $err"
+    }
+    $line = $task.Result
+    Set-Content -Path $LogPath -Value $line
+    $null = $Process.StandardOutput.BaseStream.CopyToAsync([System.IO.File]::Open($LogPath, 'Append', 'Write', 'ReadWrite'))
+    return $line | ConvertFrom-Json
+}
+
+function Get-EmulatorSeed {
+    return Get-Content -Raw (Join-Path $script:EmulatorProject 'seed.json') | ConvertFrom-Json
+}
+
+function Get-EmulatorDll {
+    param([string] $Configuration = 'Release')
+    return Join-Path $script:EmulatorProject "bin/$Configuration/net10.0/ApimDr.Emulator.dll"
+}
+
+function Install-Emulator {
+    <#
+    .SYNOPSIS
+    Builds tests/ApimDr.Emulator when its dll is missing (build.ps1 -Task Test builds it up front).
+    #>
+    param([string] $Configuration = 'Release')
+    $dll = Get-EmulatorDll -Configuration $Configuration
+    if (Test-Path $dll) { return $dll }
+    Write-Host 'Building the ApimDr emulator...'
+    & dotnet build $script:EmulatorProject -c $Configuration --nologo -v quiet -clp:ErrorsOnly | Out-Host
+    if ($LASTEXITCODE -ne 0) { throw "Building the emulator failed with exit code $LASTEXITCODE." }
+    return $dll
 }
 
 function Install-Azurite {
@@ -69,37 +112,82 @@ function Install-Azurite {
 function Start-ApimDrTestServices {
     <#
     .SYNOPSIS
-    Starts Azurite on a free loopback port and returns the endpoints, the environment variables a
-    test process needs (Environment) and the PIDs to stop (Processes).
+    Starts Azurite and the ApimDr emulator on free loopback ports and returns the endpoints, the
+    environment variables a test process needs (Environment) and the processes to stop (Processes).
+
+    .DESCRIPTION
+    Environment holds APIMDR_TEST_* (Azurite + emulator endpoints, the static ARM token, the seed's
+    subscription and resource group), IDENTITY_ENDPOINT/IDENTITY_HEADER (so Azure.Identity's managed
+    identity path reaches the emulator, never the network) and SSL_CERT_DIR (so a NEW .NET process
+    trusts the emulator's per-run certificate; the machine's trust store is never touched).
     #>
     [CmdletBinding()]
-    param([string] $LogDirectory = (Join-Path $script:RepoRoot 'out/logs'))
+    param(
+        [string] $LogDirectory = (Join-Path $script:RepoRoot 'out/logs'),
+        [string] $Configuration = 'Release',
+        [switch] $NoEmulator
+    )
 
     $null = New-Item -ItemType Directory -Force -Path $LogDirectory
     $main = Install-Azurite
+    $dll = if ($NoEmulator) { $null } else { Install-Emulator -Configuration $Configuration }
+    $seed = Get-EmulatorSeed
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
+    $emulator = $null
     try {
         $blobPort = Get-FreeLoopbackPort
-        $azurite = Start-BackgroundProcess -FileName 'node' -WorkingDirectory $script:AzuriteDir -LogPath (Join-Path $LogDirectory 'azurite.log') -ArgumentList @(
+        # Every storage account of the seed exists in Azurite (devstoreaccount1 stays, listed explicitly).
+        $accounts = ($seed.storageAccounts | ForEach-Object { "$($_.name):$($_.key)" }) -join ';'
+        $azuriteLog = Join-Path $LogDirectory 'azurite.log'
+        $azurite = Start-BackgroundProcess -FileName 'node' -WorkingDirectory $script:AzuriteDir -LogPath $azuriteLog -Environment @{ AZURITE_ACCOUNTS = $accounts } -ArgumentList @(
             $main, '--silent', '--inMemoryPersistence', '--blobHost', '127.0.0.1', '--blobPort', "$blobPort",
             '--disableTelemetry', '--skipApiVersionCheck')
         $processes.Add($azurite)
+        Save-ProcessOutput -Process $azurite -LogPath $azuriteLog
+
+        $blobServiceUrl = "http://127.0.0.1:$blobPort"
+        if ($dll) {
+            # Started while Azurite boots: the emulator needs storage only when a backup runs.
+            $emulatorLog = Join-Path $LogDirectory 'emulator.log'
+            $emulatorProcess = Start-BackgroundProcess -FileName 'dotnet' -WorkingDirectory (Split-Path $dll) -LogPath $emulatorLog -ArgumentList @(
+                $dll, '--blob-service-url', $blobServiceUrl, '--parent-pid', "$PID")
+            $processes.Add($emulatorProcess)
+            $emulator = Read-StartLine -Process $emulatorProcess -LogPath $emulatorLog
+        }
         Wait-LoopbackPort -Port $blobPort -Process $azurite -Name 'Azurite'
 
-        $blobEndpoint = "http://127.0.0.1:$blobPort/$($script:AzuriteAccount)"
+        $blobEndpoint = "$blobServiceUrl/$($script:AzuriteAccount)"
+        $secondary = @($seed.storageAccounts | Where-Object name -ne $script:AzuriteAccount)[0]
         $environment = [ordered]@{
             APIMDR_TEST_BLOB_ENDPOINT   = $blobEndpoint
             APIMDR_TEST_STORAGE_ACCOUNT = $script:AzuriteAccount
             APIMDR_TEST_STORAGE_KEY     = $script:AzuriteKey
+            APIMDR_TEST_BLOB_SERVICE_URL = $blobServiceUrl
+            APIMDR_TEST_STORAGE_ACCOUNT2 = $secondary.name
+            APIMDR_TEST_STORAGE_KEY2     = $secondary.key
+        }
+        if ($emulator) {
+            $certDirs = @($emulator.certDir) + $(if ($env:SSL_CERT_DIR) { $env:SSL_CERT_DIR } else { '/etc/ssl/certs' })
+            $environment['APIMDR_TEST_ARM_URL'] = $emulator.armUrl
+            $environment['APIMDR_TEST_ARM_TOKEN'] = $emulator.staticToken
+            $environment['APIMDR_TEST_CONTROL_URL'] = $emulator.controlUrl
+            $environment['APIMDR_TEST_SUBSCRIPTION_ID'] = $emulator.subscriptionId
+            $environment['APIMDR_TEST_RESOURCE_GROUP'] = $emulator.resourceGroup
+            $environment['APIMDR_TEST_CERT_DIR'] = $emulator.certDir
+            $environment['IDENTITY_ENDPOINT'] = $emulator.identityEndpoint
+            $environment['IDENTITY_HEADER'] = $emulator.identityHeader
+            $environment['SSL_CERT_DIR'] = $certDirs -join [IO.Path]::PathSeparator
         }
         return [pscustomobject]@{
             BlobEndpoint       = $blobEndpoint
+            BlobServiceUrl     = $blobServiceUrl
             StorageAccountName = $script:AzuriteAccount
+            Emulator           = $emulator
             Environment        = $environment
             Processes          = $processes.ToArray()
         }
     } catch {
-        foreach ($p in $processes) { Stop-ProcessById -Process $p }
+        Stop-ApimDrTestServices -Services ([pscustomobject]@{ Processes = $processes.ToArray(); Emulator = $emulator })
         throw
     }
 }
@@ -117,10 +205,31 @@ function Stop-ProcessById {
 }
 
 function Stop-ApimDrTestServices {
-    <# Stops every process Start-ApimDrTestServices started, by PID. #>
+    <#
+    .SYNOPSIS
+    Stops every process Start-ApimDrTestServices started, by PID. The emulator is first asked to
+    stop (it then removes its certificate directory); whatever remains is killed and cleaned up.
+    #>
     [CmdletBinding()]
     param([Parameter(Mandatory)] $Services)
+    $emulator = if ($Services.PSObject.Properties['Emulator']) { $Services.Emulator } else { $null }
+    if ($emulator) {
+        $client = [System.Net.Http.HttpClient]::new()
+        $client.Timeout = [TimeSpan]::FromSeconds(2)
+        try {
+            $null = $client.PostAsync("$($emulator.controlUrl)/shutdown", [System.Net.Http.StringContent]::new('')).GetAwaiter().GetResult()
+            $own = @($Services.Processes | Where-Object { $_.Id -eq $emulator.pid })
+            foreach ($p in $own) { $null = $p.WaitForExit(3000) }
+        } catch {
+            Write-Verbose "Emulator shutdown request failed: $_"
+        } finally {
+            $client.Dispose()
+        }
+    }
     foreach ($p in $Services.Processes) { Stop-ProcessById -Process $p }
+    if ($emulator -and $emulator.certDir -and (Test-Path $emulator.certDir)) {
+        Remove-Item -Recurse -Force $emulator.certDir -ErrorAction SilentlyContinue
+    }
 }
 
-Export-ModuleMember -Function Start-ApimDrTestServices, Stop-ApimDrTestServices, Install-Azurite, Get-FreeLoopbackPort
+Export-ModuleMember -Function Start-ApimDrTestServices, Stop-ApimDrTestServices, Install-Azurite, Install-Emulator, Get-FreeLoopbackPort

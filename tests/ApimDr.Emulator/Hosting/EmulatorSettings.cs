@@ -1,0 +1,29 @@
+using System.Text.Json.Serialization;
+
+namespace ApimDr.Emulator.Hosting;
+
+/// <summary>Knobs tests turn through /_emulator/settings. Read on each request; changes apply to new operations.</summary>
+public sealed class EmulatorSettings
+{
+    /// <summary>How long a backup, restore or service PUT runs (seconds, real time).</summary>
+    [JsonPropertyName("operationDurationSeconds")] public double OperationDurationSeconds { get; set; } = 3;
+    /// <summary>Overrides for one kind of operation; null = OperationDurationSeconds.</summary>
+    [JsonPropertyName("backupDurationSeconds")] public double? BackupDurationSeconds { get; set; }
+    [JsonPropertyName("restoreDurationSeconds")] public double? RestoreDurationSeconds { get; set; }
+    [JsonPropertyName("putDurationSeconds")] public double? PutDurationSeconds { get; set; }
+    /// <summary>Retry-After (whole seconds) on 202 answers of backup/restore and their polls.</summary>
+    [JsonPropertyName("retryAfterSeconds")] public int RetryAfterSeconds { get; set; } = 1;
+    /// <summary>Lifetime of tokens the managed identity endpoint issues.</summary>
+    [JsonPropertyName("tokenLifetimeSeconds")] public int TokenLifetimeSeconds { get; set; } = 3600;
+    /// <summary>ARM read/write throttling (bucket 250, refill 25/s per subscription and principal).</summary>
+    [JsonPropertyName("throttlingEnabled")] public bool ThrottlingEnabled { get; set; } = true;
+
+    public EmulatorSettings Clone() => (EmulatorSettings)MemberwiseClone();
+
+    public TimeSpan DurationFor(string kind) => TimeSpan.FromSeconds(kind switch
+    {
+        "backup" => BackupDurationSeconds ?? OperationDurationSeconds,
+        "restore" => RestoreDurationSeconds ?? OperationDurationSeconds,
+        _ => PutDurationSeconds ?? OperationDurationSeconds,
+    });
+}

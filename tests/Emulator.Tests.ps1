@@ -1,0 +1,559 @@
+#Requires -Modules Pester
+# The emulator's own tests: raw HTTP against the running emulator + Azurite (started by build.ps1
+# -Task Test), never through ApimDr's engine, so the two are checked independently.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:t = Get-TestEnvironment
+    $script:e = Get-EmulatorEnvironment
+    $script:apiVersion = 'api-version=2024-05-01'
+    Reset-Emulator
+    $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+
+    function script:New-BackupBody {
+        param([string] $Container, [string] $Blob, [string] $Key = $t.StorageKeyText, [string] $AccessType)
+        $b = [ordered]@{ storageAccount = $t.StorageAccountName; containerName = $Container; backupName = $Blob }
+        if ($AccessType) { $b.accessType = $AccessType } else { $b.accessKey = $Key }
+        return $b
+    }
+
+    function script:Start-Action {
+        param([string] $Service, [ValidateSet('backup', 'restore')][string] $Action, $Body, [string] $Token = $e.Token)
+        return Invoke-ArmRequest -Method POST -Url "$(Get-ArmServiceUrl -Name $Service -Action $Action)?$apiVersion" -Body $Body -Token $Token
+    }
+
+    # Polls a Location until it stops answering 202, honouring Retry-After; returns every response.
+    function script:Wait-Location {
+        param([string] $Location, [int] $TimeoutSeconds = 30)
+        $responses = [System.Collections.Generic.List[object]]::new()
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ($true) {
+            $r = Invoke-ArmRequest -Url $Location
+            $responses.Add($r)
+            if ($r.Status -ne 202) { return $responses.ToArray() }
+            if ([DateTime]::UtcNow -gt $deadline) { throw "Still 202 after $TimeoutSeconds s: $Location" }
+            Start-Sleep -Seconds ([int]$r.Headers['Retry-After'][0])
+        }
+    }
+
+    function script:Get-ArmService {
+        param([string] $Name)
+        return (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name $Name)?$apiVersion").Json
+    }
+
+    function script:ConvertTo-Canonical { param($Object) return ($Object | ConvertTo-Json -Depth 20 -Compress) }
+
+    # One backup of 'prod' shared by the restore tests (its blob is read back from Azurite below).
+    $script:container = New-TestName 'emu'
+    $script:blobName = 'prod-shared.apimbackup'
+    $script:backupStartedAt = [DateTimeOffset]::UtcNow.AddSeconds(-2)
+    $script:backupPost = Start-Action -Service 'prod' -Action backup -Body (New-BackupBody $container $blobName)
+    $script:backupPolls = Wait-Location $backupPost.Headers['Location'][0]
+    $script:backupEndedAt = [DateTimeOffset]::UtcNow.AddSeconds(2)
+}
+
+AfterAll {
+    Reset-Emulator
+}
+
+Describe 'Emulator: backup (Location-style long-running operation)' {
+    It 'answers POST …/backup with 202, an EMPTY body, Location to …/operationresults/{base64 id}?api-version and Retry-After, no Azure-AsyncOperation' {
+        $backupPost.Status | Should -Be 202
+        $backupPost.Body | Should -BeExactly ''
+        $backupPost.Headers['Content-Length'][0] | Should -Be '0'
+        $location = $backupPost.Headers['Location'][0]
+        $location | Should -BeLike "$(Get-ArmServiceUrl -Name 'prod')/operationresults/*?api-version=2024-05-01"
+        $id = ([Uri]$location).AbsolutePath.Split('/')[-1]
+        { [Convert]::FromBase64String($id) } | Should -Not -Throw
+        $backupPost.Headers['Retry-After'][0] | Should -Be '1'
+        $backupPost.Headers.ContainsKey('Azure-AsyncOperation') | Should -BeFalse
+    }
+
+    It 'sends ARM headers: x-ms-request-id twice, the client''s correlation id echoed, routing and ratelimit headers' {
+        $correlation = [guid]::NewGuid().ToString()
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Headers @{ 'x-ms-correlation-request-id' = $correlation }
+        $r.Status | Should -Be 200
+        @($r.Headers['x-ms-request-id']).Count | Should -Be 2
+        $r.Headers['x-ms-correlation-request-id'][0] | Should -Be $correlation
+        $r.Headers['x-ms-routing-request-id'][0] | Should -Match ":$correlation$"
+        [int]$r.Headers['x-ms-ratelimit-remaining-subscription-reads'][0] | Should -BeGreaterThan 0
+    }
+
+    It 'makes some operation ids end in =, so clients must keep the URL byte for byte' {
+        $ids = foreach ($i in 1..3) {
+            $p = Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name "pad$i")?$apiVersion" -Body @{
+                location = 'West Europe'; sku = @{ name = 'Developer'; capacity = 1 }; properties = @{ publisherEmail = 'a@b.example'; publisherName = 'p' } }
+            ([Uri]$p.Headers['Azure-AsyncOperation'][0]).AbsolutePath.Split('/')[-1]
+        }
+        @($ids | Where-Object { $_.EndsWith('=') }).Count | Should -BeGreaterThan 0
+        @($ids | Where-Object { $_ -match '[/+]' }).Count | Should -Be 0
+    }
+
+    It 'answers polls with 202 (empty, same Location, Retry-After) until the duration, then 200 with the service body' {
+        $backupPolls.Count | Should -BeGreaterThan 1
+        $running = $backupPolls[0..($backupPolls.Count - 2)]
+        foreach ($p in $running) {
+            $p.Status | Should -Be 202
+            $p.Body | Should -BeExactly ''
+            $p.Headers['Location'][0] | Should -BeExactly $backupPost.Headers['Location'][0]
+            $p.Headers['Retry-After'][0] | Should -Be '1'
+        }
+        $last = $backupPolls[-1]
+        $last.Status | Should -Be 200
+        $last.Json.id | Should -Be ([Uri](Get-ArmServiceUrl -Name 'prod')).AbsolutePath
+        $last.Json.properties.provisioningState | Should -Be 'Succeeded'
+        $last.Json.sku.name | Should -Be 'Premium'
+    }
+
+    It 'shows provisioningState Updating and a non-empty targetProvisioningState while it runs, Succeeded and "" after' {
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'standby-state.apimbackup')
+        $post.Status | Should -Be 202
+        $during = Get-ArmService 'standby'
+        $during.properties.provisioningState | Should -Be 'Updating'
+        $during.properties.targetProvisioningState | Should -Not -BeNullOrEmpty
+        $null = Wait-Location $post.Headers['Location'][0]
+        $after = Get-ArmService 'standby'
+        $after.properties.provisioningState | Should -Be 'Succeeded'
+        $after.properties.targetProvisioningState | Should -BeExactly ''
+    }
+
+    It 'writes a REAL blob to Azurite (creating the container) holding the configuration, source SKU and creation time' {
+        $text = Get-TestBlobContent -Container $container -Name $blobName
+        $text | Should -Not -BeNullOrEmpty
+        $blob = $text | ConvertFrom-Json -Depth 20
+        $blob.sourceSku.name | Should -Be 'Premium'
+        $blob.sourceServiceId | Should -BeLike '*/service/prod'
+        $created = [DateTimeOffset]::Parse($blob.createdAtUtc, [Globalization.CultureInfo]::InvariantCulture)
+        $created | Should -BeGreaterThan $backupStartedAt
+        $created | Should -BeLessThan $backupEndedAt
+        (ConvertTo-Canonical $blob.configuration) | Should -Be (ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name 'prod'))
+    }
+
+    It 'answers a second backup while one runs with 409 Conflict in the APIM error shape' {
+        $first = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'conflict-1.apimbackup')
+        $first.Status | Should -Be 202
+        $second = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'conflict-2.apimbackup')
+        $second.Status | Should -Be 409
+        $second.Json.error.code | Should -Be 'Conflict'
+        $second.Body | Should -Match '"details":null'
+        $second.Body | Should -Match '"innerError":null'
+        $null = Wait-Location $first.Headers['Location'][0]
+    }
+}
+
+Describe 'Emulator: synchronous validation' {
+    It 'rejects an uppercase container with a synchronous 400 InvalidParameters naming backupContainerName' {
+        $r = Start-Action -Service 'prod' -Action backup -Body (New-BackupBody 'Backups' 'x.apimbackup')
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'InvalidParameters'
+        $r.Json.error.message | Should -Match 'invalid characters\. Parameter name: backupContainerName'
+        $r.Headers.ContainsKey('Location') | Should -BeFalse
+    }
+
+    It 'rejects a missing <Field> with 400 InvalidParameters' -TestCases @(
+        @{ Field = 'storageAccount'; Parameter = 'backupStorageAccount' }
+        @{ Field = 'containerName'; Parameter = 'backupContainerName' }
+        @{ Field = 'backupName'; Parameter = 'backupName' }
+        @{ Field = 'accessKey'; Parameter = 'accessKey' }
+    ) {
+        param($Field, $Parameter)
+        $body = New-BackupBody $container 'x.apimbackup'
+        $body.Remove($Field)
+        $r = Start-Action -Service 'prod' -Action backup -Body $body
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'InvalidParameters'
+        $r.Json.error.message | Should -Match "Parameter name: $Parameter$"
+    }
+
+    It 'fails a wrong access key with 400 InvalidParameters, without echoing it' {
+        $wrong = [Convert]::ToBase64String([byte[]](1..64))
+        $r = Start-Action -Service 'prod' -Action backup -Body (New-BackupBody $container 'x.apimbackup' -Key $wrong)
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'InvalidParameters'
+        $r.Json.error.message | Should -Match 'accessKey'
+        $r.Body | Should -Not -Match ([regex]::Escape($wrong))
+        (Get-ArmService 'prod').properties.provisioningState | Should -Be 'Succeeded'
+    }
+
+    It 'refuses <Action> on <Service> with 400 MethodNotAllowedInPricingTier' -TestCases @(
+        @{ Service = 'consumption'; Action = 'backup'; Sku = 'Consumption' }
+        @{ Service = 'consumption'; Action = 'restore'; Sku = 'Consumption' }
+        @{ Service = 'standby-v2'; Action = 'backup'; Sku = 'StandardV2' }
+    ) {
+        param($Service, $Action, $Sku)
+        $r = Start-Action -Service $Service -Action $Action -Body (New-BackupBody $container $blobName)
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'MethodNotAllowedInPricingTier'
+        $r.Json.error.message | Should -Match $Sku
+    }
+
+    It 'answers 404 ResourceNotFound for an unknown service and an unknown resource group' {
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'nope')?$apiVersion"
+        $r.Status | Should -Be 404
+        $r.Json.error.code | Should -Be 'ResourceNotFound'
+        $r = Start-Action -Service 'nope' -Action backup -Body (New-BackupBody $container 'x.apimbackup')
+        $r.Status | Should -Be 404
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod' -ResourceGroup 'no-such-rg')?$apiVersion"
+        $r.Status | Should -Be 404
+        $r.Json.error.code | Should -Be 'ResourceNotFound'
+        $r.Json.error.message | Should -Match 'no-such-rg'
+    }
+
+    It 'requires an api-version' {
+        $r = Invoke-ArmRequest -Url (Get-ArmServiceUrl -Name 'prod')
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'MissingApiVersionParameter'
+    }
+}
+
+Describe 'Emulator: restore' {
+    It 'restores into a same-tier service and replaces its configuration' {
+        $before = Get-EmulatorServiceConfiguration -Name 'standby'
+        (ConvertTo-Canonical $before) | Should -Not -Be (ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name 'prod'))
+        $post = Start-Action -Service 'standby' -Action restore -Body (New-BackupBody $container $blobName)
+        $post.Status | Should -Be 202
+        $post.Body | Should -BeExactly ''
+        $polls = Wait-Location $post.Headers['Location'][0]
+        $polls[-1].Status | Should -Be 200
+        $polls[-1].Json.name | Should -Be 'standby'
+        $after = Get-EmulatorServiceConfiguration -Name 'standby'
+        $blob = (Get-TestBlobContent -Container $container -Name $blobName) | ConvertFrom-Json -Depth 20
+        (ConvertTo-Canonical $after) | Should -Be (ConvertTo-Canonical $blob.configuration)
+    }
+
+    It 'fails a restore into <Service> at the LAST poll with 400 RestoreFailed "<Message>"' -TestCases @(
+        @{ Service = 'standby-v2'; Message = "Cannot restore: current SKU is 'StandardV2', backup SKU is 'Premium'" }
+        @{ Service = 'standby-standard'; Message = "Cannot restore: current SKU is 'Standard', backup SKU is 'Premium'" }
+    ) {
+        param($Service, $Message)
+        $before = ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name $Service)
+        $post = Start-Action -Service $Service -Action restore -Body (New-BackupBody $container $blobName)
+        $post.Status | Should -Be 202
+        $polls = Wait-Location $post.Headers['Location'][0]
+        $polls.Count | Should -BeGreaterThan 1
+        $polls[0].Status | Should -Be 202
+        $polls[-1].Status | Should -Be 400
+        $polls[-1].Json.error.code | Should -Be 'RestoreFailed'
+        $polls[-1].Json.error.message | Should -BeExactly $Message
+        $polls[-1].Body | Should -Match '"details":null,"innerError":null'
+        ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name $Service) | Should -Be $before
+    }
+
+    It 'fails a restore of a backup aged 31 days (clock advanced) with "Cannot restore: backup expired"' {
+        try {
+            $null = Move-EmulatorClock -Days 31
+            $post = Start-Action -Service 'standby' -Action restore -Body (New-BackupBody $container $blobName)
+            $post.Status | Should -Be 202
+            $polls = Wait-Location $post.Headers['Location'][0]
+            $polls[-1].Status | Should -Be 400
+            $polls[-1].Json.error.code | Should -Be 'RestoreFailed'
+            $polls[-1].Json.error.message | Should -BeExactly 'Cannot restore: backup expired'
+        } finally {
+            $null = Move-EmulatorClock -Reset
+        }
+    }
+
+    It 'fails a restore of a missing blob at the last poll with 404' {
+        $post = Start-Action -Service 'standby' -Action restore -Body (New-BackupBody $container 'missing.apimbackup')
+        $post.Status | Should -Be 202
+        $polls = Wait-Location $post.Headers['Location'][0]
+        $polls[-1].Status | Should -Be 404
+        $polls[-1].Json.error.message | Should -Match 'missing\.apimbackup'
+    }
+}
+
+Describe 'Emulator: managed identity access to storage' {
+    It 'backs prod-msi up with its system-assigned identity, granted on the account, and sends no key' {
+        $post = Start-Action -Service 'prod-msi' -Action backup -Body (New-BackupBody $container 'msi.apimbackup' -AccessType 'SystemAssignedManagedIdentity')
+        $post.Status | Should -Be 202
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 200
+        ((Get-TestBlobContent -Container $container -Name 'msi.apimbackup') | ConvertFrom-Json).sourceSku.name | Should -Be 'Developer'
+    }
+
+    It 'refuses SystemAssignedManagedIdentity synchronously for a service without that identity' {
+        $r = Start-Action -Service 'prod' -Action backup -Body (New-BackupBody $container 'x.apimbackup' -AccessType 'SystemAssignedManagedIdentity')
+        $r.Status | Should -Be 400
+        $r.Json.error.code | Should -Be 'InvalidParameters'
+    }
+
+    It 'fails at the last poll when the identity has no role on the account' {
+        $principal = (Get-ArmService 'prod-msi').identity.principalId
+        $null = Invoke-EmulatorControl -Method DELETE -Path "storage/$($t.StorageAccountName)/roleAssignments/$principal"
+        try {
+            $post = Start-Action -Service 'prod-msi' -Action backup -Body (New-BackupBody $container 'denied.apimbackup' -AccessType 'SystemAssignedManagedIdentity')
+            $post.Status | Should -Be 202
+            $last = (Wait-Location $post.Headers['Location'][0])[-1]
+            $last.Status | Should -Be 403
+            $last.Json.error.message | Should -Match 'Storage Blob Data Contributor'
+            Get-TestBlobContent -Container $container -Name 'denied.apimbackup' | Should -BeNullOrEmpty
+        } finally {
+            $null = Invoke-EmulatorControl -Method POST -Path "storage/$($t.StorageAccountName)/roleAssignments" -Body @{ principalId = $principal; role = 'Storage Blob Data Contributor' }
+        }
+    }
+    It 'checks a UserAssignedManagedIdentity clientId against the service (sync 400) and its role at the last poll' {
+        $body = New-BackupBody $container 'ua.apimbackup' -AccessType 'UserAssignedManagedIdentity'
+        $body.clientId = [guid]::NewGuid().ToString()
+        $r = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        $r.Status | Should -Be 400
+        $r.Json.error.message | Should -Match 'Parameter name: clientId'
+
+        $ua = (Get-ArmService 'standby-msi').identity.userAssignedIdentities.PSObject.Properties.Value
+        $body.clientId = $ua.clientId
+        $post = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        $post.Status | Should -Be 202
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 403
+
+        $null = Invoke-EmulatorControl -Method POST -Path "storage/$($t.StorageAccountName)/roleAssignments" -Body @{ principalId = $ua.principalId }
+        $post = Start-Action -Service 'standby-msi' -Action backup -Body $body
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 200
+        $null = Invoke-EmulatorControl -Method DELETE -Path "storage/$($t.StorageAccountName)/roleAssignments/$($ua.principalId)"
+    }
+}
+
+Describe 'Emulator: authentication' {
+    It 'answers <Case> with 401 <Code> and WWW-Authenticate' -TestCases @(
+        @{ Case = 'no token'; Token = ''; Code = 'InvalidAuthenticationToken' }
+        @{ Case = 'a garbage token'; Token = 'not-a-token'; Code = 'InvalidAuthenticationToken' }
+        @{ Case = 'a forged JWT'; Token = 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjk5OTk5OTk5OTl9.AAAA'; Code = 'InvalidAuthenticationToken' }
+        @{ Case = 'an expired token'; Token = 'EXPIRED'; Code = 'ExpiredAuthenticationToken' }
+        @{ Case = 'a token for another audience'; Token = 'OTHERAUD'; Code = 'InvalidAuthenticationTokenAudience' }
+    ) {
+        param($Token, $Code)
+        if ($Token -eq 'EXPIRED') { $Token = New-EmulatorToken -LifetimeSeconds -60 }
+        if ($Token -eq 'OTHERAUD') { $Token = New-EmulatorToken -Audience 'https://management.azure.com/' }
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $Token
+        $r.Status | Should -Be 401
+        $r.Json.error.code | Should -Be $Code
+        $r.Headers['WWW-Authenticate'][0] | Should -Match '^Bearer authorization_uri=".+", error="invalid_token"'
+    }
+
+    It 'writes its certificate (127.0.0.1 + localhost, no private key) into an OpenSSL hashed directory' {
+        $dir = $env:APIMDR_TEST_CERT_DIR
+        $pem = Join-Path $dir 'apimdr-emulator.pem'
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem((Get-Content -Raw $pem))
+        $cert.HasPrivateKey | Should -BeFalse
+        (Get-Content -Raw $pem) | Should -Not -Match 'PRIVATE KEY'
+        $san = $cert.Extensions | Where-Object { $_.Oid.Value -eq '2.5.29.17' }
+        $san.Format($false) | Should -Match '127\.0\.0\.1'
+        $san.Format($false) | Should -Match 'localhost'
+        $hashed = @(Get-ChildItem $dir | Where-Object Name -match '^[0-9a-f]{8}\.0$')
+        $hashed.Count | Should -Be 1
+        if (Get-Command openssl -ErrorAction SilentlyContinue) {
+            "$($hashed[0].Name)" | Should -Be "$((& openssl x509 -hash -noout -in $pem).Trim()).0"
+        }
+        $env:SSL_CERT_DIR.Split([IO.Path]::PathSeparator)[0] | Should -Be $dir
+    }
+
+    It 'issues managed identity tokens (App Service 2019 protocol) that the ARM side accepts' {
+        $client = [System.Net.Http.HttpClient]::new()
+        try {
+            $url = "$($e.IdentityEndpoint)?api-version=2019-08-01&resource=$([Uri]::EscapeDataString($e.ArmUrl))"
+            $request = [System.Net.Http.HttpRequestMessage]::new('GET', $url)
+            $request.Headers.Add('X-IDENTITY-HEADER', $e.IdentityHeader)
+            $response = $client.Send($request)
+            [int]$response.StatusCode | Should -Be 200
+            $token = $response.Content.ReadAsStringAsync().Result | ConvertFrom-Json
+            $token.token_type | Should -Be 'Bearer'
+            $token.resource | Should -Be $e.ArmUrl
+            $token.client_id | Should -Not -BeNullOrEmpty
+            [long]$token.expires_on | Should -BeGreaterThan ([DateTimeOffset]::UtcNow.ToUnixTimeSeconds())
+            $token.expires_on | Should -BeOfType [string]
+            [long]$token.expires_on | Should -BeLessOrEqual ([DateTimeOffset]::UtcNow.AddSeconds((Get-EmulatorSetting).tokenLifetimeSeconds + 5).ToUnixTimeSeconds())
+
+            $bad = [System.Net.Http.HttpRequestMessage]::new('GET', $url)
+            $bad.Headers.Add('X-IDENTITY-HEADER', 'wrong')
+            [int]$client.Send($bad).StatusCode | Should -Be 401
+        } finally { $client.Dispose() }
+
+        Clear-EmulatorRequestLog
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $token.access_token
+        $r.Status | Should -Be 200
+        $entry = @(Get-EmulatorRequestLog | Where-Object listener -eq 'arm')[-1]
+        $entry.tokenKind | Should -Be 'issued'
+        $entry.principalId | Should -Be (Invoke-EmulatorControl -Path '').hostIdentity.principalId
+    }
+
+    It 'honours tokenLifetimeSeconds: a managed identity token dies after it and ARM answers ExpiredAuthenticationToken' {
+        $null = Set-EmulatorSetting @{ tokenLifetimeSeconds = 1 }
+        try {
+            $client = [System.Net.Http.HttpClient]::new()
+            $request = [System.Net.Http.HttpRequestMessage]::new('GET', "$($e.IdentityEndpoint)?api-version=2019-08-01&resource=$([Uri]::EscapeDataString($e.ArmUrl))")
+            $request.Headers.Add('X-IDENTITY-HEADER', $e.IdentityHeader)
+            $token = $client.Send($request).Content.ReadAsStringAsync().Result | ConvertFrom-Json
+            $client.Dispose()
+            (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $token.access_token).Status | Should -Be 200
+            Start-Sleep -Milliseconds 2100
+            $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion" -Token $token.access_token
+            $r.Status | Should -Be 401
+            $r.Json.error.code | Should -Be 'ExpiredAuthenticationToken'
+        } finally {
+            $null = Set-EmulatorSetting @{ tokenLifetimeSeconds = 3600 }
+        }
+    }
+
+    It 'works with the real Azure.Identity (DefaultAzureCredential, managed identity path) in a fresh pwsh' {
+        $deps = Join-Path (Split-Path $t.ModulePath) 'Dependencies'
+        $result = Invoke-FreshPwsh -Parameters @{ Deps = $deps; Url = "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion"; Arm = $e.ArmUrl } -ScriptBlock {
+            param($Deps, $Url, $Arm)
+            foreach ($n in 'System.ClientModel', 'System.Memory.Data', 'Microsoft.IdentityModel.Abstractions', 'Microsoft.Identity.Client', 'Azure.Core', 'Azure.Identity') {
+                $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $Deps "$n.dll"))
+            }
+            $credential = [Azure.Identity.DefaultAzureCredential]::new([Azure.Identity.DefaultAzureCredentialOptions]::new())
+            $token = $credential.GetToken([Azure.Core.TokenRequestContext]::new([string[]]@("$Arm/.default")), [Threading.CancellationToken]::None)
+            $client = [System.Net.Http.HttpClient]::new()
+            $request = [System.Net.Http.HttpRequestMessage]::new('GET', $Url)
+            $request.Headers.Add('Authorization', "Bearer $($token.Token)")
+            [int]$client.Send($request).StatusCode
+        }
+        $result | Should -Be 200
+    }
+}
+
+Describe 'Emulator: fault injection and request log' {
+    AfterEach { Clear-EmulatorFault }
+
+    It 'answers the next N requests on a route with 429 + Retry-After (ARM throttling body), then normally' {
+        $null = Add-EmulatorFault -Route service -Kind 429 -Count 2 -RetryAfterSeconds 7
+        foreach ($i in 1..2) {
+            $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion"
+            $r.Status | Should -Be 429
+            $r.Headers['Retry-After'][0] | Should -Be '7'
+            $r.Json.error.code | Should -Be 'SubscriptionRequestsThrottled'
+        }
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion").Status | Should -Be 200
+    }
+
+    It 'injects 503 with Retry-After and connection resets' {
+        $null = Add-EmulatorFault -Route operationresults -Kind 503 -RetryAfterSeconds 2
+        $null = Add-EmulatorFault -Route service -Kind reset
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'faults.apimbackup')
+        $r = Invoke-ArmRequest -Url $post.Headers['Location'][0]
+        $r.Status | Should -Be 503
+        $r.Headers['Retry-After'][0] | Should -Be '2'
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion").Status | Should -Be 0
+        $null = Wait-Location $post.Headers['Location'][0]
+    }
+
+    It 'can fail a POST AFTER accepting it (ambiguous failure): a retry then meets 409' {
+        $null = Add-EmulatorFault -Route backup -Kind 500 -When after
+        $first = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'ambiguous.apimbackup')
+        $first.Status | Should -Be 500
+        $retry = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'ambiguous.apimbackup')
+        $retry.Status | Should -Be 409
+        Start-Sleep -Seconds 3
+    }
+
+    It 'logs every request (polls countable, Authorization present but never its value, raw bodies searchable)' {
+        Clear-EmulatorRequestLog
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'logged.apimbackup')
+        $polls = Wait-Location $post.Headers['Location'][0]
+        $log = Get-EmulatorRequestLog | Where-Object listener -eq 'arm'
+        @($log | Where-Object route -eq 'operationresults').Count | Should -Be $polls.Count
+        $log[0].method | Should -Be 'POST'
+        $log[0].url | Should -BeLike '*/service/standby/backup?api-version=2024-05-01'
+        $log[0].body | Should -Match ([regex]::Escape($t.StorageKeyText.Substring(0, 20)))
+        foreach ($entry in $log) {
+            $entry.hasAuthorization | Should -BeTrue
+            $entry.tokenKind | Should -Be 'static'
+        }
+        (Get-EmulatorRequestLog | ConvertTo-Json -Depth 10) | Should -Not -Match ([regex]::Escape($e.Token))
+    }
+}
+
+Describe 'Emulator: service PUT (Azure-AsyncOperation style) and settings' {
+    It 'creates a service with 201, Azure-AsyncOperation and Location naming one status URL that answers 200 InProgress then Succeeded' {
+        $name = New-TestName 'svc'
+        $r = Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name $name)?$apiVersion" -Body @{
+            location = 'West Europe'; sku = @{ name = 'Developer'; capacity = 1 }
+            identity = @{ type = 'SystemAssigned' }
+            properties = @{ publisherEmail = 'ops@contoso.example'; publisherName = 'Contoso' } }
+        $r.Status | Should -Be 201
+        $r.Headers['Azure-AsyncOperation'][0] | Should -Be $r.Headers['Location'][0]
+        $status = Invoke-ArmRequest -Url $r.Headers['Azure-AsyncOperation'][0]
+        $status.Status | Should -Be 200
+        $status.Json.status | Should -Be 'InProgress'
+        Start-Sleep -Seconds 2.5
+        (Invoke-ArmRequest -Url $r.Headers['Azure-AsyncOperation'][0]).Json.status | Should -Be 'Succeeded'
+        $svc = Get-ArmService $name
+        $svc.properties.provisioningState | Should -Be 'Succeeded'
+        $svc.identity.type | Should -Be 'SystemAssigned'
+        $svc.identity.principalId | Should -Not -BeNullOrEmpty
+    }
+
+    It 'applies operation duration and Retry-After settings to new operations' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 1; retryAfterSeconds = 3 }
+        try {
+            $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'settings.apimbackup')
+            $post.Headers['Retry-After'][0] | Should -Be '3'
+            Start-Sleep -Seconds 1.5
+            (Invoke-ArmRequest -Url $post.Headers['Location'][0]).Status | Should -Be 200
+        } finally {
+            $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+        }
+    }
+}
+
+Describe 'Emulator: start and stop of the pair' {
+    It 'starts and stops Azurite + emulator from a fresh pwsh in under 10 s, listening only on 127.0.0.1, leaving no process' {
+        $services = Join-Path $PSScriptRoot 'TestServices.psm1'
+        $result = Invoke-FreshPwsh -Parameters @{ Services = $services } -ScriptBlock {
+            param($Services)
+            Import-Module $Services
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $logs = Join-Path ([IO.Path]::GetTempPath()) "apimdr-startstop-$PID"
+            $s = Start-ApimDrTestServices -LogDirectory $logs
+            $started = $sw.Elapsed.TotalSeconds
+            # Listening sockets owned by our two processes, from /proc (Linux): inode → local address.
+            $inodes = foreach ($p in $s.Processes) {
+                Get-ChildItem "/proc/$($p.Id)/fd" -ErrorAction SilentlyContinue | ForEach-Object {
+                    $target = $_.LinkTarget
+                    if ($target -match '^socket:\[(\d+)\]$') { $Matches[1] }
+                }
+            }
+            $listening = foreach ($file in '/proc/net/tcp', '/proc/net/tcp6') {
+                Get-Content $file | Select-Object -Skip 1 | ForEach-Object {
+                    $f = $_.Trim() -split '\s+'
+                    if ($f[3] -eq '0A' -and $inodes -contains $f[9]) { $f[1].Split(':')[0] }
+                }
+            }
+            $sw.Restart()
+            Stop-ApimDrTestServices -Services $s
+            $stopped = $sw.Elapsed.TotalSeconds
+            Remove-Item -Recurse -Force $logs -ErrorAction SilentlyContinue
+            [pscustomobject]@{
+                Started   = $started
+                Stopped   = $stopped
+                Listening = @($listening)
+                Alive     = @($s.Processes | Where-Object { Get-Process -Id $_.Id -ErrorAction SilentlyContinue }).Count
+                CertDir   = Test-Path $s.Emulator.certDir
+            }
+        }
+        Write-Host "    pair start $([math]::Round($result.Started, 2)) s, stop $([math]::Round($result.Stopped, 2)) s"
+        ($result.Started + $result.Stopped) | Should -BeLessThan 10
+        $result.Listening.Count | Should -BeGreaterOrEqual 3   # Azurite blob, emulator HTTPS, emulator http
+        foreach ($address in $result.Listening) { $address | Should -BeIn @('0100007F', '0000000000000000FFFF00000100007F') }
+        $result.Alive | Should -Be 0
+        $result.CertDir | Should -BeFalse
+    }
+
+    It 'exits by itself (removing its certificate directory) when the --parent-pid process ends' {
+        $dll = Join-Path $PSScriptRoot 'ApimDr.Emulator/bin/Release/net10.0/ApimDr.Emulator.dll'
+        if (-not (Test-Path $dll)) { $dll = Join-Path $PSScriptRoot 'ApimDr.Emulator/bin/Debug/net10.0/ApimDr.Emulator.dll' }
+        $parent = [System.Diagnostics.Process]::Start('sleep', '2')
+        $info = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in @($dll, '--parent-pid', "$($parent.Id)")) { $info.ArgumentList.Add($a) }
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $emulator = [System.Diagnostics.Process]::Start($info)
+        try {
+            $null = $emulator.StandardError.ReadToEndAsync()
+            $start = $emulator.StandardOutput.ReadLine() | ConvertFrom-Json
+            Test-Path $start.certDir | Should -BeTrue
+            $emulator.WaitForExit(10000) | Should -BeTrue
+            $parent.HasExited | Should -BeTrue
+            Test-Path $start.certDir | Should -BeFalse
+        } finally {
+            if (-not $emulator.HasExited) { $emulator.Kill($true) }
+            if (-not $parent.HasExited) { $parent.Kill() }
+        }
+    }
+}
