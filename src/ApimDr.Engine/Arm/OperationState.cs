@@ -88,11 +88,11 @@ namespace ApimDr.Engine.Arm
         public ApimDrException? ToException()
         {
             if (!string.Equals(Status, Failed, StringComparison.OrdinalIgnoreCase) && !string.Equals(Status, Canceled, StringComparison.OrdinalIgnoreCase)) return null;
-            string id = ErrorId ?? ErrorIds.ApimOperationFailed;
+            (string classifiedId, ApimErrorCategory category) = ArmErrorMapping.ClassifyOperationFailure(new ArmError(ErrorCode ?? string.Empty, ErrorMessage ?? string.Empty));
+            string id = ErrorId ?? classifiedId;
             string text = string.Equals(Status, Canceled, StringComparison.OrdinalIgnoreCase)
                 ? $"The {Kind.ToString().ToLowerInvariant()} of '{Name}' was canceled by the service."
                 : $"The {Kind.ToString().ToLowerInvariant()} of '{Name}' failed: {ErrorCode}: {ErrorMessage}";
-            ApimErrorCategory category = id == ErrorIds.BackupNotFound ? ApimErrorCategory.ObjectNotFound : ApimErrorCategory.InvalidOperation;
             return new ApimDrException(id, category, text, ResourceId)
             {
                 HttpStatus = HttpStatus,

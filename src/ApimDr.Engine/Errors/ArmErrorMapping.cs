@@ -22,15 +22,25 @@ namespace ApimDr.Engine.Errors
             if (status == 404) return (ErrorIds.ServiceNotFound, ApimErrorCategory.ObjectNotFound);
             if (status == 409) return (ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy);
             if (status == 429) return (ErrorIds.Throttled, ApimErrorCategory.LimitsExceeded);
-            // APIM reports restore failures as RestoreFailed/InvalidParameters with the reason in the message.
+            (string ErrorId, ApimErrorCategory Category) failure = ClassifyOperationFailure(error);
+            if (failure.ErrorId != ErrorIds.ApimOperationFailed) return failure;
+            return status >= 400 && status < 500
+                ? (ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation)
+                : (ErrorIds.ApimOperationFailed, ApimErrorCategory.NotSpecified);
+        }
+
+        /// <summary>An operation that ran and failed: APIM puts the reason in the message (RestoreFailed, InvalidParameters…).</summary>
+        public static (string ErrorId, ApimErrorCategory Category) ClassifyOperationFailure(ArmError error)
+        {
+            string code = error.Code;
+            string message = error.Message;
             if (Contains(message, "backup expired")) return (ErrorIds.BackupExpired, ApimErrorCategory.InvalidOperation);
             if (Contains(message, "SKU") && Contains(message, "Cannot restore")) return (ErrorIds.SkuMismatch, ApimErrorCategory.InvalidOperation);
             if (Contains(code, "BlobNotFound") || Contains(message, "blob does not exist") || Contains(message, "backup not found"))
             {
                 return (ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound);
             }
-            if (status >= 400 && status < 500) return (ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation);
-            return (ErrorIds.ApimOperationFailed, ApimErrorCategory.NotSpecified);
+            return (ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation);
         }
 
         public static bool IsExpiredToken(string? code, string? message)
