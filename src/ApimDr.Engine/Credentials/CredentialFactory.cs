@@ -88,7 +88,17 @@ namespace ApimDr.Engine.Credentials
 
             public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
             {
-                ExternalToken token = await _provider(requestContext.Scopes, cancellationToken).ConfigureAwait(false);
+                ExternalToken token;
+                try
+                {
+                    token = await _provider(requestContext.Scopes, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException) && !(ex is ApimDrException))
+                {
+                    // Whatever the provider threw (Get-AzAccessToken failing, a logged-out context), it is an authentication failure.
+                    throw new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
+                        $"Could not get a token for {string.Join(" ", requestContext.Scopes)} from the signed-in Az context: {ex.Message}", null, ex);
+                }
                 return new AccessToken(SecureStrings.ToPlainText(token.Token), token.ExpiresOn);
             }
         }

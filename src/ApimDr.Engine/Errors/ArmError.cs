@@ -7,7 +7,7 @@ namespace ApimDr.Engine.Errors
     /// The ARM error body <c>{"error":{"code","message","target",…}}</c>, parsed tolerantly: APIM sends
     /// <c>"details": null</c> and an extra <c>innerError</c>; proxies send HTML or nothing at all.
     /// </summary>
-    public sealed class ArmError
+    internal sealed class ArmError
     {
         public ArmError(string code, string message, string? target = null)
         {
