@@ -46,6 +46,23 @@ namespace ApimDr.Engine.Clouds
                 $"Unknown environment '{name}'. Use one of: {string.Join(", ", KnownNames)}, or -ResourceManagerUrl for a custom endpoint.", name);
         }
 
+        /// <summary>
+        /// The cloud an operation was started in, from its saved ARM URL: a known cloud when the host
+        /// matches one, otherwise a custom endpoint (Wait-ApimOperation on a deserialized operation).
+        /// </summary>
+        public static CloudEnvironment ForResourceManagerUrl(Uri resourceManagerUrl)
+        {
+            foreach (var cloud in new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment })
+            {
+                if (resourceManagerUrl != null && resourceManagerUrl.IsAbsoluteUri
+                    && Uri.Compare(cloud.ResourceManagerUrl, resourceManagerUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+                {
+                    return cloud;
+                }
+            }
+            return Custom(resourceManagerUrl!);
+        }
+
         /// <summary>A custom ARM endpoint (private clouds, the test emulator): the audience comes from the endpoint.</summary>
         public static CloudEnvironment Custom(Uri resourceManagerUrl, string? blobSuffix = null)
         {

@@ -25,7 +25,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r =>
                 r.Method == "POST" ? Accepted(location)
                 : ++polls <= n ? Accepted(location)
-                : Reply.Of(200, ServiceJson(sku: "Developer")).With("x-ms-request-id", "final-request"));
+                : Reply.Of(200, ServiceJson(sku: "Developer")).With("x-ms-request-id", "final-request").With("x-ms-request-id", "final-request-again"));
             // A short default proves the 60 s spacing comes from the service's Retry-After.
             using ArmClient client = Client(clock, transport, o => o.DefaultRetryAfter = TimeSpan.FromSeconds(5));
 
