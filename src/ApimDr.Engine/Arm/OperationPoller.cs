@@ -33,7 +33,8 @@ namespace ApimDr.Engine.Arm
             using CancellationTokenSource timeoutSource = hasTimeout ? time.CreateCancellationTokenSource(timeout!.Value) : new CancellationTokenSource();
             using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
             var wait = new Wait(callbacks, timeout, stop.Token, timeoutSource.Token, cancellationToken);
-            await Task.WhenAll(operations.Select(operation => WaitOneAsync(operation, wait))).ConfigureAwait(false);
+            // Distinct: one loop per state object, so a state listed twice is not mutated by two loops.
+            await Task.WhenAll(operations.Distinct().Select(operation => WaitOneAsync(operation, wait))).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return operations;
         }
