@@ -7,23 +7,27 @@ namespace ApimDr.Engine.Clouds
     /// <summary>An Azure cloud: where ARM is, which audience its tokens need, and the blob host suffix.</summary>
     public sealed class CloudEnvironment
     {
-        public static readonly CloudEnvironment AzureCloud = new CloudEnvironment("AzureCloud", new Uri("https://management.azure.com/"), "blob.core.windows.net");
-        public static readonly CloudEnvironment AzureChinaCloud = new CloudEnvironment("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), "blob.core.chinacloudapi.cn");
-        public static readonly CloudEnvironment AzureUSGovernment = new CloudEnvironment("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), "blob.core.usgovcloudapi.net");
+        public static readonly CloudEnvironment AzureCloud = new CloudEnvironment("AzureCloud", new Uri("https://management.azure.com/"), "blob.core.windows.net", new Uri("https://login.microsoftonline.com/"));
+        public static readonly CloudEnvironment AzureChinaCloud = new CloudEnvironment("AzureChinaCloud", new Uri("https://management.chinacloudapi.cn/"), "blob.core.chinacloudapi.cn", new Uri("https://login.chinacloudapi.cn/"));
+        public static readonly CloudEnvironment AzureUSGovernment = new CloudEnvironment("AzureUSGovernment", new Uri("https://management.usgovcloudapi.net/"), "blob.core.usgovcloudapi.net", new Uri("https://login.microsoftonline.us/"));
 
         /// <summary>The names accepted by -Environment (also used by the tab completer).</summary>
         public static IReadOnlyList<string> KnownNames { get; } = new[] { "AzureCloud", "AzureChinaCloud", "AzureUSGovernment" };
 
-        private CloudEnvironment(string name, Uri resourceManagerUrl, string blobSuffix)
+        private CloudEnvironment(string name, Uri resourceManagerUrl, string blobSuffix, Uri authorityHost)
         {
             Name = name;
             ResourceManagerUrl = resourceManagerUrl;
             BlobSuffix = blobSuffix;
+            AuthorityHost = authorityHost;
         }
 
         public string Name { get; }
         public Uri ResourceManagerUrl { get; }
         public string BlobSuffix { get; }
+
+        /// <summary>The Entra ID login host DefaultAzureCredential must use in this cloud.</summary>
+        public Uri AuthorityHost { get; }
 
         /// <summary>The token scope for ARM: the endpoint's own audience plus "/.default".</summary>
         public string ArmScope => ResourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/.default";
@@ -38,8 +42,25 @@ namespace ApimDr.Engine.Clouds
             {
                 if (string.Equals(cloud.Name, name, StringComparison.OrdinalIgnoreCase)) return cloud;
             }
-            throw ApimDrException.InvalidArgument("InvalidEnvironment",
+            throw ApimDrException.InvalidArgument(ErrorIds.InvalidEnvironment,
                 $"Unknown environment '{name}'. Use one of: {string.Join(", ", KnownNames)}, or -ResourceManagerUrl for a custom endpoint.", name);
+        }
+
+        /// <summary>
+        /// The cloud an operation was started in, from its saved ARM URL: a known cloud when the host
+        /// matches one, otherwise a custom endpoint (Wait-ApimOperation on a deserialized operation).
+        /// </summary>
+        public static CloudEnvironment ForResourceManagerUrl(Uri resourceManagerUrl)
+        {
+            foreach (var cloud in new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment })
+            {
+                if (resourceManagerUrl != null && resourceManagerUrl.IsAbsoluteUri
+                    && Uri.Compare(cloud.ResourceManagerUrl, resourceManagerUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+                {
+                    return cloud;
+                }
+            }
+            return Custom(resourceManagerUrl!);
         }
 
         /// <summary>A custom ARM endpoint (private clouds, the test emulator): the audience comes from the endpoint.</summary>
@@ -47,11 +68,11 @@ namespace ApimDr.Engine.Clouds
         {
             if (resourceManagerUrl == null || !resourceManagerUrl.IsAbsoluteUri || resourceManagerUrl.Scheme != Uri.UriSchemeHttps)
             {
-                throw ApimDrException.InvalidArgument("InvalidResourceManagerUrl",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidResourceManagerUrl,
                     $"Resource Manager URL '{resourceManagerUrl}' must be an absolute https URL.", resourceManagerUrl);
             }
             var root = new Uri(resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/");
-            return new CloudEnvironment("Custom", root, blobSuffix ?? AzureCloud.BlobSuffix);
+            return new CloudEnvironment("Custom", root, blobSuffix ?? AzureCloud.BlobSuffix, AzureCloud.AuthorityHost);
         }
     }
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Errors;
 using Azure.Core;
 using Azure.Identity;
 
@@ -9,20 +11,30 @@ namespace ApimDr.Engine.Credentials
     /// <summary>Turns a <see cref="CredentialSource"/> into an Azure.Core TokenCredential.</summary>
     internal static class CredentialFactory
     {
-        public static TokenCredential Create(CredentialSource source)
+        public static TokenCredential Create(CredentialSource source) => Create(source, null, TimeProvider.System);
+
+        public static TokenCredential Create(CredentialSource source, CloudEnvironment? cloud, TimeProvider time)
         {
             if (source.AccessToken != null)
             {
-                return new StaticTokenCredential(source.AccessToken);
+                return new StaticTokenCredential(source.AccessToken, time);
             }
             if (source.TokenProvider != null)
             {
                 return new DelegateTokenCredential(source.TokenProvider);
             }
+            if (source.TokenCredential != null)
+            {
+                return source.TokenCredential;
+            }
             var options = new DefaultAzureCredentialOptions
             {
                 ExcludeInteractiveBrowserCredential = true,
             };
+            if (cloud != null)
+            {
+                options.AuthorityHost = cloud.AuthorityHost;
+            }
             if (!string.IsNullOrEmpty(source.ManagedIdentityClientId))
             {
                 options.ManagedIdentityClientId = source.ManagedIdentityClientId;
@@ -30,33 +42,65 @@ namespace ApimDr.Engine.Credentials
             return new DefaultAzureCredential(options);
         }
 
+        /// <summary>
+        /// A token the user handed in. Its expiry comes from the JWT <c>exp</c> claim when there is one,
+        /// so the bearer policy asks again at expiry and we can say clearly that it ran out.
+        /// </summary>
         private sealed class StaticTokenCredential : TokenCredential
         {
             private readonly System.Security.SecureString _token;
+            private readonly TimeProvider _time;
 
-            public StaticTokenCredential(System.Security.SecureString token) => _token = token;
+            public StaticTokenCredential(System.Security.SecureString token, TimeProvider time)
+            {
+                _token = token;
+                _time = time;
+            }
 
             public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
-                => new AccessToken(SecureStrings.ToPlainText(_token), DateTimeOffset.MaxValue);
+            {
+                string token = SecureStrings.ToPlainText(_token);
+                DateTimeOffset? expiresOn = JwtExpiry.Read(token);
+                if (expiresOn.HasValue && _time.GetUtcNow() >= expiresOn.Value)
+                {
+                    throw Expired(expiresOn.Value);
+                }
+                return new AccessToken(token, expiresOn ?? DateTimeOffset.MaxValue);
+            }
 
             public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
                 => new ValueTask<AccessToken>(GetToken(requestContext, cancellationToken));
         }
 
+        internal static ApimDrException Expired(DateTimeOffset expiredOn)
+            => new ApimDrException(ErrorIds.AuthenticationExpired, ApimErrorCategory.AuthenticationError,
+                $"The access token given with -AccessToken expired at {expiredOn:u}. Get a new token (Get-AzAccessToken) or sign in so ApimDr can refresh tokens itself.");
+
         private sealed class DelegateTokenCredential : TokenCredential
         {
-            private readonly Func<string[], CancellationToken, ExternalToken> _provider;
+            private readonly Func<string[], CancellationToken, Task<ExternalToken>> _provider;
 
-            public DelegateTokenCredential(Func<string[], CancellationToken, ExternalToken> provider) => _provider = provider;
+            public DelegateTokenCredential(Func<string[], CancellationToken, Task<ExternalToken>> provider) => _provider = provider;
 
+            // The engine only sends asynchronously; the sync path exists because TokenCredential demands it.
             public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+                => GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+            public override async ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
             {
-                ExternalToken token = _provider(requestContext.Scopes, cancellationToken);
+                ExternalToken token;
+                try
+                {
+                    token = await _provider(requestContext.Scopes, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException) && !(ex is ApimDrException))
+                {
+                    // Whatever the provider threw (Get-AzAccessToken failing, a logged-out context), it is an authentication failure.
+                    throw new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
+                        $"Could not get a token for {string.Join(" ", requestContext.Scopes)} from the signed-in Az context: {ex.Message}", null, ex);
+                }
                 return new AccessToken(SecureStrings.ToPlainText(token.Token), token.ExpiresOn);
             }
-
-            public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-                => new ValueTask<AccessToken>(GetToken(requestContext, cancellationToken));
         }
     }
 }

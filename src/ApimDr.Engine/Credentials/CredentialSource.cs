@@ -1,6 +1,8 @@
 using System;
 using System.Security;
 using System.Threading;
+using System.Threading.Tasks;
+using Azure.Core;
 
 namespace ApimDr.Engine.Credentials
 {
@@ -24,14 +26,24 @@ namespace ApimDr.Engine.Credentials
     /// </summary>
     public sealed class CredentialSource
     {
-        /// <summary>A static bearer token; cannot be refreshed.</summary>
+        /// <summary>A static bearer token; cannot be refreshed. If it is a JWT its <c>exp</c> claim says when it dies.</summary>
         public SecureString? AccessToken { get; set; }
 
-        /// <summary>Supplies tokens for the given scopes; called again before the last one expires.</summary>
-        public Func<string[], CancellationToken, ExternalToken>? TokenProvider { get; set; }
+        /// <summary>
+        /// Supplies a token for the given scopes; asked again shortly before the last one expires, so
+        /// long waits outlive a token. Called on worker threads: the cmdlet layer marshals it to the
+        /// pipeline thread (Get-AzAccessToken).
+        /// </summary>
+        public Func<string[], CancellationToken, Task<ExternalToken>>? TokenProvider { get; set; }
 
         /// <summary>Managed identity / workload client id for DefaultAzureCredential, when the caller knows it.</summary>
         public string? ManagedIdentityClientId { get; set; }
+
+        /// <summary>Any Azure.Core credential (engine-internal: Azure.Core types never cross to the cmdlet layer).</summary>
+        internal TokenCredential? TokenCredential { get; set; }
+
+        /// <summary>When the static <see cref="AccessToken"/> expires, if it is a JWT with an <c>exp</c> claim.</summary>
+        public DateTimeOffset? GetAccessTokenExpiry() => AccessToken == null ? null : JwtExpiry.Read(SecureStrings.ToPlainText(AccessToken));
 
         public static CredentialSource Default() => new CredentialSource();
     }

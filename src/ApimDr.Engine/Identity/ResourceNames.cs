@@ -19,7 +19,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrWhiteSpace(value) || !Guid.TryParse(value, out _))
             {
-                throw ApimDrException.InvalidArgument("InvalidSubscriptionId",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidSubscriptionId,
                     $"Subscription id '{value}' is not a GUID.", value);
             }
         }
@@ -28,7 +28,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrEmpty(value) || value!.Length > 90 || !ResourceGroupRegex.IsMatch(value) || value.EndsWith(".", StringComparison.Ordinal))
             {
-                throw ApimDrException.InvalidArgument("InvalidResourceGroupName",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidResourceGroupName,
                     $"Resource group name '{value}' is invalid: use 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period.", value);
             }
         }
@@ -37,7 +37,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrEmpty(value) || value!.Length > 50 || !ServiceNameRegex.IsMatch(value))
             {
-                throw ApimDrException.InvalidArgument("InvalidServiceName",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidServiceName,
                     $"API Management service name '{value}' is invalid: use 1-50 letters, digits and hyphens, starting with a letter and ending with a letter or digit.", value);
             }
         }
@@ -46,7 +46,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrEmpty(value) || !StorageAccountRegex.IsMatch(value))
             {
-                throw ApimDrException.InvalidArgument("InvalidStorageAccountName",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidStorageAccountName,
                     $"Storage account name '{value}' is invalid: use 3-24 lowercase letters and digits (the account NAME, not its URL or resource id).", value);
             }
         }
@@ -55,7 +55,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrEmpty(value) || !ContainerRegex.IsMatch(value))
             {
-                throw ApimDrException.InvalidArgument("InvalidContainerName",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidContainerName,
                     $"Container name '{value}' is invalid: use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", value);
             }
         }
@@ -64,7 +64,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrEmpty(value) || value!.Length > 1024 || value.EndsWith(".", StringComparison.Ordinal) || value.EndsWith("/", StringComparison.Ordinal) || value.EndsWith("\\", StringComparison.Ordinal))
             {
-                throw ApimDrException.InvalidArgument("InvalidBackupName",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
                     $"Backup name '{value}' is invalid: use 1-1024 characters, not ending in a period or slash.", value);
             }
         }
@@ -73,7 +73,7 @@ namespace ApimDr.Engine.Identity
         {
             if (string.IsNullOrWhiteSpace(value) || !Guid.TryParse(value, out _))
             {
-                throw ApimDrException.InvalidArgument("InvalidIdentityClientId",
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidIdentityClientId,
                     $"Identity client id '{value}' is not a GUID (use the CLIENT id of the user-assigned identity, not its principal or resource id).", value);
             }
         }

@@ -138,22 +138,22 @@ namespace ApimDr.Engine.Storage
             ApimDrException error;
             if (code == "ContainerNotFound")
             {
-                error = new ApimDrException("ContainerNotFound", ApimErrorCategory.ObjectNotFound,
+                error = new ApimDrException(ErrorIds.ContainerNotFound, ApimErrorCategory.ObjectNotFound,
                     $"Container '{location.ContainerName}' does not exist in storage account '{location.AccountName}' ({where}).", location.ContainerName, ex);
             }
             else if (code == "BlobNotFound")
             {
-                error = new ApimDrException("BackupNotFound", ApimErrorCategory.ObjectNotFound,
+                error = new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
                     $"Backup blob not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", location.ContainerName, ex);
             }
             else if (ex.Status == 401 || ex.Status == 403)
             {
-                error = new ApimDrException("StorageAccessDenied", ApimErrorCategory.PermissionDenied,
+                error = new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied,
                     $"Storage account '{location.AccountName}' refused access to container '{location.ContainerName}' ({ex.Status} {code}). Check the account key, or that the identity has 'Storage Blob Data Reader' or better.", location.ContainerName, ex);
             }
             else
             {
-                error = new ApimDrException("StorageRequestFailed", ApimErrorCategory.NotSpecified,
+                error = new ApimDrException(ErrorIds.StorageRequestFailed, ApimErrorCategory.NotSpecified,
                     $"Storage request to '{where}' failed: {ex.Status} {code}.", location.ContainerName, ex);
             }
             error.HttpStatus = ex.Status;

@@ -2,6 +2,7 @@ using System;
 using System.Security;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Errors;
 using ApimDr.Engine.Identity;
 
 namespace ApimDr.Engine.Storage
@@ -17,7 +18,7 @@ namespace ApimDr.Engine.Storage
             ContainerName = containerName;
             if (blobEndpoint != null && (!blobEndpoint.IsAbsoluteUri || (blobEndpoint.Scheme != Uri.UriSchemeHttps && blobEndpoint.Scheme != Uri.UriSchemeHttp)))
             {
-                throw Errors.ApimDrException.InvalidArgument("InvalidBlobEndpoint",
+                throw Errors.ApimDrException.InvalidArgument(ErrorIds.InvalidBlobEndpoint,
                     $"Blob endpoint '{blobEndpoint}' must be an absolute http or https URL.", blobEndpoint);
             }
             BlobEndpoint = blobEndpoint ?? new Uri($"https://{accountName}.{cloud.BlobSuffix}/");

@@ -121,6 +121,14 @@ namespace ApimDr.Engine.Tests.Identity
             Assert.Equal(new Uri("https://127.0.0.1:8443/"), cloud.ResourceManagerUrl);
         }
 
+        [Theory]
+        [InlineData("https://management.azure.com/", "AzureCloud")]
+        [InlineData("https://MANAGEMENT.chinacloudapi.cn", "AzureChinaCloud")]
+        [InlineData("https://management.usgovcloudapi.net/", "AzureUSGovernment")]
+        [InlineData("https://127.0.0.1:8443/", "Custom")]
+        public void FindsTheCloudOfASavedOperation(string url, string name)
+            => Assert.Equal(name, CloudEnvironment.ForResourceManagerUrl(new Uri(url)).Name);
+
         [Fact]
         public void RejectsUnknownEnvironmentAndPlainHttpEndpoint()
         {

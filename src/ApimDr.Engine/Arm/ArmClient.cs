@@ -1,0 +1,212 @@
+using System;
+using System.IO;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Errors;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
+
+namespace ApimDr.Engine.Arm
+{
+    /// <summary>Talks to Azure Resource Manager about one cloud with one credential: where a backup or restore starts.</summary>
+    public sealed class ArmClient : IDisposable
+    {
+        public const string ApiVersion = "2024-05-01";
+
+        private readonly HttpPipeline _pipeline;
+        private readonly DateTimeOffset? _staticTokenExpiry;
+
+        public ArmClient(ArmClientOptions options)
+        {
+            Options = options ?? throw new ArgumentNullException(nameof(options));
+            _pipeline = ArmPipelineFactory.Get(options);
+            _staticTokenExpiry = options.Credentials.GetAccessTokenExpiry();
+        }
+
+        public ArmClientOptions Options { get; }
+
+        /// <summary>When the static -AccessToken expires, if known: the poller stops before sending a dead token.</summary>
+        internal DateTimeOffset? StaticTokenExpiry => _staticTokenExpiry;
+
+        public async Task<ServiceInfo> GetServiceAsync(ServiceId service, CancellationToken cancellationToken)
+        {
+            string correlationId = Guid.NewGuid().ToString();
+            using HttpMessage message = CreateMessage(RequestMethod.Get, ServiceUrl(service, null), correlationId);
+            Response response = await SendAsync(message, isStart: false, $"Reading API Management service '{service.Name}'", service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
+            if (response.Status == 200) return ServiceInfo.Parse(response.Content.ToString());
+            throw Error(response, $"Reading API Management service '{service.Name}'", service, correlationId);
+        }
+
+        public Task<OperationState> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+            => StartAsync(OperationKind.Backup, service, request, cancellationToken);
+
+        public Task<OperationState> StartRestoreAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+            => StartAsync(OperationKind.Restore, service, request, cancellationToken);
+
+        private async Task<OperationState> StartAsync(OperationKind kind, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+        {
+            if (service == null) throw new ArgumentNullException(nameof(service));
+            if (request == null) throw new ArgumentNullException(nameof(request));
+            request.Validate();
+            string verb = kind == OperationKind.Backup ? "backup" : "restore";
+            string what = $"Starting the {verb} of '{service.Name}'";
+            string correlationId = Guid.NewGuid().ToString();
+            DateTimeOffset start = Options.Time.GetUtcNow();
+
+            using HttpMessage message = CreateMessage(RequestMethod.Post, ServiceUrl(service, verb), correlationId);
+            message.Request.Headers.SetValue("Content-Type", "application/json");
+            message.Request.Content = RequestContent.Create(request.ToBody());
+            Response response = await SendAsync(message, isStart: true, what, service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
+            if (response.Status != 200 && response.Status != 201 && response.Status != 202)
+            {
+                throw Error(response, what, service, correlationId);
+            }
+
+            var state = new OperationState
+            {
+                Kind = kind,
+                ResourceId = service.ResourceId,
+                SubscriptionId = service.SubscriptionId,
+                ResourceGroupName = service.ResourceGroupName,
+                Name = service.Name,
+                ResourceManagerUrl = Options.Cloud.ResourceManagerUrl,
+                StorageAccountName = request.StorageAccountName,
+                ContainerName = request.ContainerName,
+                BackupName = request.BackupName,
+                AccessType = request.AccessType,
+                StartTime = start,
+                CorrelationId = correlationId,
+                RequestId = RequestIdOf(response),
+            };
+            // Choose the polling style by which header came back, never by URL shape (ARM-PROTOCOL.md §2).
+            if (TryGetUrl(response, "Azure-AsyncOperation", out Uri? statusUrl))
+            {
+                state.PollUrl = statusUrl;
+                state.PollStyle = OperationState.AzureAsyncOperationStyle;
+            }
+            else if (TryGetUrl(response, "Location", out Uri? location))
+            {
+                state.PollUrl = location;
+                state.PollStyle = OperationState.LocationStyle;
+            }
+            else if (response.Status == 202)
+            {
+                throw new ApimDrException(ErrorIds.ArmProtocolError, ApimErrorCategory.ProtocolError,
+                    $"{what}: Resource Manager accepted the request (202) but sent no Location or Azure-AsyncOperation header to follow it.", service.ResourceId)
+                { HttpStatus = 202, RequestId = state.RequestId, CorrelationId = correlationId };
+            }
+            else
+            {
+                // Finished synchronously: nothing to poll.
+                state.PollUrl = ServiceUrl(service, null);
+                state.Status = OperationState.Succeeded;
+                state.EndTime = Options.Time.GetUtcNow();
+                return state;
+            }
+            state.NextPollAt = Options.Time.GetUtcNow() + PollInterval(response);
+            return state;
+        }
+
+        /// <summary>One GET of the operation's poll URL, exactly as the service gave it. The poller interprets the answer.</summary>
+        internal async Task<PollAnswer> PollAsync(OperationState operation, CancellationToken cancellationToken)
+        {
+            using HttpMessage message = CreateMessage(RequestMethod.Get, operation.PollUrl!, operation.CorrelationId);
+            Response response = await SendAsync(message, isStart: false, $"Checking the {operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'", operation.ResourceId, operation.CorrelationId, cancellationToken).ConfigureAwait(false);
+            return new PollAnswer(response.Status, response.ReasonPhrase, response.Content?.ToString() ?? string.Empty, PollInterval(response), RequestIdOf(response));
+        }
+
+        /// <summary>How long to wait before the next poll: the service's Retry-After (or the default), never below the floor.</summary>
+        internal TimeSpan PollInterval(Response response)
+        {
+            TimeSpan interval = RetryAfter.Read(response, Options.Time) ?? Options.DefaultRetryAfter;
+            return interval > Options.MinimumPollInterval ? interval : Options.MinimumPollInterval;
+        }
+
+        internal static string? RequestIdOf(Response response)
+        {
+            if (!response.Headers.TryGetValue("x-ms-request-id", out string? value) || string.IsNullOrEmpty(value)) return null;
+            // The header can appear twice; Azure.Core joins the values with commas.
+            int comma = value!.IndexOf(',');
+            return comma < 0 ? value : value.Substring(0, comma).Trim();
+        }
+
+        private static ApimDrException Error(Response response, string what, ServiceId service, string correlationId)
+        {
+            ArmError error = ArmError.Parse(response.Content?.ToString(), response.Status, response.ReasonPhrase);
+            ApimDrException exception = ArmErrorMapping.ToException(response.Status, error, what, service.ResourceId, RequestIdOf(response), correlationId);
+            if (exception.ErrorId == ErrorIds.ServiceNotFound)
+            {
+                exception = new ApimDrException(ErrorIds.ServiceNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"API Management service '{service.Name}' was not found in resource group '{service.ResourceGroupName}' of subscription '{service.SubscriptionId}' ({error.Code}: {error.Message}).", service.ResourceId)
+                {
+                    HttpStatus = exception.HttpStatus, ArmCode = exception.ArmCode, ArmTarget = exception.ArmTarget, RequestId = exception.RequestId, CorrelationId = correlationId,
+                };
+            }
+            return exception;
+        }
+
+        private HttpMessage CreateMessage(RequestMethod method, Uri url, string correlationId)
+        {
+            HttpMessage message = _pipeline.CreateMessage();
+            message.Request.Method = method;
+            // Reset keeps the URL as given: the opaque operation id may end in '=' and every query parameter matters.
+            message.Request.Uri.Reset(url);
+            message.Request.Headers.SetValue("Accept", "application/json");
+            RequestIdsPolicy.SetCorrelationId(message, correlationId);
+            ArmLogPolicy.SetSink(message, Options.Log);
+            return message;
+        }
+
+        private async Task<Response> SendAsync(HttpMessage message, bool isStart, string what, string target, string correlationId, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await _pipeline.SendAsync(message, cancellationToken).ConfigureAwait(false);
+                return message.Response;
+            }
+            catch (ApimDrException)
+            {
+                throw;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
+                    $"{what}: could not get a token for {Options.Cloud.ArmScope}: {ex.Message}", target, ex) { CorrelationId = correlationId };
+            }
+            catch (Exception ex) when (ex is RequestFailedException || ex is IOException || ex is HttpRequestException || ex is OperationCanceledException)
+            {
+                string text = isStart && !ArmRetryPolicy.IsConnectFailure(ex)
+                    ? $"{what}: the connection failed after the request was sent ({ex.Message}). The service may have accepted it: check with Get-ApimService (provisioningState 'Updating' means it is running) before trying again; ApimDr does not resend it blindly."
+                    : $"{what}: could not reach Resource Manager at {Options.Cloud.ResourceManagerUrl} ({ex.Message}).";
+                throw new ApimDrException(ErrorIds.ConnectionFailed, ApimErrorCategory.ConnectionError, text, target, ex) { CorrelationId = correlationId };
+            }
+        }
+
+        private Uri ServiceUrl(ServiceId service, string? action)
+        {
+            string path = service.ResourceId + (action == null ? string.Empty : "/" + action);
+            return new Uri(Options.Cloud.ResourceManagerUrl, path.TrimStart('/') + "?api-version=" + ApiVersion);
+        }
+
+        private bool TryGetUrl(Response response, string header, out Uri? url)
+        {
+            url = null;
+            if (!response.Headers.TryGetValue(header, out string? value) || string.IsNullOrWhiteSpace(value)) return false;
+            if (Uri.TryCreate(value, UriKind.Absolute, out Uri? absolute)) url = absolute;
+            else if (Uri.TryCreate(Options.Cloud.ResourceManagerUrl, value, out Uri? relative)) url = relative;
+            return url != null;
+        }
+
+        public void Dispose()
+        {
+            // The pipeline is shared (or, for a static token, simply dropped); nothing here owns a socket.
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Credentials;
+using Azure.Core.Pipeline;
+
+namespace ApimDr.Engine.Arm
+{
+    public enum ArmLogLevel
+    {
+        /// <summary>One line per request: method, URL without secrets, status, duration, x-ms-request-id.</summary>
+        Verbose,
+
+        /// <summary>Redacted detail: allow-listed headers and body fields.</summary>
+        Debug,
+    }
+
+    /// <summary>Everything an <see cref="ArmClient"/> needs, in BCL and engine types.</summary>
+    public sealed class ArmClientOptions
+    {
+        public CloudEnvironment Cloud { get; set; } = CloudEnvironment.AzureCloud;
+        public CredentialSource Credentials { get; set; } = CredentialSource.Default();
+
+        /// <summary>Receives the redacted request log; called on worker threads.</summary>
+        public Action<ArmLogLevel, string>? Log { get; set; }
+
+        /// <summary>The clock every wait goes through (tests use virtual time).</summary>
+        public TimeProvider Time { get; set; } = TimeProvider.System;
+
+        /// <summary>Used when the service sends no Retry-After (ARM-PROTOCOL.md §3).</summary>
+        public TimeSpan DefaultRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>The poller never polls faster than this nor than the service's Retry-After.</summary>
+        public TimeSpan MinimumPollInterval { get; set; } = TimeSpan.Zero;
+
+        /// <summary>Retries of one request (throttling, 5xx, transport errors) before its outcome counts.</summary>
+        public int MaxRetries { get; set; } = 6;
+
+        /// <summary>Tests replace the HTTP transport; production uses Azure.Core's default.</summary>
+        internal HttpPipelineTransport? Transport { get; set; }
+    }
+}

@@ -1,0 +1,50 @@
+using System;
+using System.Collections.Concurrent;
+using ApimDr.Engine.Credentials;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace ApimDr.Engine.Arm
+{
+    /// <summary>
+    /// Builds the one Azure.Core pipeline per (cloud, credential): ARM retry rules, request ids,
+    /// bearer token (refreshed before expiry by BearerTokenAuthenticationPolicy), redacting log.
+    /// Pipelines are cached so the credential's token cache survives across cmdlet calls.
+    /// </summary>
+    internal static class ArmPipelineFactory
+    {
+        private static readonly ConcurrentDictionary<(string Arm, object Credential, TimeProvider Time, object? Transport, int MaxRetries), HttpPipeline> Cache
+            = new ConcurrentDictionary<(string, object, TimeProvider, object?, int), HttpPipeline>();
+
+        public static HttpPipeline Get(ArmClientOptions options)
+        {
+            CredentialSource source = options.Credentials;
+            // A static token's pipeline lives and dies with its client: no process-wide cache holds a user's token.
+            if (source.AccessToken != null) return Build(options);
+            object credentialKey = (object?)source.TokenProvider ?? (object?)source.TokenCredential ?? "DefaultAzureCredential|" + source.ManagedIdentityClientId;
+            var key = (options.Cloud.ResourceManagerUrl.AbsoluteUri, credentialKey, options.Time, (object?)options.Transport, options.MaxRetries);
+            return Cache.GetOrAdd(key, _ => Build(options));
+        }
+
+        private static HttpPipeline Build(ArmClientOptions options)
+        {
+            var clientOptions = new ArmPipelineOptions { RetryPolicy = new ArmRetryPolicy(options.Time, options.MaxRetries) };
+            if (options.Transport != null) clientOptions.Transport = options.Transport;
+            // Our log policy is the only one: Azure's event-source logging would bypass the redaction allow-list.
+            clientOptions.Diagnostics.IsLoggingEnabled = false;
+            clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
+            clientOptions.Diagnostics.ApplicationId = "ApimDr";
+
+            TokenCredential credential = CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
+            var pipelineOptions = new HttpPipelineOptions(clientOptions);
+            pipelineOptions.PerCallPolicies.Add(new RequestIdsPolicy());
+            pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.Cloud.ArmScope));
+            pipelineOptions.PerRetryPolicies.Add(new ArmLogPolicy(options.Time));
+            return HttpPipelineBuilder.Build(pipelineOptions);
+        }
+
+        private sealed class ArmPipelineOptions : ClientOptions
+        {
+        }
+    }
+}

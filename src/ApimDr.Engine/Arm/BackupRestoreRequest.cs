@@ -1,0 +1,89 @@
+using System;
+using System.IO;
+using System.Security;
+using System.Text;
+using System.Text.Json;
+using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Identity;
+
+namespace ApimDr.Engine.Arm
+{
+    /// <summary>Where a backup goes to (or a restore reads from) and how the service reaches it.</summary>
+    public sealed class BackupRestoreRequest
+    {
+        public string StorageAccountName { get; set; } = string.Empty;
+        public string ContainerName { get; set; } = string.Empty;
+        public string BackupName { get; set; } = string.Empty;
+        public StorageAccessType AccessType { get; set; } = StorageAccessType.AccessKey;
+
+        /// <summary>The storage account key; only with <see cref="StorageAccessType.AccessKey"/>.</summary>
+        public SecureString? AccessKey { get; set; }
+
+        /// <summary>The CLIENT id of a user-assigned identity on the APIM service; only with UserAssignedManagedIdentity.</summary>
+        public string? ClientId { get; set; }
+
+        /// <summary>Throws an <see cref="ApimDrException"/> naming the first problem, before any request.</summary>
+        public void Validate()
+        {
+            ResourceNames.ValidateStorageAccountName(StorageAccountName);
+            ResourceNames.ValidateContainerName(ContainerName);
+            ResourceNames.ValidateBlobName(BackupName);
+            bool hasKey = AccessKey != null && AccessKey.Length > 0;
+            bool hasClientId = !string.IsNullOrWhiteSpace(ClientId);
+            switch (AccessType)
+            {
+                case StorageAccessType.AccessKey:
+                    if (hasClientId) throw Conflict($"A client id was given but the access type is AccessKey; use -AccessType UserAssignedManagedIdentity to use that identity.", ClientId);
+                    if (!hasKey)
+                    {
+                        throw ApimDrException.InvalidArgument(ErrorIds.AccessKeyRequired,
+                            $"Access type AccessKey needs the key of storage account '{StorageAccountName}'. Give -StorageAccessKey, or use a managed identity access type.", StorageAccountName);
+                    }
+                    break;
+                case StorageAccessType.SystemAssignedManagedIdentity:
+                    if (hasKey) throw Conflict("A storage key was given with access type SystemAssignedManagedIdentity; give one or the other.", AccessType);
+                    if (hasClientId) throw Conflict("A client id was given with access type SystemAssignedManagedIdentity; use UserAssignedManagedIdentity for a user-assigned identity.", ClientId);
+                    break;
+                case StorageAccessType.UserAssignedManagedIdentity:
+                    if (hasKey) throw Conflict("A storage key was given with access type UserAssignedManagedIdentity; give one or the other.", AccessType);
+                    if (!hasClientId)
+                    {
+                        throw ApimDrException.InvalidArgument(ErrorIds.IdentityClientIdRequired,
+                            "Access type UserAssignedManagedIdentity needs the CLIENT id of a user-assigned identity attached to the API Management service.", AccessType);
+                    }
+                    ResourceNames.ValidateClientId(ClientId);
+                    break;
+                default:
+                    throw ApimDrException.InvalidArgument(ErrorIds.ConflictingAccessType, $"Unknown access type '{AccessType}'.", AccessType);
+            }
+        }
+
+        private static ApimDrException Conflict(string message, object? target)
+            => ApimDrException.InvalidArgument(ErrorIds.ConflictingAccessType, message, target);
+
+        /// <summary>The request body of ARM-PROTOCOL.md §1: accessType always explicit, each secret only where it belongs.</summary>
+        internal byte[] ToBody()
+        {
+            using var stream = new MemoryStream();
+            using (var json = new Utf8JsonWriter(stream))
+            {
+                json.WriteStartObject();
+                json.WriteString("storageAccount", StorageAccountName);
+                json.WriteString("containerName", ContainerName);
+                json.WriteString("backupName", BackupName);
+                json.WriteString("accessType", AccessType.ToString());
+                if (AccessType == StorageAccessType.AccessKey && AccessKey != null)
+                {
+                    json.WriteString("accessKey", SecureStrings.ToPlainText(AccessKey));
+                }
+                if (AccessType == StorageAccessType.UserAssignedManagedIdentity)
+                {
+                    json.WriteString("clientId", ClientId);
+                }
+                json.WriteEndObject();
+            }
+            return stream.ToArray();
+        }
+    }
+}

@@ -1,0 +1,8 @@
+namespace ApimDr.Engine.Arm
+{
+    public enum OperationKind
+    {
+        Backup,
+        Restore,
+    }
+}

@@ -1,0 +1,21 @@
+using System;
+using ApimDr.Engine.Errors;
+
+namespace ApimDr.Engine.Arm
+{
+    /// <summary>
+    /// What the poller reports, per operation. Invoked on worker threads: the cmdlet layer queues
+    /// them to the pipeline thread.
+    /// </summary>
+    public sealed class PollCallbacks
+    {
+        /// <summary>After each poll that left the operation running.</summary>
+        public Action<OperationProgress>? Progress { get; set; }
+
+        /// <summary>Terminal: Succeeded, Failed or Canceled (failures carry ErrorId/ErrorCode/ErrorMessage).</summary>
+        public Action<OperationState>? Completed { get; set; }
+
+        /// <summary>The wait for this operation stopped, but the operation may still run on the service.</summary>
+        public Action<OperationState, ApimDrException>? Abandoned { get; set; }
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Linq;
+using System.Text.Json;
+using ApimDr.Engine.Errors;
+
+namespace ApimDr.Engine.Arm
+{
+    /// <summary>What ApimDr needs to know about a service, read from a GET of its ARM resource.</summary>
+    public sealed class ServiceInfo
+    {
+        private static readonly string[] BackupTiers = { "Developer", "Basic", "Standard", "Premium", "Isolated" };
+
+        public string ResourceId { get; set; } = string.Empty;
+        public string Name { get; set; } = string.Empty;
+        public string Location { get; set; } = string.Empty;
+        public string SkuName { get; set; } = string.Empty;
+        public int SkuCapacity { get; set; }
+        public string ProvisioningState { get; set; } = string.Empty;
+        public string TargetProvisioningState { get; set; } = string.Empty;
+        public string? IdentityType { get; set; }
+
+        /// <summary>No management operation running: ARM says Succeeded with an empty target state.</summary>
+        public bool IsIdle => string.Equals(ProvisioningState, "Succeeded", StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(TargetProvisioningState);
+
+        /// <summary>The classic tiers have backup/restore; Consumption and the v2 tiers do not.</summary>
+        public bool SupportsBackup => BackupTiers.Contains(SkuName, StringComparer.OrdinalIgnoreCase);
+
+        internal static ServiceInfo Parse(string body)
+        {
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(body);
+                JsonElement root = document.RootElement;
+                var info = new ServiceInfo
+                {
+                    ResourceId = ArmError.GetString(root, "id") ?? string.Empty,
+                    Name = ArmError.GetString(root, "name") ?? string.Empty,
+                    Location = ArmError.GetString(root, "location") ?? string.Empty,
+                };
+                if (ArmError.TryGetProperty(root, "sku", out JsonElement sku) && sku.ValueKind == JsonValueKind.Object)
+                {
+                    info.SkuName = ArmError.GetString(sku, "name") ?? string.Empty;
+                    if (ArmError.TryGetProperty(sku, "capacity", out JsonElement capacity) && capacity.ValueKind == JsonValueKind.Number) info.SkuCapacity = capacity.GetInt32();
+                }
+                if (ArmError.TryGetProperty(root, "identity", out JsonElement identity) && identity.ValueKind == JsonValueKind.Object)
+                {
+                    info.IdentityType = ArmError.GetString(identity, "type");
+                }
+                if (ArmError.TryGetProperty(root, "properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
+                {
+                    info.ProvisioningState = ArmError.GetString(properties, "provisioningState") ?? string.Empty;
+                    info.TargetProvisioningState = ArmError.GetString(properties, "targetProvisioningState") ?? string.Empty;
+                }
+                return info;
+            }
+            catch (Exception ex) when (ex is JsonException || ex is InvalidOperationException || ex is FormatException)
+            {
+                throw new ApimDrException(ErrorIds.ArmProtocolError, ApimErrorCategory.ProtocolError,
+                    "Resource Manager returned a service resource that is not valid JSON.", null, ex);
+            }
+        }
+    }
+}

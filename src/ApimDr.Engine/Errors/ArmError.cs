@@ -1,0 +1,71 @@
+using System;
+using System.Text.Json;
+
+namespace ApimDr.Engine.Errors
+{
+    /// <summary>
+    /// The ARM error body <c>{"error":{"code","message","target",…}}</c>, parsed tolerantly: APIM sends
+    /// <c>"details": null</c> and an extra <c>innerError</c>; proxies send HTML or nothing at all.
+    /// </summary>
+    internal sealed class ArmError
+    {
+        public ArmError(string code, string message, string? target = null)
+        {
+            Code = code;
+            Message = message;
+            Target = target;
+        }
+
+        public string Code { get; }
+        public string Message { get; }
+        public string? Target { get; }
+
+        /// <summary>Never throws: a body that is not an ARM error still yields a code and a readable message.</summary>
+        public static ArmError Parse(string? body, int status, string? reasonPhrase = null)
+        {
+            string fallbackCode = status == 0 ? "NoResponse" : "Http" + status;
+            string fallbackMessage = string.IsNullOrEmpty(reasonPhrase) ? $"HTTP {status}" : $"HTTP {status} {reasonPhrase}";
+            if (string.IsNullOrWhiteSpace(body)) return new ArmError(fallbackCode, fallbackMessage);
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(body!);
+                JsonElement root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
+                // ARM nests under "error"; a few RPs (and status resources) put code/message at the top level.
+                JsonElement error = TryGetProperty(root, "error", out JsonElement nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
+                string? code = GetString(error, "code");
+                string? message = GetString(error, "message");
+                if (code == null && message == null) return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
+                return new ArmError(code ?? fallbackCode, message ?? fallbackMessage, GetString(error, "target"));
+            }
+            catch (JsonException)
+            {
+                return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
+            }
+        }
+
+        internal static bool TryGetProperty(JsonElement element, string name, out JsonElement value)
+        {
+            foreach (JsonProperty property in element.EnumerateObject())
+            {
+                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = property.Value;
+                    return true;
+                }
+            }
+            value = default;
+            return false;
+        }
+
+        internal static string? GetString(JsonElement element, string name)
+            => element.ValueKind == JsonValueKind.Object && TryGetProperty(element, name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        // A non-JSON body (an HTML error page) is only a hint; keep the message readable.
+        private static string Shorten(string body)
+        {
+            string flat = body.Replace('\r', ' ').Replace('\n', ' ').Trim();
+            return flat.Length <= 300 ? flat : flat.Substring(0, 300) + "…";
+        }
+    }
+}

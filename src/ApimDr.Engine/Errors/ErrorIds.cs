@@ -1,0 +1,49 @@
+namespace ApimDr.Engine.Errors
+{
+    /// <summary>
+    /// Every ErrorId the engine raises, in one place. They become the ErrorRecord's
+    /// FullyQualifiedErrorId, so they are public contract: add, never rename.
+    /// </summary>
+    public static class ErrorIds
+    {
+        // Input, rejected before any request.
+        public const string InvalidSubscriptionId = "InvalidSubscriptionId";
+        public const string InvalidResourceGroupName = "InvalidResourceGroupName";
+        public const string InvalidServiceName = "InvalidServiceName";
+        public const string InvalidResourceId = "InvalidResourceId";
+        public const string InvalidStorageAccountName = "InvalidStorageAccountName";
+        public const string InvalidContainerName = "InvalidContainerName";
+        public const string InvalidBackupName = "InvalidBackupName";
+        public const string InvalidIdentityClientId = "InvalidIdentityClientId";
+        public const string InvalidEnvironment = "InvalidEnvironment";
+        public const string InvalidResourceManagerUrl = "InvalidResourceManagerUrl";
+        public const string InvalidBlobEndpoint = "InvalidBlobEndpoint";
+        public const string AccessKeyRequired = "AccessKeyRequired";
+        public const string IdentityClientIdRequired = "IdentityClientIdRequired";
+        public const string ConflictingAccessType = "ConflictingAccessType";
+        public const string InvalidOperationObject = "InvalidOperationObject";
+
+        // The service said no.
+        public const string ServiceNotFound = "ServiceNotFound";
+        public const string ServiceBusy = "ServiceBusy";
+        public const string SkuMismatch = "SkuMismatch";
+        public const string BackupExpired = "BackupExpired";
+        public const string BackupNotFound = "BackupNotFound";
+        public const string ApimOperationFailed = "ApimOperationFailed";
+        public const string Throttled = "Throttled";
+        public const string AuthenticationFailed = "AuthenticationFailed";
+        public const string AuthenticationExpired = "AuthenticationExpired";
+        public const string AuthorizationFailed = "AuthorizationFailed";
+
+        // The conversation itself went wrong.
+        public const string OperationTimedOut = "OperationTimedOut";
+        public const string UntrustedPollHost = "UntrustedPollHost";
+        public const string ConnectionFailed = "ConnectionFailed";
+        public const string ArmProtocolError = "ArmProtocolError";
+
+        // Storage (backup catalog).
+        public const string ContainerNotFound = "ContainerNotFound";
+        public const string StorageAccessDenied = "StorageAccessDenied";
+        public const string StorageRequestFailed = "StorageRequestFailed";
+    }
+}

@@ -1,0 +1,218 @@
+using System;
+using System.Text;
+using System.Text.Json;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Errors;
+using Xunit;
+using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
+
+namespace ApimDr.Engine.Tests.Arm
+{
+    public class ServiceIdTests
+    {
+        [Theory]
+        [InlineData("/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/contoso-apim")]
+        [InlineData("/SUBSCRIPTIONS/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourcegroups/rg-apim/PROVIDERS/microsoft.apimanagement/Service/contoso-apim/")]
+        public void ParsesCaseInsensitivelyAndFormatsCanonically(string id)
+        {
+            ServiceId service = ServiceId.Parse(id);
+            Assert.Equal(SubscriptionId, service.SubscriptionId);
+            Assert.Equal("rg-apim", service.ResourceGroupName);
+            Assert.Equal("contoso-apim", service.Name);
+            Assert.Equal(ServicePath(), service.ResourceId);
+        }
+
+        [Theory]
+        [InlineData("")]
+        [InlineData("/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-apim")]
+        [InlineData("/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-apim/providers/Microsoft.Web/sites/app")]
+        [InlineData("/subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/contoso/apis/echo")]
+        [InlineData("subscriptions/3f2504e0-4f89-11d3-9a0c-0305e82c3301/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/contoso")]
+        public void RejectsWhatIsNotAServiceId(string id)
+        {
+            var error = Assert.Throws<ApimDrException>(() => ServiceId.Parse(id));
+            Assert.Equal(ErrorIds.InvalidResourceId, error.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+            Assert.Contains("Microsoft.ApiManagement/service", error.Message);
+        }
+
+        [Theory]
+        [InlineData("not-a-guid", "rg", "apim", ErrorIds.InvalidSubscriptionId)]
+        [InlineData(SubscriptionId, "rg.", "apim", ErrorIds.InvalidResourceGroupName)]
+        [InlineData(SubscriptionId, "rg", "1apim", ErrorIds.InvalidServiceName)]
+        public void CreateValidatesEachPart(string subscription, string group, string name, string errorId)
+        {
+            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Create(subscription, group, name)).ErrorId);
+            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Parse($"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ApiManagement/service/{name}")).ErrorId);
+        }
+    }
+
+    public class BackupRestoreRequestTests
+    {
+        private static BackupRestoreRequest Request(StorageAccessType type, string? key, string? clientId) => new()
+        {
+            StorageAccountName = "backupstore",
+            ContainerName = "apim-backups",
+            BackupName = "b1",
+            AccessType = type,
+            AccessKey = key == null ? null : Secure(key),
+            ClientId = clientId,
+        };
+
+        [Theory]
+        [InlineData(StorageAccessType.AccessKey, null, null, ErrorIds.AccessKeyRequired)]
+        [InlineData(StorageAccessType.AccessKey, "k", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.SystemAssignedManagedIdentity, "k", null, ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.SystemAssignedManagedIdentity, null, "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, null, ErrorIds.IdentityClientIdRequired)]
+        [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, "/subscriptions/x/identity", ErrorIds.InvalidIdentityClientId)]
+        [InlineData(StorageAccessType.UserAssignedManagedIdentity, "k", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
+        public void RejectsInconsistentAccess(StorageAccessType type, string? key, string? clientId, string errorId)
+        {
+            var error = Assert.Throws<ApimDrException>(() => Request(type, key, clientId).Validate());
+            Assert.Equal(errorId, error.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+        }
+
+        [Fact]
+        public void ValidatesTheStorageNames()
+        {
+            var request = Request(StorageAccessType.SystemAssignedManagedIdentity, null, null);
+            request.StorageAccountName = "https://backupstore.blob.core.windows.net";
+            Assert.Equal(ErrorIds.InvalidStorageAccountName, Assert.Throws<ApimDrException>(request.Validate).ErrorId);
+            request = Request(StorageAccessType.SystemAssignedManagedIdentity, null, null);
+            request.BackupName = "folder/";
+            Assert.Equal(ErrorIds.InvalidBackupName, Assert.Throws<ApimDrException>(request.Validate).ErrorId);
+        }
+
+        [Theory]
+        [InlineData(StorageAccessType.AccessKey, "the-key", null, "AccessKey", true, false)]
+        [InlineData(StorageAccessType.SystemAssignedManagedIdentity, null, null, "SystemAssignedManagedIdentity", false, false)]
+        [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", "UserAssignedManagedIdentity", false, true)]
+        public void TheBodyAlwaysNamesTheAccessTypeAndEachSecretOnlyWhereItBelongs(StorageAccessType type, string? key, string? clientId, string accessType, bool hasKey, bool hasClientId)
+        {
+            BackupRestoreRequest request = Request(type, key, clientId);
+            request.Validate();
+            using JsonDocument body = JsonDocument.Parse(Encoding.UTF8.GetString(request.ToBody()));
+            Assert.Equal(accessType, body.RootElement.GetProperty("accessType").GetString());
+            Assert.Equal(hasKey, body.RootElement.TryGetProperty("accessKey", out _));
+            Assert.Equal(hasClientId, body.RootElement.TryGetProperty("clientId", out JsonElement id));
+            if (hasClientId) Assert.Equal(clientId, id.GetString());
+            Assert.Equal("backupstore", body.RootElement.GetProperty("storageAccount").GetString());
+        }
+    }
+
+    public class ArmErrorTests
+    {
+        [Theory]
+        [InlineData("{\"error\":{\"code\":\"RestoreFailed\",\"message\":\"Cannot restore\",\"details\":null,\"innerError\":null}}", "RestoreFailed", "Cannot restore", null)]
+        [InlineData("{\"error\":{\"code\":\"InvalidParameters\",\"message\":\"bad\",\"target\":\"backupContainerName\",\"details\":[{\"code\":\"x\"}],\"innerError\":{\"trace\":1}}}", "InvalidParameters", "bad", "backupContainerName")]
+        [InlineData("{\"code\":\"Conflict\",\"message\":\"top level\"}", "Conflict", "top level", null)]
+        [InlineData("{\"error\":{\"message\":\"no code\"}}", "Http400", "no code", null)]
+        public void ParsesArmErrorsTolerantly(string body, string code, string message, string? target)
+        {
+            ArmError error = ArmError.Parse(body, 400);
+            Assert.Equal(code, error.Code);
+            Assert.Equal(message, error.Message);
+            Assert.Equal(target, error.Target);
+        }
+
+        [Theory]
+        [InlineData(null)]
+        [InlineData("")]
+        [InlineData("   ")]
+        [InlineData("<html><body>502 Bad Gateway</body></html>")]
+        [InlineData("[1,2]")]
+        [InlineData("{\"error\":null}")]
+        [InlineData("{\"error\":{\"code\":")]
+        public void NeverThrowsOnOddBodies(string? body)
+        {
+            ArmError error = ArmError.Parse(body, 502, "Bad Gateway");
+            Assert.Equal("Http502", error.Code);
+            Assert.StartsWith("HTTP 502 Bad Gateway", error.Message);
+        }
+
+        [Theory]
+        [InlineData(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time", ErrorIds.AuthenticationExpired, ApimErrorCategory.AuthenticationError)]
+        [InlineData(401, "InvalidAuthenticationToken", "bad token", ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError)]
+        [InlineData(403, "AuthorizationFailed", "no", ErrorIds.AuthorizationFailed, ApimErrorCategory.PermissionDenied)]
+        [InlineData(404, "ResourceNotFound", "gone", ErrorIds.ServiceNotFound, ApimErrorCategory.ObjectNotFound)]
+        [InlineData(409, "Conflict", "busy", ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy)]
+        [InlineData(429, "SubscriptionRequestsThrottled", "slow", ErrorIds.Throttled, ApimErrorCategory.LimitsExceeded)]
+        [InlineData(400, "RestoreFailed", "Cannot restore: backup expired", ErrorIds.BackupExpired, ApimErrorCategory.InvalidOperation)]
+        [InlineData(400, "RestoreFailed", "Cannot restore: current SKU is 'StandardV2', backup SKU is 'Standard'", ErrorIds.SkuMismatch, ApimErrorCategory.InvalidOperation)]
+        [InlineData(400, "InvalidParameters", "Parameter name: backupStorageAccount", ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation)]
+        [InlineData(500, "InternalServerError", "boom", ErrorIds.ApimOperationFailed, ApimErrorCategory.NotSpecified)]
+        public void MapsToTheDocumentedErrorIds(int status, string code, string message, string errorId, ApimErrorCategory category)
+        {
+            ApimDrException error = ArmErrorMapping.ToException(status, new ArmError(code, message), "Doing it", "target", "rid", "cid");
+            Assert.Equal(errorId, error.ErrorId);
+            Assert.Equal(category, error.Category);
+            Assert.Equal(status, error.HttpStatus);
+            Assert.Equal(code, error.ArmCode);
+            Assert.Equal("rid", error.RequestId);
+            Assert.Equal("cid", error.CorrelationId);
+            Assert.Contains(message, error.Message);
+        }
+    }
+
+    public class OperationStateTests
+    {
+        private static OperationState Sample() => new()
+        {
+            Kind = OperationKind.Restore,
+            ResourceId = ServicePath(),
+            SubscriptionId = SubscriptionId,
+            ResourceGroupName = ResourceGroup,
+            Name = "contoso-apim",
+            PollUrl = new Uri(Location()),
+            PollStyle = OperationState.LocationStyle,
+            ResourceManagerUrl = new Uri("https://management.azure.com/"),
+            StorageAccountName = "backupstore",
+            ContainerName = "apim-backups",
+            BackupName = "b1",
+            AccessType = StorageAccessType.UserAssignedManagedIdentity,
+            StartTime = new DateTimeOffset(2026, 1, 1, 10, 0, 0, TimeSpan.Zero),
+            CorrelationId = Guid.NewGuid().ToString(),
+            NextPollAt = new DateTimeOffset(2026, 1, 1, 10, 1, 0, TimeSpan.Zero),
+            PollCount = 3,
+            Sku = "Premium",
+        };
+
+        [Fact]
+        public void RoundTripsThroughJson()
+        {
+            OperationState original = Sample();
+            OperationState copy = OperationState.FromJson(original.ToJson());
+            Assert.Equal(original.ToJson(), copy.ToJson());
+            Assert.Equal(Location(), copy.PollUrl!.OriginalString);
+            Assert.Equal(StorageAccessType.UserAssignedManagedIdentity, copy.AccessType);
+            Assert.Equal(OperationKind.Restore, copy.Kind);
+            Assert.Contains("\"UserAssignedManagedIdentity\"", original.ToJson());
+        }
+
+        [Fact]
+        public void ToleratesMissingOptionalFieldsAndOtherCasing()
+        {
+            OperationState state = OperationState.FromJson("{\"pollUrl\":\"" + Location() + "\",\"kind\":1,\"extra\":{\"x\":[1]}}");
+            Assert.Equal(OperationKind.Restore, state.Kind);
+            Assert.Equal(OperationState.InProgress, state.Status);
+            Assert.Equal(OperationState.LocationStyle, state.PollStyle);
+            Assert.Equal(new Uri("https://management.azure.com/"), state.ResourceManagerUrl);
+            Assert.Null(state.EndTime);
+        }
+
+        [Theory]
+        [InlineData("{\"Name\":\"x\"}")]
+        [InlineData("{\"PollUrl\":\"/relative/path\"}")]
+        [InlineData("not json")]
+        [InlineData("null")]
+        [InlineData("")]
+        public void WithoutAPollUrlItCannotBeResumed(string json)
+        {
+            var error = Assert.Throws<ApimDrException>(() => OperationState.FromJson(json));
+            Assert.Equal(ErrorIds.InvalidOperationObject, error.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Errors;
+
+namespace ApimDr.Engine.Tests.Fakes
+{
+    /// <summary>Shared fixtures: a service, a backup request, a client over the fake transport, recorded callbacks.</summary>
+    public static class ArmTestKit
+    {
+        public const string SubscriptionId = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+        public const string ResourceGroup = "rg-apim";
+        public const string ArmUrl = "https://management.azure.com";
+        public const string StorageKey = "U3RvcmFnZUtleVNlY3JldFZhbHVlMTIzNDU2Nzg5MA==";
+        public const string StaticToken = "eyJ0eXAiOiJKV1QifQ.static-token-secret-value";
+
+        public static ServiceId Service(string name = "contoso-apim") => ServiceId.Create(SubscriptionId, ResourceGroup, name);
+
+        public static string ServicePath(string name = "contoso-apim")
+            => $"/subscriptions/{SubscriptionId}/resourceGroups/{ResourceGroup}/providers/Microsoft.ApiManagement/service/{name}";
+
+        /// <summary>A Location like the recorded one: base64 opaque id ending in '=', api-version kept.</summary>
+        public static string Location(string name = "contoso-apim", string id = "ZXlKcWIySkpaQ0k2SWpFeU16UTFOamM0T1NJc0luUjVjR1VpT2lKaVlXTnJkWEFpZlE+L3c9")
+            => $"{ArmUrl}{ServicePath(name)}/operationresults/{id}==?api-version=2024-05-01";
+
+        public static string ServiceJson(string name = "contoso-apim", string sku = "Developer", string state = "Succeeded", string target = "")
+            => "{\"id\":\"" + ServicePath(name) + "\",\"name\":\"" + name + "\",\"location\":\"West Europe\",\"sku\":{\"name\":\"" + sku + "\",\"capacity\":1}," +
+               "\"identity\":{\"type\":\"SystemAssigned\",\"principalId\":\"p\"},\"properties\":{\"provisioningState\":\"" + state + "\",\"targetProvisioningState\":\"" + target + "\"}}";
+
+        public static SecureString Secure(string value)
+        {
+            var secure = new SecureString();
+            foreach (char c in value) secure.AppendChar(c);
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        public static BackupRestoreRequest KeyRequest(string backupName = "contoso-2026-01-01.apimbackup") => new()
+        {
+            StorageAccountName = "backupstore",
+            ContainerName = "apim-backups",
+            BackupName = backupName,
+            AccessType = StorageAccessType.AccessKey,
+            AccessKey = Secure(StorageKey),
+        };
+
+        public static ArmClient Client(TimeProvider clock, FakeArmTransport transport, Action<ArmClientOptions>? configure = null)
+        {
+            var options = new ArmClientOptions
+            {
+                Cloud = CloudEnvironment.AzureCloud,
+                Credentials = new CredentialSource { AccessToken = Secure(StaticToken) },
+                Time = clock,
+                Transport = transport,
+            };
+            configure?.Invoke(options);
+            return new ArmClient(options);
+        }
+
+        public static Reply Accepted(string location, int retryAfter = 60)
+            => Reply.Of(202).With("Location", location).With("Retry-After", retryAfter.ToString()).With("x-ms-request-id", Guid.NewGuid().ToString());
+
+        /// <summary>An unsigned JWT whose only claim is <c>exp</c>.</summary>
+        public static string Jwt(DateTimeOffset expires, string salt = "")
+        {
+            static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            return B64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + B64("{\"exp\":" + expires.ToUnixTimeSeconds() + ",\"n\":\"" + salt + "\"}") + ".c2ln";
+        }
+
+        /// <summary>Drives a poller wait on virtual time; the expected sleepers are the operations still being waited for.</summary>
+        public static Task<IReadOnlyList<OperationState>> WaitAsync(VirtualClock clock, ArmClient client, IReadOnlyList<OperationState> operations, Recorder recorder, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        {
+            Task<IReadOnlyList<OperationState>> wait = new OperationPoller(client).WaitAllAsync(operations, recorder.Callbacks, timeout, cancellationToken);
+            return clock.RunAsync(wait, () => operations.Count(o => !o.IsTerminal && !recorder.Abandoned.ContainsKey(o)) + (timeout.HasValue ? 1 : 0));
+        }
+    }
+
+    /// <summary>Collects what the poller reported.</summary>
+    public sealed class Recorder
+    {
+        public ConcurrentQueue<OperationProgress> Progress { get; } = new();
+        public ConcurrentQueue<OperationState> Completed { get; } = new();
+        public ConcurrentDictionary<OperationState, ApimDrException> Abandoned { get; } = new();
+
+        public PollCallbacks Callbacks => new()
+        {
+            Progress = p => Progress.Enqueue(p),
+            Completed = s => Completed.Enqueue(s),
+            Abandoned = (s, e) => Abandoned[s] = e,
+        };
+    }
+}
