@@ -11,7 +11,10 @@
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
     CmdletsToExport        = @(
+        'Backup-ApimService'
         'Get-ApimBackup'
+        'Restore-ApimService'
+        'Wait-ApimOperation'
     )
     FunctionsToExport      = @()
     AliasesToExport        = @()

@@ -6,4 +6,4 @@ $dll = if ($PSEdition -eq 'Core') {
     [IO.Path]::Combine($PSScriptRoot, 'net472', 'ApimDr.dll')
 }
 $binary = Import-Module -Name $dll -PassThru -ErrorAction Stop
-Export-ModuleMember -Cmdlet $binary.ExportedCmdlets.Keys
+Export-ModuleMember -Cmdlet @($binary.ExportedCmdlets.Keys)

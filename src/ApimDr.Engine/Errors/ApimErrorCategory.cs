@@ -21,5 +21,6 @@ namespace ApimDr.Engine.Errors
         LimitsExceeded,
         ResourceUnavailable,
         InvalidData,
+        InvalidResult,
     }
 }

@@ -40,7 +40,7 @@ namespace ApimDr.Engine.Workflow
                 if (storage != null)
                 {
                     BackupBlob? blob = await TryReadBlobAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
-                    if (blob != null) CheckBackupFits(blob, target, client.Now);
+                    if (blob != null) CheckBackupFits(blob, target, client.Options.Time.GetUtcNow());
                 }
             }
             OperationState operation = await client.StartRestoreAsync(service, request, cancellationToken).ConfigureAwait(false);

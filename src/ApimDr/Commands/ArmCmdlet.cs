@@ -186,7 +186,9 @@ namespace ApimDr.Commands
         {
             OperationState op = p.Operation;
             var record = new ProgressRecord(ActivityIdFor(op), $"{op.Kind} {op.Name}",
-                $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed, next check {p.NextPollAt.ToLocalTime():HH:mm:ss}")
+                p.NextPollAt.HasValue
+                    ? $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed, next check {p.NextPollAt.Value.ToLocalTime():HH:mm:ss}"
+                    : $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed")
             {
                 ParentActivityId = OverallActivityId,
             };

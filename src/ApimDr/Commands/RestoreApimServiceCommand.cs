@@ -41,7 +41,7 @@ namespace ApimDr.Commands
             {
                 return ShouldProcess(service.ResourceId, action);
             }
-            catch (Exception ex) when (ex is PSInvalidOperationException || ex is HostException || ex is NotImplementedException)
+            catch (Exception ex) when (ex is PSInvalidOperationException || ex is System.Management.Automation.Host.HostException || ex is NotImplementedException)
             {
                 // Non-interactive host (runbook, CI): refusing to prompt must not mean restoring anyway.
                 WriteFailure(new ApimDrException("ConfirmationRequired", ApimErrorCategory.InvalidOperation,
