@@ -1,0 +1,203 @@
+#Requires -Modules Pester
+# Backup-ApimService, Restore-ApimService and Wait-ApimOperation end to end against the emulator + Azurite.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:t = Get-TestEnvironment
+    $script:e = Get-EmulatorEnvironment
+    Import-Module $t.ModulePath -Force
+    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
+    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
+    $script:container = New-TestName 'dr'
+    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+    $script:sub = $e.SubscriptionId
+    $script:rg = $e.ResourceGroup
+    function script:Get-ServiceId([string] $Name) { "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$Name" }
+    function script:Get-ActionPosts { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match '/(backup|restore)\?' }) }
+    function script:New-AzApimObject([string] $Name, [string] $Sku) {
+        # The shape of Get-AzApiManagement output (PsApiManagement): Id, Name, ResourceGroupName, Sku, Location, …
+        [pscustomobject]@{
+            PSTypeName = 'Microsoft.Azure.Commands.ApiManagement.Models.PsApiManagement'
+            Id = Get-ServiceId $Name; Name = $Name; ResourceGroupName = $rg; Sku = $Sku; Capacity = 1; Location = 'West Europe'
+            ProvisioningState = 'Succeeded'
+        }
+    }
+    $script:prod = @{ SubscriptionId = $sub; ResourceGroupName = $rg; Name = 'prod' }
+    function script:New-BackupName { (New-TestName 'prod-') + '.apimbackup' }
+}
+
+Describe 'Backup-ApimService' {
+    BeforeEach {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+    }
+
+    It 'backs up by name, writes the blob to Azurite and records source service and SKU on it' {
+        $name = (New-TestName 'prod-') + '.apimbackup'
+        $op = Backup-ApimService @prod -BackupName $name @storage @arm
+        $op.PSObject.TypeNames[0] | Should -Be 'ApimDr.ApimOperation'
+        $op.Kind | Should -Be 'Backup'
+        $op.Status | Should -Be 'Succeeded'
+        $op.Name | Should -Be 'prod'
+        $op.SubscriptionId | Should -Be $sub
+        $op.BackupName | Should -Be $name
+        $op.AccessType | Should -Be 'AccessKey'
+        $op.Sku | Should -Be 'Premium'
+        $op.EndTime | Should -BeGreaterThan $op.StartTime
+        $op.PollUrl.AbsoluteUri | Should -Match '/operationresults/'
+
+        $b = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $name
+        $b.SizeBytes | Should -BeGreaterThan 0
+        $b.SourceSku | Should -Be 'Premium'
+        $b.SourceServiceId | Should -Be (Get-ServiceId 'prod')
+        (Get-TestBlobContent -Container $container -Name $name) | Should -Match 'orders'
+    }
+
+    It 'backs up by resource id with the default backup name' {
+        $op = Backup-ApimService -ResourceId (Get-ServiceId 'standby') @storage @arm
+        $op.Status | Should -Be 'Succeeded'
+        $op.Name | Should -Be 'standby'
+        $op.BackupName | Should -Match '^standby-\d{8}T\d{6}Z\.apimbackup$'
+    }
+
+    It 'backs up three Get-AzApiManagement-shaped objects from the pipeline at once, not one after another' {
+        $services = 'prod', 'standby', 'standby-standard' | ForEach-Object { New-AzApimObject $_ 'Premium' }
+        $ops = @($services | Backup-ApimService @storage @arm)
+        $ops.Count | Should -Be 3
+        $ops.Status | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        ($ops.Name | Sort-Object) | Should -Be @('prod', 'standby', 'standby-standard')
+        $ops.SubscriptionId | Sort-Object -Unique | Should -Be $sub
+        # All three were running at the same time: every one started before any finished.
+        ($ops.StartTime | Measure-Object -Maximum).Maximum | Should -BeLessThan ($ops.EndTime | Measure-Object -Minimum).Minimum
+    }
+
+    It 'emits each operation at once with -NoWait' {
+        $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod -NoWait @storage @arm
+        $op.Status | Should -Be 'InProgress'
+        $op.EndTime | Should -BeNullOrEmpty
+        ($op | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+    }
+
+    It 'reports an operation already running (409) clearly and starts nothing' {
+        $null = Add-EmulatorFault -Route backup -Kind 409
+        $err = $null
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $op | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceBusy,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        "$($err[0])" | Should -Match 'already running'
+    }
+
+    It 'survives injected 429 and 503 answers while polling' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 4; retryAfterSeconds = 1 }
+        $null = Add-EmulatorFault -Route operationresults -Kind 429 -Count 2 -RetryAfterSeconds 1
+        $null = Add-EmulatorFault -Route operationresults -Kind 503 -Count 2 -RetryAfterSeconds 1
+        (Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm).Status | Should -Be 'Succeeded'
+        @(Get-EmulatorRequestLog | Where-Object { $_.route -eq 'operationresults' -and $_.status -in 429, 503 }).Count | Should -Be 4
+    }
+
+    It 'sends no request with -WhatIf' {
+        Clear-EmulatorRequestLog
+        Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -WhatIf | Should -BeNullOrEmpty
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+}
+
+Describe 'Restore-ApimService' {
+    BeforeAll {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+        $script:prodBackup = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm
+        $prodBackup.Status | Should -Be 'Succeeded'
+    }
+
+    BeforeEach {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+    }
+
+    It 'restores into a same-tier standby, whose configuration then equals the source''s' {
+        $prodConfig = Get-EmulatorServiceConfiguration -Name prod | ConvertTo-Json -Depth 20
+        Get-EmulatorServiceConfiguration -Name standby | ConvertTo-Json -Depth 20 | Should -Not -Be $prodConfig
+        $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -Force
+        $op.Kind | Should -Be 'Restore'
+        $op.Status | Should -Be 'Succeeded'
+        $op.Name | Should -Be 'standby'
+        Get-EmulatorServiceConfiguration -Name standby | ConvertTo-Json -Depth 20 | Should -Be $prodConfig
+    }
+
+    It 'takes the storage location from a Get-ApimBackup object down the pipeline' {
+        $entry = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $prodBackup.BackupName
+        $op = $entry | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -StorageAccountKey $t.StorageKey @arm -Force
+        $op.Status | Should -Be 'Succeeded'
+        $op.BackupName | Should -Be $prodBackup.BackupName
+    }
+
+    It 'refuses another tier before any POST (pre-flight) with SkuMismatch' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-standard -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $op | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
+        "$($err[0])" | Should -Match "'Standard'.*'Premium'"
+        Get-ActionPosts | Should -BeNullOrEmpty
+    }
+
+    It 'with -SkipPreflight fails at the last poll with ApimOperationFailed carrying RestoreFailed' {
+        $err = $null
+        $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-standard -BackupName $prodBackup.BackupName @storage @arm -Force -SkipPreflight -ErrorVariable err -ErrorAction SilentlyContinue
+        $op.Status | Should -Be 'Failed'
+        $op.ErrorCode | Should -Be 'RestoreFailed'
+        $op.ErrorMessage | Should -Be "Cannot restore: current SKU is 'Standard', backup SKU is 'Premium'"
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        "$($err[0])" | Should -Match 'RestoreFailed'
+        @(Get-ActionPosts).Count | Should -Be 1
+    }
+
+    It 'reports the service''s "backup expired" failure at the last poll when the service''s clock says it is older than 30 days' {
+        $null = Move-EmulatorClock -Days 31
+        $err = $null
+        $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $op.Status | Should -Be 'Failed'
+        $op.ErrorMessage | Should -Be 'Cannot restore: backup expired'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+    }
+
+    It 'refuses a missing backup before any POST with BackupNotFound' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName 'missing.apimbackup' @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BackupNotFound,*'
+        Get-ActionPosts | Should -BeNullOrEmpty
+    }
+
+    It 'refuses an unknown target with ServiceNotFound' {
+        $err = $null
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name nosuchservice -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'sends no request with -WhatIf' {
+        Clear-EmulatorRequestLog
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -WhatIf | Should -BeNullOrEmpty
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -WhatIf -Force | Should -BeNullOrEmpty
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+
+    It 'fails safely without -Force or -Confirm:$false in a non-interactive host' {
+        Clear-EmulatorRequestLog
+        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Sub = $sub; Rg = $rg; Name = $prodBackup.BackupName
+            Account = $t.StorageAccountName; Container = $container; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint } -ScriptBlock {
+            param($Path, $Arm, $Token, $Sub, $Rg, $Name, $Account, $Container, $Key, $Blob)
+            Import-Module $Path
+            $err = $null
+            $out = Restore-ApimService -ResourceManagerUrl $Arm -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) -SubscriptionId $Sub -ResourceGroupName $Rg -Name standby `
+                -BackupName $Name -StorageAccountName $Account -ContainerName $Container -StorageAccountKey (ConvertTo-SecureString $Key -AsPlainText -Force) -BlobEndpoint $Blob `
+                -ErrorVariable err -ErrorAction SilentlyContinue
+            [pscustomobject]@{ Output = @($out).Count; ErrorId = "$($err[0].FullyQualifiedErrorId)" }
+        }
+        $r.Output | Should -Be 0
+        $r.ErrorId | Should -BeLike 'ConfirmationRequired,*'
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+}

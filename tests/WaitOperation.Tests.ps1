@@ -1,0 +1,165 @@
+#Requires -Modules Pester
+# Wait-ApimOperation: live and deserialized operations, failures, timeouts, Ctrl+C, progress, Retry-After.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:t = Get-TestEnvironment
+    $script:e = Get-EmulatorEnvironment
+    Import-Module $t.ModulePath -Force
+    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
+    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
+    $script:container = New-TestName 'wait'
+    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+    $script:prod = @{ SubscriptionId = $e.SubscriptionId; ResourceGroupName = $e.ResourceGroup; Name = 'prod' }
+    function script:Start-ProdBackup { Backup-ApimService @prod -BackupName ((New-TestName 'prod-') + '.apimbackup') @storage @arm -NoWait }
+}
+
+Describe 'Wait-ApimOperation' {
+    BeforeEach {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+    }
+
+    It 'resumes in a NEW process from Export-Clixml / Import-Clixml' {
+        $op = Start-ProdBackup
+        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'ops').xml"
+        try {
+            $op | Export-Clixml -Path $file
+            $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token } -ScriptBlock {
+                param($Path, $File, $Token)
+                Import-Module $Path
+                Import-Clixml -Path $File | Wait-ApimOperation -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) |
+                    Select-Object Kind, Name, Status, BackupName, EndTime
+            }
+            $r.Status | Should -Be 'Succeeded'
+            $r.Name | Should -Be 'prod'
+            $r.BackupName | Should -Be $op.BackupName
+            $r.EndTime | Should -Not -BeNullOrEmpty
+        } finally {
+            Remove-Item $file -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'resumes from ConvertTo-Json / ConvertFrom-Json' {
+        $json = Start-ProdBackup | ConvertTo-Json
+        $r = $json | ConvertFrom-Json | Wait-ApimOperation -AccessToken $token
+        $r.Status | Should -Be 'Succeeded'
+        $r.Kind | Should -Be 'Backup'
+    }
+
+    It 'waits for several operations together and emits each' {
+        $ops = @(Start-ProdBackup) + @(Backup-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby -BackupName ((New-TestName 'sb-') + '.apimbackup') @storage @arm -NoWait)
+        $done = @($ops | Wait-ApimOperation -AccessToken $token)
+        $done.Count | Should -Be 2
+        $done.Status | Should -Be @('Succeeded', 'Succeeded')
+    }
+
+    It 'emits a failed operation AND a non-terminating ApimOperationFailed error with the ARM code and message' {
+        $backup = Backup-ApimService @prod -BackupName ((New-TestName 'prod-') + '.apimbackup') @storage @arm
+        $op = Restore-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby-standard -BackupName $backup.BackupName `
+            @storage @arm -Force -SkipPreflight -NoWait
+        $err = $null
+        $r = $op | Wait-ApimOperation -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
+        $r.Status | Should -Be 'Failed'
+        $r.ErrorCode | Should -Be 'RestoreFailed'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $err[0].TargetObject | Should -Be $op.ResourceId
+        "$($err[0])" | Should -Match "RestoreFailed.*current SKU is 'Standard'"
+    }
+
+    It 'stops at -TimeoutSeconds with OperationTimedOut, leaving the operation resumable' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 6; retryAfterSeconds = 1 }
+        $op = Start-ProdBackup
+        $err = $null
+        $r = $op | Wait-ApimOperation -AccessToken $token -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $r.Status | Should -Be 'InProgress'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'OperationTimedOut,*'
+        "$($err[0])" | Should -Match 'still running.*Wait-ApimOperation'
+        ($r | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+    }
+
+    It 'stops promptly when the pipeline is stopped (Ctrl+C) and the operation can be resumed' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 8; retryAfterSeconds = 5 }
+        $op = Start-ProdBackup
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddArgument($t.ModulePath).AddStatement()
+            $null = $ps.AddCommand('Wait-ApimOperation').AddParameter('AccessToken', $token)
+            $inputData = [System.Management.Automation.PSDataCollection[object]]::new()
+            $inputData.Add($op); $inputData.Complete()
+            $handle = $ps.BeginInvoke($inputData)
+            Start-Sleep -Milliseconds 1500
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            # The operation runs 8 s with Retry-After 5 s: a Stop() that waited for the next poll or the end would take seconds.
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+        } finally {
+            $ps.Dispose()
+        }
+        ($op | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+    }
+
+    It 'writes progress per operation (status, elapsed, next check) under an overall bar' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 3; retryAfterSeconds = 1 }
+        $op = Start-ProdBackup
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddArgument($t.ModulePath).AddStatement()
+            $null = $ps.AddCommand('Wait-ApimOperation').AddParameter('AccessToken', $token)
+            $result = $ps.Invoke(@($op))
+            $result[0].Status | Should -Be 'Succeeded'
+            $progress = @($ps.Streams.Progress)
+            $overall = @($progress | Where-Object ParentActivityId -eq -1)
+            $perOperation = @($progress | Where-Object { $_.ParentActivityId -ne -1 })
+            $overall[0].Activity | Should -Be 'Waiting for APIM operations'
+            ($overall | Where-Object StatusDescription -eq '1 of 1 finished') | Should -Not -BeNullOrEmpty
+            $perOperation[0].Activity | Should -Be 'Backup prod'
+            $perOperation[0].ParentActivityId | Should -Be $overall[0].ActivityId
+            ($perOperation | Where-Object StatusDescription -Match '^InProgress, \d+:\d\d elapsed, next check \d\d:\d\d:\d\d$') | Should -Not -BeNullOrEmpty
+            ($perOperation | Where-Object RecordType -eq 'Completed') | Should -Not -BeNullOrEmpty
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
+    It 'never polls faster than Retry-After' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 5; retryAfterSeconds = 2 }
+        $op = Start-ProdBackup
+        Clear-EmulatorRequestLog
+        ($op | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        $polls = @(Get-EmulatorRequestLog | Where-Object route -eq 'operationresults')
+        $polls.Count | Should -BeGreaterThan 1
+        for ($i = 1; $i -lt $polls.Count; $i++) {
+            ([DateTimeOffset]$polls[$i].time - [DateTimeOffset]$polls[$i - 1].time).TotalSeconds | Should -BeGreaterOrEqual 1.95
+        }
+        # And not needlessly slower: a 5 s operation polled every 2 s needs at most 4 polls.
+        $polls.Count | Should -BeLessOrEqual 4
+    }
+
+    It 'refuses to send a token to a poll URL on another host (UntrustedPollHost), sending nothing there' {
+        $trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $trap.Start()
+        try {
+            $op = Start-ProdBackup | ConvertTo-Json | ConvertFrom-Json
+            $op.PollUrl = $op.PollUrl -replace '^https://[^/]+', "https://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
+            $err = $null
+            $r = $op | Wait-ApimOperation -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
+            $r.Status | Should -Be 'InProgress'
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedPollHost,*'
+            $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
+            $trap.Pending() | Should -BeFalse
+        } finally {
+            $trap.Stop()
+        }
+    }
+
+    It 'requires a poll URL and a resource id' {
+        { [pscustomobject]@{ ResourceId = '/subscriptions/x' } | Wait-ApimOperation -AccessToken $token -ErrorAction Stop } | Should -Throw
+        $err = $null
+        [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -AccessToken $token -ResourceManagerUrl $e.ArmUrl -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidResourceId,*'
+    }
+}
