@@ -72,12 +72,12 @@ namespace ApimDr.Engine.Tests.Arm
                 : Reply.ArmError(409, "Conflict", "The API Management service is transitioning: an operation is in progress"));
             using ArmClient client = Client(clock, transport);
 
-            var ambiguous = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var ambiguous = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
             Assert.Equal(ErrorIds.ConnectionFailed, ambiguous.ErrorId);
             Assert.Contains("may have accepted it", ambiguous.Message);
             Assert.Single(transport.Requests);
 
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Equal(ApimErrorCategory.ResourceBusy, busy.Category);
             Assert.Contains("an operation is already running on this service", busy.Message);
@@ -112,7 +112,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson(sku: "StandardV2")));
             using ArmClient client = Client(clock, transport);
 
-            ServiceInfo info = await client.GetServiceAsync(Service(), default);
+            ServiceInfo info = await Run(clock, client.GetServiceAsync(Service(), default));
 
             Assert.Equal(ServicePath(), info.ResourceId);
             Assert.Equal("contoso-apim", info.Name);
@@ -132,7 +132,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Reply.ArmError(404, "ResourceNotFound", "The Resource 'Microsoft.ApiManagement/service/contoso-apim' was not found."));
             using ArmClient client = Client(clock, transport);
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.GetServiceAsync(Service(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.GetServiceAsync(Service(), default)));
 
             Assert.Equal(ErrorIds.ServiceNotFound, error.ErrorId);
             Assert.Equal(ApimErrorCategory.ObjectNotFound, error.Category);
@@ -148,7 +148,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" || ++polls < 3 ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             var requests = transport.Requests;
@@ -168,7 +168,7 @@ namespace ApimDr.Engine.Tests.Arm
             BackupRestoreRequest request = KeyRequest();
             request.ContainerName = "Apim_Backups";
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), request, default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), request, default)));
 
             Assert.Equal(ErrorIds.InvalidContainerName, error.ErrorId);
             Assert.Empty(transport.Requests);

@@ -57,7 +57,7 @@ namespace ApimDr.Engine.Tests.Arm
             using ArmClient client = Client(clock, transport);
             DateTimeOffset start = clock.GetUtcNow();
 
-            OperationState[] ops = await Task.WhenAll(plans.Keys.Select(name => client.StartBackupAsync(Service(name), KeyRequest(), default)));
+            OperationState[] ops = await Run(clock, Task.WhenAll(plans.Keys.Select(name => client.StartBackupAsync(Service(name), KeyRequest(), default))));
             var recorder = new Recorder();
             await WaitAsync(clock, client, ops, recorder);
 
@@ -84,7 +84,7 @@ namespace ApimDr.Engine.Tests.Arm
             int polls = 0;
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" || ++polls <= 5 ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient first = Client(clock, transport);
-            OperationState started = await first.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState started = await Run(clock, first.StartBackupAsync(Service(), KeyRequest(), default));
 
             // The first wait is stopped after two polls, like a runbook that ends.
             using var stop = new CancellationTokenSource();
@@ -144,7 +144,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Accepted("https://attacker.example.net/operationresults/x=?api-version=2024-05-01"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -178,7 +178,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
 
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder, timeout: TimeSpan.FromMinutes(10.5));
@@ -199,7 +199,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Accepted(Location(), retryAfter: 3600));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             DateTimeOffset? nextPoll = op.NextPollAt;
             using var cancel = new CancellationTokenSource();
 
@@ -222,7 +222,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(Location()) : Reply.Hang());
             using ArmClient client = Client(clock, transport);
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             op.NextPollAt = null; // due now
             using var cancel = new CancellationTokenSource();
 

@@ -29,7 +29,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? AcceptedWithStatusResource() : answers[polls++]);
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             Assert.Equal(OperationState.AzureAsyncOperationStyle, op.PollStyle);
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
@@ -48,7 +48,7 @@ namespace ApimDr.Engine.Tests.Arm
                 : Status("Failed", "{\"code\":\"BackupFailed\",\"message\":\"Cannot restore: backup expired\",\"details\":null,\"innerError\":null}"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartRestoreAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -66,7 +66,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? AcceptedWithStatusResource() : Status("Canceled"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             Assert.Equal(OperationState.Canceled, op.Status);
@@ -89,7 +89,7 @@ namespace ApimDr.Engine.Tests.Arm
                 });
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -115,7 +115,7 @@ namespace ApimDr.Engine.Tests.Arm
                 });
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -143,7 +143,7 @@ namespace ApimDr.Engine.Tests.Arm
                 o.MinimumPollInterval = TimeSpan.FromSeconds(10);
             });
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             var times = transport.Requests.Select(r => r.At).ToList();

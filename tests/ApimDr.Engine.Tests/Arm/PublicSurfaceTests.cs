@@ -52,7 +52,7 @@ namespace ApimDr.Engine.Tests.Arm
             var handler = new RecordingHandler(Location());
             using ArmClient client = Client(clock, null!, o => o.Transport = new HttpClientTransport(new HttpClient(handler)));
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             Assert.Equal(OperationState.Succeeded, op.Status);
@@ -70,7 +70,7 @@ namespace ApimDr.Engine.Tests.Arm
                 TokenProvider = (scopes, ct) => throw new InvalidOperationException("Run Connect-AzAccount to login."),
             });
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
 
             Assert.Equal(ErrorIds.AuthenticationFailed, error.ErrorId);
             Assert.Contains("Connect-AzAccount", error.Message);

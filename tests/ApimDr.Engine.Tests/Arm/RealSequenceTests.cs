@@ -29,7 +29,7 @@ namespace ApimDr.Engine.Tests.Arm
             // A short default proves the 60 s spacing comes from the service's Retry-After.
             using ArmClient client = Client(clock, transport, o => o.DefaultRetryAfter = TimeSpan.FromSeconds(5));
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             Assert.Equal(OperationState.InProgress, op.Status);
             Assert.Equal(OperationState.LocationStyle, op.PollStyle);
             Assert.Equal(location, op.PollUrl!.OriginalString);
@@ -61,7 +61,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport);
 
-            await client.StartRestoreAsync(Service(), KeyRequest(), default);
+            await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
 
             RecordedRequest post = Assert.Single(transport.Requests);
             Assert.Equal("POST", post.Method);
@@ -89,7 +89,7 @@ namespace ApimDr.Engine.Tests.Arm
                 : Reply.ArmError(400, "RestoreFailed", reason).With("x-ms-request-id", "failing-request"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartRestoreAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -115,7 +115,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Reply.ArmError(400, "InvalidParameters", message).With("x-ms-request-id", "rid-1"));
             using ArmClient client = Client(clock, transport);
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
 
             Assert.Equal(ErrorIds.ApimOperationFailed, error.ErrorId);
             Assert.Equal(ApimErrorCategory.InvalidOperation, error.Category);
@@ -134,7 +134,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Reply.ArmError(409, "Conflict", "Another operation is in progress"));
             using ArmClient client = Client(clock, transport);
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
 
             Assert.Equal(ErrorIds.ServiceBusy, error.ErrorId);
             Assert.Equal(ApimErrorCategory.ResourceBusy, error.Category);

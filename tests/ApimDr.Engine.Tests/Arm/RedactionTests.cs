@@ -48,7 +48,7 @@ namespace ApimDr.Engine.Tests.Arm
                 o.Log = (level, text) => log.Enqueue((level, text));
             });
 
-            OperationState op = await client.StartRestoreAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             string all = string.Join("\n", log.Select(l => l.Text));
@@ -81,7 +81,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Reply.ArmError(400, "InvalidParameters", "Requested value 'GET,HEAD' was not found. Parameter name: backupStorageAccount"));
             using ArmClient client = Client(clock, transport);
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
 
             Assert.DoesNotContain(StorageKey, error.ToString());
             Assert.DoesNotContain(StaticToken, error.ToString());

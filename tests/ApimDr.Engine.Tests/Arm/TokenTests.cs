@@ -73,7 +73,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.At < VirtualClock.Epoch + TimeSpan.FromHours(3) ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport, o => o.Credentials = new CredentialSource { AccessToken = Secure(token) });
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -98,7 +98,7 @@ namespace ApimDr.Engine.Tests.Arm
                 : Reply.ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time '1/1/2026 1:00:00 AM' is earlier than current UTC time '1/1/2026 1:02:00 AM'."));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -119,7 +119,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport, o => o.Credentials = new CredentialSource { AccessToken = Secure(Jwt(VirtualClock.Epoch + TimeSpan.FromHours(1))) });
 
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => client.StartBackupAsync(Service(), KeyRequest(), default));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
 
             Assert.Equal(ErrorIds.AuthenticationExpired, error.ErrorId);
             Assert.Empty(transport.Requests);

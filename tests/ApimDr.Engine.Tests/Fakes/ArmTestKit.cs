@@ -75,6 +75,9 @@ namespace ApimDr.Engine.Tests.Fakes
             return B64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + B64("{\"exp\":" + expires.ToUnixTimeSeconds() + ",\"n\":\"" + salt + "\"}") + ".c2ln";
         }
 
+        /// <summary>Drives one call on virtual time, so a retry's wait cannot hang the test (the clock's watchdog fails it instead).</summary>
+        public static Task<T> Run<T>(VirtualClock clock, Task<T> task) => clock.RunAsync(task, () => 1);
+
         /// <summary>Drives a poller wait on virtual time; the expected sleepers are the operations still being waited for.</summary>
         public static Task<IReadOnlyList<OperationState>> WaitAsync(VirtualClock clock, ArmClient client, IReadOnlyList<OperationState> operations, Recorder recorder, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {
