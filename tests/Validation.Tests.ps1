@@ -51,9 +51,9 @@ Describe 'Input validation before any request' {
         }
         foreach ($k in $Arguments.Keys) {
             $v = $Arguments[$k]
-            if ($v -eq 'ID') { $v = $serviceId }
-            if ($v -eq 'S') { $v = $sub }
-            if ($v -eq 'R') { $v = $rg }
+            if ($v -is [string] -and $v -eq 'ID') { $v = $serviceId }
+            if ($v -is [string] -and $v -eq 'S') { $v = $sub }
+            if ($v -is [string] -and $v -eq 'R') { $v = $rg }
             if ($null -eq $v) { $a.Remove($k) } else { $a[$k] = $v }
         }
         $err = $null
@@ -82,8 +82,7 @@ Describe 'Input validation before any request' {
 
     It 'rejects a resource id that contradicts -Name (ConflictingServiceIdentity)' {
         $err = $null
-        [pscustomobject]@{ Id = $serviceId; Name = 'other'; ResourceGroupName = $rg } |
-            Backup-ApimService -ResourceManagerUrl $e.ArmUrl -AccessToken $token -StorageAccountName $t.StorageAccountName -ContainerName backups `
+        Backup-ApimService -ResourceId $serviceId -Name other -ResourceGroupName $rg -ResourceManagerUrl $e.ArmUrl -AccessToken $token -StorageAccountName $t.StorageAccountName -ContainerName backups `
                 -StorageAccountKey $key -BlobEndpoint $blob -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ConflictingServiceIdentity,*'
         @(Get-EmulatorRequestLog).Count | Should -Be 0

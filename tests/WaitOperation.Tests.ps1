@@ -83,8 +83,7 @@ Describe 'Wait-ApimOperation' {
         $op = Start-ProdBackup
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddCommand('Import-Module').AddArgument($t.ModulePath).AddStatement()
-            $null = $ps.AddCommand('Wait-ApimOperation').AddParameter('AccessToken', $token)
+            $null = $ps.AddScript('param($Module, $Token) Import-Module $Module; $input | Wait-ApimOperation -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token)
             $inputData = [System.Management.Automation.PSDataCollection[object]]::new()
             $inputData.Add($op); $inputData.Complete()
             $handle = $ps.BeginInvoke($inputData)
@@ -107,8 +106,7 @@ Describe 'Wait-ApimOperation' {
         $op = Start-ProdBackup
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddCommand('Import-Module').AddArgument($t.ModulePath).AddStatement()
-            $null = $ps.AddCommand('Wait-ApimOperation').AddParameter('AccessToken', $token)
+            $null = $ps.AddScript('param($Module, $Token) Import-Module $Module; $input | Wait-ApimOperation -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token)
             $result = $ps.Invoke(@($op))
             $result[0].Status | Should -Be 'Succeeded'
             $progress = @($ps.Streams.Progress)

@@ -81,10 +81,12 @@ namespace ApimDr.Commands
         {
             ServiceId service;
             BackupRestoreRequest request;
+            StorageLocation storage;
             try
             {
                 service = SelectService();
                 request = BuildRequest(service);
+                storage = CreateStorageLocation(request);
             }
             catch (ApimDrException ex)
             {
@@ -94,7 +96,7 @@ namespace ApimDr.Commands
             if (!Confirm(service, request)) return;
             try
             {
-                OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, ct));
+                OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
                 WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {operation.PollUrl}");
                 if (NoWait)
                 {
@@ -128,7 +130,7 @@ namespace ApimDr.Commands
         /// <summary>ShouldProcess (and, for restore, -Force); false means skip this input.</summary>
         protected abstract bool Confirm(ServiceId service, BackupRestoreRequest request);
 
-        private protected abstract System.Threading.Tasks.Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, System.Threading.CancellationToken cancellationToken);
+        private protected abstract System.Threading.Tasks.Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, System.Threading.CancellationToken cancellationToken);
 
         private protected virtual System.Threading.Tasks.Task OnSucceededAsync(OperationState operation, System.Threading.CancellationToken cancellationToken)
             => System.Threading.Tasks.Task.CompletedTask;
@@ -195,7 +197,7 @@ namespace ApimDr.Commands
             => $"{service.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.apimbackup";
 
         /// <summary>Where ApimDr itself reads/writes the backup blob (pre-flight, metadata): key, else a Storage token.</summary>
-        private protected StorageLocation CreateStorageLocation(BackupRestoreRequest request) =>
+        private StorageLocation CreateStorageLocation(BackupRestoreRequest request) =>
             new StorageLocation(request.StorageAccountName, request.ContainerName, ResolveCloud(), BlobEndpoint)
             {
                 AccountKey = StorageAccountKey,

@@ -26,10 +26,10 @@ namespace ApimDr.Commands
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
             => ShouldProcess(service.ResourceId, $"Back up to {Describe(request)}");
 
-        private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+        private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
         {
             OperationState operation = await DrWorkflow.StartBackupAsync(client, service, request, cancellationToken).ConfigureAwait(false);
-            lock (_locations) _locations[operation.PollUrl.AbsoluteUri] = CreateStorageLocation(request);
+            lock (_locations) _locations[operation.PollUrl.AbsoluteUri] = storage;
             return operation;
         }
 

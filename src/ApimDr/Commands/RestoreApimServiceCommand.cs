@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
 
 namespace ApimDr.Commands
@@ -50,8 +51,8 @@ namespace ApimDr.Commands
             }
         }
 
-        private protected override Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
-            => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : CreateStorageLocation(request),
+        private protected override Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
+            => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : storage,
                 SkipPreflight, message => Post(() => WriteWarning(message)), cancellationToken);
     }
 }
