@@ -8,13 +8,15 @@ Tasks:
   Build  (default) compile and assemble the importable module in out/ApimDr.
   Test   Build (module + tests/ApimDr.Emulator), run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
          module in a fresh pwsh, stop everything, print "N passed, N failed".
+  Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets
+         (back up "prod", find it with Get-ApimBackup, restore into "standby", verify), print a report, stop.
   Clean  remove out/ and bin/obj folders.
 
 Run with: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Drill', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -112,23 +114,43 @@ function Invoke-XunitSuites {
     return $totals
 }
 
-function Invoke-PesterSuites {
-    param([string] $PesterPath, [hashtable] $Environment)
-    $resultFile = Join-Path $ResultsDir 'pester-summary.json'
-    if (Test-Path $resultFile) { Remove-Item $resultFile }
+function Invoke-FreshPwsh {
+    <# Runs a script in a NEW pwsh with extra environment variables (SSL_CERT_DIR must be set at process start). #>
+    param([hashtable] $Environment, [string] $Script, [string[]] $ArgumentList = @())
     $pwsh = Get-PwshCommand
-    $runner = Join-Path $Root 'tests/Invoke-PesterSuites.ps1'
-    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $runner,
-        '-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-SummaryPath', $resultFile)
-    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
-
+    $arguments = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $Script) + $ArgumentList
     $saved = @{}
     foreach ($key in $Environment.Keys) { $saved[$key] = [Environment]::GetEnvironmentVariable($key); [Environment]::SetEnvironmentVariable($key, $Environment[$key]) }
     try {
         & $pwsh[0] @arguments | Out-Host
+        return $LASTEXITCODE
     } finally {
         foreach ($key in $saved.Keys) { [Environment]::SetEnvironmentVariable($key, $saved[$key]) }
     }
+}
+
+function Invoke-WithServices {
+    <# Starts Azurite + the emulator, runs $Action with their environment, stops them by PID whatever happens. #>
+    param([scriptblock] $Action)
+    Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
+    $services = $null
+    try {
+        $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs') -Configuration $Configuration
+        $environment = @{ APIMDR_TEST_MODULE_PATH = (Join-Path $ModuleDir 'ApimDr.psd1') }
+        foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
+        return & $Action $environment
+    } finally {
+        if ($services) { Stop-ApimDrTestServices -Services $services }
+    }
+}
+
+function Invoke-PesterSuites {
+    param([string] $PesterPath, [hashtable] $Environment)
+    $resultFile = Join-Path $ResultsDir 'pester-summary.json'
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    $arguments = @('-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-SummaryPath', $resultFile)
+    if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
+    $null = Invoke-FreshPwsh -Environment $Environment -Script (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') -ArgumentList $arguments
     if (-not (Test-Path $resultFile)) {
         Write-Warning 'Pester wrote no summary (the runner crashed).'
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
@@ -149,16 +171,10 @@ function Invoke-Test {
 
     $xunit = Invoke-XunitSuites
 
-    Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
-    $services = $null
-    try {
-        $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs') -Configuration $Configuration
-        $environment = @{}
-        foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
+    $pesterCounts = Invoke-WithServices {
+        param($environment)
         $environment['APIMDR_TEST_PESTER_PATH'] = $pester
-        $pesterCounts = Invoke-PesterSuites -PesterPath $pester -Environment $environment
-    } finally {
-        if ($services) { Stop-ApimDrTestServices -Services $services }
+        Invoke-PesterSuites -PesterPath $pester -Environment $environment
     }
 
     $passed = $xunit.Passed + $pesterCounts.Passed
@@ -171,6 +187,16 @@ function Invoke-Test {
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
 }
 
+function Invoke-Drill {
+    Invoke-Build
+    Invoke-EmulatorBuild
+    $exit = Invoke-WithServices {
+        param($environment)
+        Invoke-FreshPwsh -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Drill.ps1')
+    }
+    if ($exit -ne 0) { Write-Host 'Drill FAILED'; exit 1 }
+}
+
 function Invoke-Clean {
     foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
@@ -180,5 +206,6 @@ function Invoke-Clean {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
+    'Drill' { Invoke-Drill }
     'Clean' { Invoke-Clean }
 }
