@@ -95,6 +95,39 @@ Describe 'Backup-ApimService' {
         @(Get-EmulatorRequestLog | Where-Object { $_.route -eq 'operationresults' -and $_.status -in 429, 503 }).Count | Should -Be 4
     }
 
+    It 'accepts the Az.ApiManagement-style aliases (-ServiceName, -StorageAccount, -TargetContainerName, -TargetBlobName, -AccessKey)' {
+        $name = New-BackupName
+        $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -ServiceName prod -StorageAccount $t.StorageAccountName -TargetContainerName $container `
+            -TargetBlobName $name -AccessKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint @arm
+        $op.Status | Should -Be 'Succeeded'
+        $op.BackupName | Should -Be $name
+    }
+
+    It 'refuses a tier without backup (Consumption) before any POST with SkuNotSupported' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name consumption @storage @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuNotSupported,*'
+        Get-ActionPosts | Should -BeNullOrEmpty
+    }
+
+    It 'still succeeds, with a warning, when it cannot record the source on the blob (managed identity, no client-side storage access)' {
+        $warnings = $null
+        $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod-msi -BackupName (New-BackupName) -StorageAccountName $t.StorageAccountName `
+            -ContainerName $container -BlobEndpoint $t.BlobEndpoint @arm -WarningVariable warnings -WarningAction SilentlyContinue
+        $op.Status | Should -Be 'Succeeded'
+        $op.AccessType | Should -Be 'SystemAssignedManagedIdentity'
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'succeeded, but ApimDr could not record its source'
+    }
+
+    It 'shows operations in a table view (Kind, Name, Status, Duration, BackupName)' {
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm
+        $text = $op | Out-String -Width 200
+        $text | Should -Match 'Kind\s+Name\s+Status\s+Duration\s+BackupName'
+        $text | Should -Match 'Backup\s+prod\s+Succeeded\s+\d\d:\d\d:\d\d'
+    }
+
     It 'sends no request with -WhatIf' {
         Clear-EmulatorRequestLog
         Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -WhatIf | Should -BeNullOrEmpty
@@ -130,6 +163,32 @@ Describe 'Restore-ApimService' {
         $op = $entry | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -StorageAccountKey $t.StorageKey @arm -Force
         $op.Status | Should -Be 'Succeeded'
         $op.BackupName | Should -Be $prodBackup.BackupName
+    }
+
+    It 'restores the backup operation piped in (storage location from it) into the service named on the command line' {
+        $op = $prodBackup | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint @arm -Force
+        $op.Name | Should -Be 'standby'
+        $op.Status | Should -Be 'Succeeded'
+        $op.BackupName | Should -Be $prodBackup.BackupName
+    }
+
+    It 'refuses a busy target before any POST with ServiceBusy' {
+        $running = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName (New-BackupName) @storage @arm -NoWait
+        Clear-EmulatorRequestLog
+        $err = $null
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceBusy,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
+        Get-ActionPosts | Should -BeNullOrEmpty
+        ($running | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+    }
+
+    It 'refuses a tier without restore (Consumption) before any POST with SkuNotSupported' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name consumption -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuNotSupported,*'
+        Get-ActionPosts | Should -BeNullOrEmpty
     }
 
     It 'refuses another tier before any POST (pre-flight) with SkuMismatch' {
