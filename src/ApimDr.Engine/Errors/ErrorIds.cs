@@ -22,6 +22,9 @@ namespace ApimDr.Engine.Errors
         public const string IdentityClientIdRequired = "IdentityClientIdRequired";
         public const string ConflictingAccessType = "ConflictingAccessType";
         public const string InvalidOperationObject = "InvalidOperationObject";
+        public const string ConflictingServiceIdentity = "ConflictingServiceIdentity";
+        public const string SubscriptionRequired = "SubscriptionRequired";
+        public const string ConfirmationRequired = "ConfirmationRequired";
 
         // The service said no.
         public const string ServiceNotFound = "ServiceNotFound";

@@ -60,7 +60,7 @@ namespace ApimDr.Engine.Storage
                 ApimDrException error = MapStorageError(ex, location);
                 if (ex.Status == 404 && error.ErrorId != "ContainerNotFound")
                 {
-                    error = new ApimDrException("BackupNotFound", ApimErrorCategory.ObjectNotFound,
+                    error = new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
                         $"Backup '{backupName}' was not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", backupName, ex);
                 }
                 throw error;

@@ -150,7 +150,7 @@ namespace ApimDr.Commands
                     && (string.IsNullOrEmpty(ResourceGroupName) || string.Equals(ResourceGroupName, fromId.ResourceGroupName, StringComparison.OrdinalIgnoreCase));
                 if (!namesAgree)
                 {
-                    throw new ApimDrException("ConflictingServiceIdentity", ApimErrorCategory.InvalidArgument,
+                    throw new ApimDrException(ErrorIds.ConflictingServiceIdentity, ApimErrorCategory.InvalidArgument,
                         $"Resource id '{ResourceId}' does not name service '{ResourceGroupName}/{Name}'. Give one or the other.", ResourceId);
                 }
                 return fromId;
@@ -163,7 +163,7 @@ namespace ApimDr.Commands
             if (string.IsNullOrEmpty(subscription)) subscription = DefaultSubscriptionId();
             if (string.IsNullOrEmpty(subscription))
             {
-                throw new ApimDrException("SubscriptionRequired", ApimErrorCategory.InvalidArgument,
+                throw new ApimDrException(ErrorIds.SubscriptionRequired, ApimErrorCategory.InvalidArgument,
                     "No subscription: pass -SubscriptionId or -ResourceId, sign in with Connect-AzAccount, or set AZURE_SUBSCRIPTION_ID.", Name);
             }
             return ServiceId.Create(subscription!, ResourceGroupName, Name);

@@ -171,7 +171,7 @@ namespace ApimDr.Commands
             WriteObject(OperationMapper.ToPublic(op));
             if (op.Status != "Succeeded")
             {
-                var error = new ApimDrException("ApimOperationFailed", ApimErrorCategory.InvalidResult,
+                var error = new ApimDrException(ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidResult,
                     $"{op.Kind} of '{op.Name}' {op.Status.ToLowerInvariant()}: {op.ErrorCode}: {op.ErrorMessage}", op.ResourceId)
                 {
                     ArmCode = op.ErrorCode,

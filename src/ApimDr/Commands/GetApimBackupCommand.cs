@@ -70,7 +70,7 @@ namespace ApimDr.Commands
             }
             if (written == 0 && pattern != null && !WildcardPattern.ContainsWildcardCharacters(BackupName))
             {
-                var error = new ApimDrException("BackupNotFound", ApimErrorCategory.ObjectNotFound,
+                var error = new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
                     $"Backup '{BackupName}' was not found in container '{ContainerName}' of storage account '{StorageAccountName}'.", BackupName);
                 WriteFailure(error, target);
             }

@@ -45,7 +45,7 @@ namespace ApimDr.Commands
             catch (Exception ex) when (ex is PSInvalidOperationException || ex is System.Management.Automation.Host.HostException || ex is NotImplementedException)
             {
                 // Non-interactive host (runbook, CI): refusing to prompt must not mean restoring anyway.
-                WriteFailure(new ApimDrException("ConfirmationRequired", ApimErrorCategory.InvalidOperation,
+                WriteFailure(new ApimDrException(ErrorIds.ConfirmationRequired, ApimErrorCategory.InvalidOperation,
                     $"Restoring into '{service.ResourceId}' replaces its configuration and needs confirmation, which this host cannot ask for. Pass -Force or -Confirm:$false.", service.ResourceId, ex), service.ResourceId);
                 return false;
             }
