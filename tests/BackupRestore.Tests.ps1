@@ -70,6 +70,15 @@ Describe 'Backup-ApimService' {
         ($ops.StartTime | Measure-Object -Maximum).Maximum | Should -BeLessThan ($ops.EndTime | Measure-Object -Minimum).Minimum
     }
 
+    It 'writes each started operation to the Information stream at once, so an interrupted wait loses nothing' {
+        $iv = $null
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -InformationVariable iv
+        $started = @($iv | Where-Object { $_.Tags -contains 'ApimDr.OperationStarted' })
+        $started.Count | Should -Be 1
+        $started[0].MessageData.Status | Should -Be 'InProgress'
+        $started[0].MessageData.PollUrl | Should -Be $op.PollUrl
+    }
+
     It 'emits each operation at once with -NoWait' {
         $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod -NoWait @storage @arm
         $op.Status | Should -Be 'InProgress'

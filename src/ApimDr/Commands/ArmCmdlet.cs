@@ -57,18 +57,7 @@ namespace ApimDr.Commands
         private protected CloudEnvironment ResolveCloud(Uri? operationEndpoint = null)
         {
             Uri? custom = operationEndpoint ?? ResourceManagerUrl;
-            if (custom != null)
-            {
-                foreach (string name in CloudEnvironment.KnownNames)
-                {
-                    CloudEnvironment known = CloudEnvironment.Get(name);
-                    if (Uri.Compare(known.ResourceManagerUrl, custom, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
-                    {
-                        return known;
-                    }
-                }
-                return CloudEnvironment.Custom(custom);
-            }
+            if (custom != null) return CloudEnvironment.ForResourceManagerUrl(custom);
             return CloudEnvironment.Get(Environment);
         }
 
