@@ -191,28 +191,37 @@ $lastEndAfterWaitStart = ($lastEnd - $waitStart).TotalSeconds
 $succeeded = @($ops | Where-Object state -eq 'Succeeded').Count
 $waitOk = $waitSeconds -le ([Math]::Max($slowest, $lastEndAfterWaitStart) + $RetryAfterSeconds + 1) -and $succeeded -eq $OperationCount -and $waited.count -eq $OperationCount
 
-# 3. Poll intervals per operation (server-side arrival times), including POST -> first poll.
+# 3. Poll intervals per operation (server-side receipt times): POST -> first poll (the POST's 202 carries
+# Retry-After too) and poll -> next poll, kept apart because they come from different code paths.
 $log = @(Get-EmulatorRequestLog)
 $benchLog = @($log | Where-Object { $_.url -match '/service/(bench-\d+)/' })
-$intervals = [System.Collections.Generic.List[double]]::new()
+$firstGaps = [System.Collections.Generic.List[double]]::new()
+$pollGaps = [System.Collections.Generic.List[double]]::new()
 $pollsPerOp = [System.Collections.Generic.List[int]]::new()
 $throttled = @($benchLog | Where-Object { $_.status -eq 429 }).Count
 foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
-    $requests = @($group.Group | Where-Object { ($_.method -eq 'POST' -and $_.url -match '/backup\?') -or $_.route -eq 'operationresults' } | Sort-Object sequence)
-    $polls = @($requests | Where-Object route -eq 'operationresults')
+    $post = @($group.Group | Where-Object { $_.method -eq 'POST' -and $_.url -match '/backup\?' })
+    $polls = @($group.Group | Where-Object route -eq 'operationresults' | Sort-Object sequence)
     $pollsPerOp.Add($polls.Count)
-    for ($i = 1; $i -lt $requests.Count; $i++) { $intervals.Add(([DateTimeOffset]$requests[$i].time - [DateTimeOffset]$requests[$i - 1].time).TotalSeconds) }
+    if ($post.Count -eq 1 -and $polls.Count -gt 0) { $firstGaps.Add(([DateTimeOffset]$polls[0].time - [DateTimeOffset]$post[0].time).TotalSeconds) }
+    for ($i = 1; $i -lt $polls.Count; $i++) { $pollGaps.Add(([DateTimeOffset]$polls[$i].time - [DateTimeOffset]$polls[$i - 1].time).TotalSeconds) }
 }
-$minInterval = ($intervals | Measure-Object -Minimum).Minimum
+# 5 ms tolerance for timer granularity.
+$floor = $RetryAfterSeconds - 0.005
+$minPollGap = ($pollGaps | Measure-Object -Minimum).Minimum
+$minFirstGap = ($firstGaps | Measure-Object -Minimum).Minimum
+$earlyFirst = @($firstGaps | Where-Object { $_ -lt $floor }).Count
+$earlyPolls = @($pollGaps | Where-Object { $_ -lt $floor }).Count
 $pollTotal = ($pollsPerOp | Measure-Object -Sum).Sum
 $pollStats = $pollsPerOp | Measure-Object -Average -Minimum -Maximum
-# 5 ms tolerance for timer granularity; the log's times are the emulator's receipt times.
-$pollOk = $intervals.Count -gt 0 -and $minInterval -ge ($RetryAfterSeconds - 0.005)
+$pollOk = $pollGaps.Count -gt 0 -and $firstGaps.Count -gt 0 -and $earlyFirst -eq 0 -and $earlyPolls -eq 0
 
 # 4. Memory.
 $baselineRssBytes = (Get-Median ($baselineRss | ForEach-Object { [double]$_ }))
 $waitSamples = @($samples | Where-Object Phase -in 'starting', 'waiting')
 $peakSampled = ($waitSamples.Rss | Measure-Object -Maximum).Maximum
+$peakStarting = (@($samples | Where-Object Phase -eq 'starting').Rss | Measure-Object -Maximum).Maximum
+$peakWaiting = (@($samples | Where-Object Phase -eq 'waiting').Rss | Measure-Object -Maximum).Maximum
 $peakRss = if ($hwmReset -and $records['waitedHwm']) { [Math]::Max([double]$records['waitedHwm'], [double]$peakSampled) } else { [double]$peakSampled }
 $rssDelta = $peakRss - $baselineRssBytes
 $heapPending = [double]$started.gcHeapBytes - [double]$baseline.gcHeapBytes
@@ -235,7 +244,7 @@ $rows = @(
         Measured = ('{0:N1} s wall (slowest op {1:N0} s, sum {2:N0} s; last op ended on the server {3:N1} s after the wait began; {4}/{5} Succeeded)' -f $waitSeconds, $slowest, $sum, $lastEndAfterWaitStart, $succeeded, $OperationCount)
         Result = Result $waitOk }
     [pscustomobject]@{ Target = "Never poll faster than Retry-After ($RetryAfterSeconds s)"
-        Measured = ('min interval {0:N3} s over {1} intervals; {2} polls, {3:N1} per op ({4}-{5}); {6} throttled' -f $minInterval, $intervals.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
+        Measured = ('poll -> next poll: min {0:N3} s over {1} intervals ({2} early); POST -> first poll: min {3:N3} s, {4} of {5} early; {6} polls, {7:N1} per op ({8}-{9}); {10} throttled' -f $minPollGap, $pollGaps.Count, $earlyPolls, $minFirstGap, $earlyFirst, $firstGaps.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
         Result = Result $pollOk }
     [pscustomobject]@{ Target = "$OperationCount pending operations hold <= 50 MB"
         Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
@@ -259,16 +268,16 @@ $null = $md.AppendLine($(if ($missed.Count) { "**$($missed.Count) of $($rows.Cou
 $null = $md.AppendLine('## How each was measured').AppendLine()
 $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine.")
 $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
-$null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the intervals between its POST …/backup and its polls of …/operationresults and between consecutive polls, by the emulator's receipt time. PASS when the minimum is >= Retry-After (5 ms tolerance for timer granularity).")
-$null = $md.AppendLine("4. **Memory.** The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting. Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
+$null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the emulator's receipt time; an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
+$null = $md.AppendLine("4. **Memory.** The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 [pscustomobject]@{
     Time = $now; Machine = $machine; Rows = $rows
     Import = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Offending = $offending }
     Wait = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses }
-    Polls = @{ MinIntervalSeconds = $minInterval; Intervals = $intervals.Count; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
-    Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
+    Polls = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
+    Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
 } | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"
 exit 0
