@@ -10,13 +10,16 @@ Tasks:
          module in a fresh pwsh, stop everything, print "N passed, N failed".
   Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets
          (back up "prod", find it with Get-ApimBackup, restore into "standby", verify), print a report, stop.
+  Bench  build, start Azurite + the emulator, measure the four performance targets (import cost, one wait
+         over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations), print a
+         report and write it to out/bench/results.md. A measurement: exits 0 even when a target is missed.
   Clean  remove out/ and bin/obj folders.
 
 Run with: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Drill', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Drill', 'Bench', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -197,6 +200,17 @@ function Invoke-Drill {
     if ($exit -ne 0) { Write-Host 'Drill FAILED'; exit 1 }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Invoke-EmulatorBuild
+    $benchDir = Join-Path $OutDir 'bench'
+    $exit = Invoke-WithServices {
+        param($environment)
+        Invoke-FreshPwsh -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList @('-OutputDirectory', $benchDir)
+    }
+    if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
+}
+
 function Invoke-Clean {
     foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
@@ -207,5 +221,6 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Drill' { Invoke-Drill }
+    'Bench' { Invoke-Bench }
     'Clean' { Invoke-Clean }
 }

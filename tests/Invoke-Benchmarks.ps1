@@ -1,0 +1,283 @@
+<#
+.SYNOPSIS
+build.ps1 -Task Bench: measures ApimDr's four performance targets against the emulator + Azurite and
+prints a compact report, also written to <OutputDirectory>/results.md (and results.json).
+
+  1. Import-Module adds <= 250 ms to a bare pwsh start (N alternating fresh starts, medians), and
+     no Azure.* / ApimDr.Engine assembly is loaded after the import.
+  2. One Wait-ApimOperation over 100 backups costs about the slowest one, not the sum.
+  3. Polls never come faster than Retry-After (from the emulator's request log during 2).
+  4. 100 pending operations hold <= 50 MB (the process of 2, sampled from outside).
+
+A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
+benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
+#>
+param(
+    [Parameter(Mandatory)][string] $OutputDirectory,
+    [int] $ImportRuns = 7,
+    [int] $OperationCount = 100,
+    [string] $DurationsCsv = '3,4,5,6,7',   # backup durations (s), one batch of OperationCount/5 each
+    [int] $RetryAfterSeconds = 1
+)
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
+$t = Get-TestEnvironment
+$e = Get-EmulatorEnvironment
+$null = New-Item -ItemType Directory -Force -Path $OutputDirectory
+$pwsh = Get-PwshCommand
+$MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
+
+function Get-Median([double[]] $Values) {
+    $sorted = @($Values | Sort-Object)
+    $n = $sorted.Count
+    if ($n % 2) { return $sorted[($n - 1) / 2] }
+    return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
+}
+
+function Measure-PwshStart([string] $Command) {
+    <# Wall time of one fresh pwsh (started as build.ps1 starts pwsh) running -Command, start to exit. #>
+    $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $info.ArgumentList.Add($a) }
+    $info.UseShellExecute = $false
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    $p = [Diagnostics.Process]::Start($info)
+    $p.WaitForExit()
+    $watch.Stop()
+    if ($p.ExitCode -ne 0) { throw "pwsh -Command '$Command' exited with $($p.ExitCode)." }
+    return $watch.Elapsed.TotalMilliseconds
+}
+
+function Read-ProcMemory([int] $ProcessId) {
+    <# VmRSS and VmHWM (peak RSS) in bytes from /proc; $null once the process is gone. #>
+    try { $lines = [IO.File]::ReadAllLines("/proc/$ProcessId/status") } catch { return $null }
+    $r = @{}
+    foreach ($l in $lines) { if ($l -match '^(VmRSS|VmHWM):\s+(\d+) kB') { $r[$Matches[1]] = [long]$Matches[2] * 1024 } }
+    return [pscustomobject]@{ Rss = $r['VmRSS']; Hwm = $r['VmHWM'] }
+}
+
+# ---------------------------------------------------------------------------------------------
+# 1. Import cost
+Write-Host "== 1. Import-Module cost: $ImportRuns alternating fresh pwsh starts each (+1 warm-up pair, not counted)"
+$modulePath = $t.ModulePath
+$bareCommand = 'exit'
+$importCommand = "Import-Module '$modulePath' -ErrorAction Stop; exit"
+$null = Measure-PwshStart $bareCommand; $null = Measure-PwshStart $importCommand
+$bare = [System.Collections.Generic.List[double]]::new()
+$imported = [System.Collections.Generic.List[double]]::new()
+for ($i = 0; $i -lt $ImportRuns; $i++) {
+    # ABBA order, so a drift in machine load does not favour one side.
+    if ($i % 2 -eq 0) { $bare.Add((Measure-PwshStart $bareCommand)); $imported.Add((Measure-PwshStart $importCommand)) }
+    else { $imported.Add((Measure-PwshStart $importCommand)); $bare.Add((Measure-PwshStart $bareCommand)) }
+}
+$bareMedian = Get-Median $bare
+$importMedian = Get-Median $imported
+$importDelta = $importMedian - $bareMedian
+Write-Host ('   bare    {0}' -f (($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
+Write-Host ('   import  {0}' -f (($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
+
+$loaded = Invoke-FreshPwsh -Parameters @{ Path = $modulePath } -ScriptBlock {
+    param($Path)
+    Import-Module $Path
+    [pscustomobject]@{
+        Offending = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } |
+            Where-Object { $_ -like 'Azure.*' -or $_ -like 'Microsoft.Identity*' -or $_ -eq 'ApimDr.Engine' })
+        Contexts  = @([Runtime.Loader.AssemblyLoadContext]::All | ForEach-Object Name | Where-Object { $_ -eq 'ApimDr' })
+    }
+}
+$offending = @($loaded.Offending | Where-Object { $_ })
+$apimContext = @($loaded.Contexts | Where-Object { $_ }).Count -gt 0
+
+# ---------------------------------------------------------------------------------------------
+# 2-4. 100 operations: services, backups, one wait, request log, memory
+Write-Host "== 2-4. $OperationCount backups, one Wait-ApimOperation, sampled from outside"
+Reset-Emulator
+$durations = @($DurationsCsv -split ',' | ForEach-Object { [double]$_ })
+# Throttling off: this measures ApimDr's wait, not ARM's read quota (see docs/benchmarks.md).
+$null = Set-EmulatorSetting @{ putDurationSeconds = 0; retryAfterSeconds = $RetryAfterSeconds; throttlingEnabled = $false }
+
+$createWatch = [Diagnostics.Stopwatch]::StartNew()
+$names = 1..$OperationCount | ForEach-Object { 'bench-{0:d3}' -f $_ }
+foreach ($name in $names) {
+    $r = Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name $name)?api-version=2024-05-01" -Body @{
+        location = 'West Europe'; sku = @{ name = 'Developer'; capacity = 1 }; properties = @{ publisherEmail = 'bench@contoso.example'; publisherName = 'Bench' } }
+    if ($r.Status -ne 201) { throw "PUT $name answered $($r.Status): $($r.Body)" }
+}
+$deadline = [DateTime]::UtcNow.AddSeconds(30)
+do {
+    $busy = @((Invoke-EmulatorControl -Path 'services').services | Where-Object { $_.name -like 'bench-*' -and ($_.activeOperationId -or $_.provisioningState -ne 'Succeeded') })
+    if ($busy.Count -eq 0) { break }
+    Start-Sleep -Milliseconds 100
+} while ([DateTime]::UtcNow -lt $deadline)
+if ($busy.Count -gt 0) { throw "$($busy.Count) bench services are still being created." }
+$createWatch.Stop()
+Write-Host ('   created {0} services (PUT, Azure-AsyncOperation style, 0 s) in {1:N1} s' -f $OperationCount, $createWatch.Elapsed.TotalSeconds)
+
+$container = 'bench'
+New-TestContainer -Name $container
+$work = Join-Path $OutputDirectory 'work'
+$null = New-Item -ItemType Directory -Force -Path $work
+$servicesFile = Join-Path $work 'services.json'
+$goFile = Join-Path $work 'go'
+Remove-Item $goFile -ErrorAction SilentlyContinue
+$sub = $e.SubscriptionId; $rg = $e.ResourceGroup
+$names | ForEach-Object {
+    [pscustomobject]@{ Id = "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$_"; Name = $_; ResourceGroupName = $rg }
+} | ConvertTo-Json -AsArray | Set-Content -Path $servicesFile
+Clear-EmulatorRequestLog
+
+# The child: stdout piped (its BENCH records), stderr inherited.
+$info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'bench/WaitChild.ps1'),
+        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile)) { $info.ArgumentList.Add($a) }
+$info.UseShellExecute = $false
+$info.RedirectStandardOutput = $true
+$child = [Diagnostics.Process]::Start($info)
+$records = @{}
+$samples = [System.Collections.Generic.List[object]]::new()   # {Phase, Rss}
+$phase = 'loading'
+$hwmReset = $false
+$baselineRss = [System.Collections.Generic.List[long]]::new()
+$lineTask = $child.StandardOutput.ReadLineAsync()
+$childDeadline = [DateTime]::UtcNow.AddSeconds(180)
+while ($true) {
+    $mem = Read-ProcMemory $child.Id
+    if ($mem -and $mem.Rss) { $samples.Add([pscustomobject]@{ Phase = $phase; Rss = $mem.Rss }) }
+    while ($lineTask.IsCompleted) {
+        $line = $lineTask.Result
+        if ($null -eq $line) { break }
+        if ($line.StartsWith('BENCH ')) {
+            $record = $line.Substring(6) | ConvertFrom-Json
+            $records[$record.phase] = $record
+            $mem = Read-ProcMemory $child.Id
+            if ($record.phase -eq 'baseline') {
+                $phase = 'baseline'
+                # Sample the settled baseline for ~0.5 s, then reset the kernel's peak-RSS mark (VmHWM) and say go.
+                for ($k = 0; $k -lt 10; $k++) { $m = Read-ProcMemory $child.Id; if ($m) { $baselineRss.Add($m.Rss) }; Start-Sleep -Milliseconds 50 }
+                try { [IO.File]::WriteAllText("/proc/$($child.Id)/clear_refs", '5'); $hwmReset = $true } catch { $hwmReset = $false }
+                $phase = 'starting'
+                $null = New-Item -ItemType File -Path $goFile
+            } elseif ($record.phase -eq 'started') {
+                $phase = 'waiting'
+                $records['startedRss'] = $mem.Rss
+            } elseif ($record.phase -eq 'waited') {
+                $records['waitedHwm'] = $mem.Hwm
+                $records['waitedRss'] = $mem.Rss
+                $phase = 'done'
+            }
+        } else {
+            Write-Host "   child: $line"
+        }
+        $lineTask = $child.StandardOutput.ReadLineAsync()
+    }
+    if ($child.HasExited -and ($lineTask.IsCompleted -and $null -eq $lineTask.Result)) { break }
+    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw 'The wait child did not finish within 180 s (killed).' }
+    Start-Sleep -Milliseconds 50
+}
+$child.WaitForExit()
+if ($child.ExitCode -ne 0 -or -not $records.ContainsKey('waited')) { throw "The wait child failed (exit $($child.ExitCode)); see its errors above." }
+$baseline = $records['baseline']; $started = $records['started']; $waited = $records['waited']
+Remove-Item -Recurse -Force $work
+
+# 2. Wall time vs the operations' own durations (the emulator's record of each).
+$ops = @((Invoke-EmulatorControl -Path 'operations').operations | Where-Object { $_.kind -eq 'backup' -and $_.service -like 'bench-*' })
+if ($ops.Count -ne $OperationCount) { throw "The emulator ran $($ops.Count) bench backups, expected $OperationCount." }
+$waitStart = [DateTimeOffset]$waited.waitStart
+$waitSeconds = [double]$waited.waitSeconds
+$slowest = ($ops.durationSeconds | Measure-Object -Maximum).Maximum
+$sum = ($ops.durationSeconds | Measure-Object -Sum).Sum
+$lastEnd = ($ops | ForEach-Object { [DateTimeOffset]$_.endedAt } | Sort-Object)[-1]
+$lastEndAfterWaitStart = ($lastEnd - $waitStart).TotalSeconds
+$succeeded = @($ops | Where-Object state -eq 'Succeeded').Count
+$waitOk = $waitSeconds -le ([Math]::Max($slowest, $lastEndAfterWaitStart) + $RetryAfterSeconds + 1) -and $succeeded -eq $OperationCount -and $waited.count -eq $OperationCount
+
+# 3. Poll intervals per operation (the emulator's log times: taken when it has handled a request, before it answers): POST -> first poll (the POST's 202 carries
+# Retry-After too) and poll -> next poll, kept apart because they come from different code paths.
+$log = @(Get-EmulatorRequestLog)
+$benchLog = @($log | Where-Object { $_.url -match '/service/(bench-\d+)/' })
+$firstGaps = [System.Collections.Generic.List[double]]::new()
+$pollGaps = [System.Collections.Generic.List[double]]::new()
+$pollsPerOp = [System.Collections.Generic.List[int]]::new()
+$throttled = @($benchLog | Where-Object { $_.status -eq 429 }).Count
+foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
+    $post = @($group.Group | Where-Object { $_.method -eq 'POST' -and $_.url -match '/backup\?' })
+    $polls = @($group.Group | Where-Object route -eq 'operationresults' | Sort-Object sequence)
+    $pollsPerOp.Add($polls.Count)
+    if ($post.Count -eq 1 -and $polls.Count -gt 0) { $firstGaps.Add(([DateTimeOffset]$polls[0].time - [DateTimeOffset]$post[0].time).TotalSeconds) }
+    for ($i = 1; $i -lt $polls.Count; $i++) { $pollGaps.Add(([DateTimeOffset]$polls[$i].time - [DateTimeOffset]$polls[$i - 1].time).TotalSeconds) }
+}
+# 5 ms tolerance for timer granularity.
+$floor = $RetryAfterSeconds - 0.005
+$minPollGap = ($pollGaps | Measure-Object -Minimum).Minimum
+$minFirstGap = ($firstGaps | Measure-Object -Minimum).Minimum
+$earlyFirst = @($firstGaps | Where-Object { $_ -lt $floor }).Count
+$earlyPolls = @($pollGaps | Where-Object { $_ -lt $floor }).Count
+$pollTotal = ($pollsPerOp | Measure-Object -Sum).Sum
+$pollStats = $pollsPerOp | Measure-Object -Average -Minimum -Maximum
+$pollOk = $pollGaps.Count -gt 0 -and $firstGaps.Count -gt 0 -and $earlyFirst -eq 0 -and $earlyPolls -eq 0
+
+# 4. Memory.
+$baselineRssBytes = (Get-Median ($baselineRss | ForEach-Object { [double]$_ }))
+$waitSamples = @($samples | Where-Object Phase -in 'starting', 'waiting')
+$peakSampled = ($waitSamples.Rss | Measure-Object -Maximum).Maximum
+$peakStarting = (@($samples | Where-Object Phase -eq 'starting').Rss | Measure-Object -Maximum).Maximum
+$peakWaiting = (@($samples | Where-Object Phase -eq 'waiting').Rss | Measure-Object -Maximum).Maximum
+$peakRss = if ($hwmReset -and $records['waitedHwm']) { [Math]::Max([double]$records['waitedHwm'], [double]$peakSampled) } else { [double]$peakSampled }
+$rssDelta = $peakRss - $baselineRssBytes
+$heapPending = [double]$started.gcHeapBytes - [double]$baseline.gcHeapBytes
+$heapAfter = [double]$waited.gcHeapBytes - [double]$baseline.gcHeapBytes
+$memOk = $rssDelta -le 50 * $MB
+
+# ---------------------------------------------------------------------------------------------
+# Report
+function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
+$now = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
+$machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version), PowerShell $($PSVersionTable.PSVersion)"
+$rows = @(
+    [pscustomobject]@{ Target = 'Import-Module ApimDr adds <= 250 ms to a bare pwsh start'
+        Measured = ('+{0:N0} ms (median {1:N0} ms with import vs {2:N0} ms bare, N={3} each)' -f $importDelta, $importMedian, $bareMedian, $ImportRuns)
+        Result = Result ($importDelta -le 250) }
+    [pscustomobject]@{ Target = 'No Azure.* / ApimDr.Engine assembly loaded after import'
+        Measured = $(if ($offending.Count) { 'loaded: ' + ($offending -join ', ') } else { 'none loaded' + $(if ($apimContext) { ' (but the ApimDr load context exists)' } else { '; no ApimDr load context' }) })
+        Result = Result ($offending.Count -eq 0) }
+    [pscustomobject]@{ Target = "One Wait-ApimOperation over $OperationCount operations costs about the slowest one, not the sum"
+        Measured = ('{0:N1} s wall (slowest op {1:N0} s, sum {2:N0} s; last op ended on the server {3:N1} s after the wait began; {4}/{5} Succeeded)' -f $waitSeconds, $slowest, $sum, $lastEndAfterWaitStart, $succeeded, $OperationCount)
+        Result = Result $waitOk }
+    [pscustomobject]@{ Target = "Never poll faster than Retry-After ($RetryAfterSeconds s)"
+        Measured = ('poll -> next poll: min {0:N3} s over {1} intervals ({2} early); POST -> first poll: min {3:N3} s, {4} of {5} early; {6} polls, {7:N1} per op ({8}-{9}); {10} throttled' -f $minPollGap, $pollGaps.Count, $earlyPolls, $minFirstGap, $earlyFirst, $firstGaps.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
+        Result = Result $pollOk }
+    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= 50 MB"
+        Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
+        Result = Result $memOk }
+)
+$missed = @($rows | Where-Object Result -eq 'FAIL')
+
+Write-Host ''
+Write-Host "ApimDr benchmarks - $now - $machine"
+foreach ($row in $rows) { Write-Host ('  {0}  {1,-88} {2}' -f $row.Result, $row.Target, $row.Measured) }
+if ($missed.Count) { Write-Host "  $($missed.Count) of $($rows.Count) targets MISSED (a measurement: the task still exits 0)." }
+else { Write-Host "  All $($rows.Count) targets met." }
+
+$md = [System.Text.StringBuilder]::new()
+$null = $md.AppendLine('# ApimDr benchmark results').AppendLine()
+$null = $md.AppendLine("Produced by ``dotnet pwsh ./build.ps1 -Task Bench`` on $now; machine: $machine.").AppendLine()
+$null = $md.AppendLine('| target | measured | result |').AppendLine('|---|---|---|')
+foreach ($row in $rows) { $null = $md.AppendLine("| $($row.Target) | $($row.Measured) | **$($row.Result)** |") }
+$null = $md.AppendLine()
+$null = $md.AppendLine($(if ($missed.Count) { "**$($missed.Count) of $($rows.Count) targets missed.**" } else { "All $($rows.Count) targets met." })).AppendLine()
+$null = $md.AppendLine('## How each was measured').AppendLine()
+$null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine.")
+$null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
+$null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
+$null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
+$resultsMd = Join-Path $OutputDirectory 'results.md'
+Set-Content -Path $resultsMd -Value $md.ToString()
+[pscustomobject]@{
+    Time = $now; Machine = $machine; Rows = $rows
+    Import = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Offending = $offending }
+    Wait = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses }
+    Polls = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
+    Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
+} | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
+Write-Host "  Written: $resultsMd"
+exit 0
