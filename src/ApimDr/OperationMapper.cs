@@ -22,6 +22,7 @@ namespace ApimDr
             EndTime = s.EndTime?.UtcDateTime,
             PollUrl = s.PollUrl,
             PollStyle = s.PollStyle,
+            NextPollAt = s.NextPollAt?.UtcDateTime,
             ResourceManagerUrl = s.ResourceManagerUrl,
             CorrelationId = s.CorrelationId,
             ErrorCode = s.ErrorCode,

@@ -38,6 +38,9 @@ namespace ApimDr.Commands
         public DateTime? StartTime { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+        public DateTime? NextPollAt { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
         public string? StorageAccountName { get; set; }
 
         [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
@@ -85,6 +88,9 @@ namespace ApimDr.Commands
             }
         }
 
+        private static DateTimeOffset ToUtc(DateTime time)
+            => new DateTimeOffset(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime());
+
         private OperationState ToState()
         {
             ServiceId service = ServiceId.Parse(ResourceId);
@@ -102,10 +108,11 @@ namespace ApimDr.Commands
                 StorageAccountName = StorageAccountName ?? string.Empty,
                 ContainerName = ContainerName ?? string.Empty,
                 BackupName = BackupName ?? string.Empty,
-                StartTime = StartTime.HasValue ? new DateTimeOffset(DateTime.SpecifyKind(StartTime.Value.ToUniversalTime(), DateTimeKind.Utc)) : DateTimeOffset.UtcNow,
+                StartTime = StartTime.HasValue ? ToUtc(StartTime.Value) : DateTimeOffset.UtcNow,
                 Status = string.IsNullOrEmpty(Status) ? "InProgress" : Status!,
                 CorrelationId = string.IsNullOrEmpty(CorrelationId) ? Guid.NewGuid().ToString() : CorrelationId!,
                 Sku = Sku,
+                NextPollAt = NextPollAt.HasValue ? ToUtc(NextPollAt.Value) : (DateTimeOffset?)null,
             };
             if (!string.IsNullOrEmpty(AccessType) && Enum.TryParse(AccessType, true, out StorageAccessType access)) state.AccessType = access;
             return state;

@@ -28,6 +28,9 @@ namespace ApimDr
         /// <summary>The ARM URL to poll (Location or Azure-AsyncOperation), byte for byte as the service sent it.</summary>
         public Uri? PollUrl { get; set; }
         public string PollStyle { get; set; } = "Location";
+
+        /// <summary>When the service said to check again (its Retry-After); a resumed wait does not poll earlier.</summary>
+        public DateTime? NextPollAt { get; set; }
         public Uri? ResourceManagerUrl { get; set; }
         public string CorrelationId { get; set; } = string.Empty;
         public string? ErrorCode { get; set; }
