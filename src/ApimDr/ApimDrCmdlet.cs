@@ -18,7 +18,7 @@ namespace ApimDr
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private BlockingCollection<Action>? _pipelineQueue;
 
-        protected CancellationToken Stopping => _stop.Token;
+        protected CancellationToken CancelToken => _stop.Token;
 
         protected override void StopProcessing() => _stop.Cancel();
 

@@ -124,7 +124,7 @@ namespace ApimDr.Commands
                     Interlocked.Increment(ref done);
                     if (onSucceeded != null && op.Status == "Succeeded")
                     {
-                        lock (followUps) followUps.Add(onSucceeded(op, Stopping));
+                        lock (followUps) followUps.Add(onSucceeded(op, CancelToken));
                     }
                     Post(() => EmitTerminal(op, done, total));
                 },
@@ -142,7 +142,7 @@ namespace ApimDr.Commands
             Run(async ct =>
             {
                 var waits = operations
-                    .GroupBy(op => op.ResourceManagerUrl.GetLeftPart(UriPartial.Authority), StringComparer.OrdinalIgnoreCase)
+                    .GroupBy(op => (op.ResourceManagerUrl ?? op.PollUrl!).GetLeftPart(UriPartial.Authority), StringComparer.OrdinalIgnoreCase)
                     .Select(group => new OperationPoller(GetClient(ResolveCloud(group.First().ResourceManagerUrl))).WaitAllAsync(group.ToList(), callbacks, Timeout, ct))
                     .ToList();
                 await Task.WhenAll(waits).ConfigureAwait(false);
@@ -204,7 +204,7 @@ namespace ApimDr.Commands
 
         private int ActivityIdFor(OperationState op)
         {
-            string key = op.PollUrl.AbsoluteUri;
+            string key = op.PollUrl?.AbsoluteUri ?? op.ResourceId;
             if (!_activityIds.TryGetValue(key, out int id))
             {
                 id = _nextActivityId++;

@@ -29,7 +29,7 @@ namespace ApimDr.Commands
         private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
         {
             OperationState operation = await DrWorkflow.StartBackupAsync(client, service, request, cancellationToken).ConfigureAwait(false);
-            lock (_locations) _locations[operation.PollUrl.AbsoluteUri] = storage;
+            lock (_locations) _locations[operation.PollUrl!.AbsoluteUri] = storage;
             return operation;
         }
 
@@ -37,7 +37,7 @@ namespace ApimDr.Commands
         private protected override async Task OnSucceededAsync(OperationState operation, CancellationToken cancellationToken)
         {
             object? location;
-            lock (_locations) _locations.TryGetValue(operation.PollUrl.AbsoluteUri, out location);
+            lock (_locations) _locations.TryGetValue(operation.PollUrl!.AbsoluteUri, out location);
             if (location == null) return;
             string? warning = await DrWorkflow.RecordBackupSourceAsync((StorageLocation)location, operation, cancellationToken).ConfigureAwait(false);
             if (warning != null) Post(() => WriteWarning(warning));
