@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Credentials;
 
 namespace ApimDr
 {
@@ -19,6 +20,31 @@ namespace ApimDr
         private BlockingCollection<Action>? _pipelineQueue;
 
         protected CancellationToken CancelToken => _stop.Token;
+
+        /// <summary>Whether Az.Accounts is loaded with a signed-in context (asked once, on the pipeline thread).</summary>
+        private protected bool AzContextSignedIn { get; private set; }
+
+        protected override void BeginProcessing()
+        {
+            AzContextSignedIn = AzContext.IsSignedIn(this);
+        }
+
+        /// <summary>
+        /// Identity in ARCHITECTURE.md §5 order: a static token when given, else the signed-in Az context
+        /// (Get-AzAccessToken marshalled onto the pipeline thread), else DefaultAzureCredential.
+        /// </summary>
+        private protected CredentialSource CreateCredentials(System.Security.SecureString? staticToken)
+        {
+            if (staticToken != null) return new CredentialSource { AccessToken = staticToken };
+            if (AzContextSignedIn)
+            {
+                return new CredentialSource
+                {
+                    TokenProvider = (scopes, ct) => InvokeOnPipelineThread(() => AzContext.GetAccessToken(this, scopes)),
+                };
+            }
+            return CredentialSource.Default();
+        }
 
         protected override void StopProcessing() => _stop.Cancel();
 

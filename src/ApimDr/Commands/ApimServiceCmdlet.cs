@@ -201,7 +201,7 @@ namespace ApimDr.Commands
             new StorageLocation(request.StorageAccountName, request.ContainerName, ResolveCloud(), BlobEndpoint)
             {
                 AccountKey = StorageAccountKey,
-                Credentials = CreateCredentials(),
+                Credentials = CreateCredentials(null),   // never the ARM -AccessToken: wrong audience, wrong host
             };
 
         protected string Describe(BackupRestoreRequest request) => $"{request.StorageAccountName}/{request.ContainerName}/{request.BackupName}";

@@ -21,7 +21,6 @@ namespace ApimDr.Commands
     {
         private const int OverallActivityId = 1;
         private readonly Dictionary<string, IDisposable> _clients = new Dictionary<string, IDisposable>(StringComparer.OrdinalIgnoreCase);
-        private bool _useAzContext;
         private int _nextActivityId = OverallActivityId + 1;
         private readonly Dictionary<string, int> _activityIds = new Dictionary<string, int>(StringComparer.Ordinal);
 
@@ -41,11 +40,6 @@ namespace ApimDr.Commands
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
         public int TimeoutSeconds { get; set; }
-
-        protected override void BeginProcessing()
-        {
-            _useAzContext = AccessToken == null && AzContext.IsSignedIn(this);
-        }
 
         protected override void EndProcessing()
         {
@@ -68,7 +62,7 @@ namespace ApimDr.Commands
             var client = new ArmClient(new ArmClientOptions
             {
                 Cloud = cloud,
-                Credentials = CreateCredentials(),
+                Credentials = CreateCredentials(AccessToken),
                 Log = (level, line) => Post(() =>
                 {
                     if (level == ArmLogLevel.Verbose) WriteVerbose(line);
@@ -79,23 +73,10 @@ namespace ApimDr.Commands
             return client;
         }
 
-        private protected CredentialSource CreateCredentials()
-        {
-            if (AccessToken != null) return new CredentialSource { AccessToken = AccessToken };
-            if (_useAzContext)
-            {
-                return new CredentialSource
-                {
-                    TokenProvider = (scopes, ct) => InvokeOnPipelineThread(() => AzContext.GetAccessToken(this, scopes)),
-                };
-            }
-            return CredentialSource.Default();
-        }
-
         /// <summary>The subscription when the caller named none: the Az context's, else AZURE_SUBSCRIPTION_ID.</summary>
         private protected string? DefaultSubscriptionId()
         {
-            if (_useAzContext)
+            if (AzContextSignedIn)
             {
                 string? fromContext = AzContext.SubscriptionId(this);
                 if (!string.IsNullOrEmpty(fromContext)) return fromContext;

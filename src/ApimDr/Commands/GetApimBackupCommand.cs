@@ -47,6 +47,7 @@ namespace ApimDr.Commands
                 var location = new StorageLocation(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint)
                 {
                     AccountKey = StorageAccountKey,
+                    Credentials = CreateCredentials(null),
                 };
                 WriteVerbose($"Listing backups in {location.ContainerUri} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
                 IReadOnlyList<BackupBlob> blobs = Run(ct => BackupCatalog.ListAsync(location, null, ct));
