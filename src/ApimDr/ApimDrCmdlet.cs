@@ -120,6 +120,29 @@ namespace ApimDr
             return completion.Task;
         }
 
+        /// <summary>
+        /// ShouldProcess with the -Force convention: -Force skips the prompt, never -WhatIf or an explicit
+        /// -Confirm. A host that cannot prompt (runbook, CI) gets ConfirmationRequired, never a silent yes.
+        /// </summary>
+        private protected bool ShouldProcessUnlessForced(bool force, string target, string action)
+        {
+            if (force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+            {
+                bool whatIf = LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))
+                    || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
+                return !whatIf || ShouldProcess(target, action);
+            }
+            try
+            {
+                return ShouldProcess(target, action);
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException || ex is System.Management.Automation.Host.HostException || ex is NotImplementedException)
+            {
+                throw new Engine.Errors.ApimDrException(Engine.Errors.ErrorIds.ConfirmationRequired, Engine.Errors.ApimErrorCategory.InvalidOperation,
+                    $"'{action}' on '{target}' needs confirmation, which this host cannot ask for. Pass -Force or -Confirm:$false.", target, ex);
+            }
+        }
+
         /// <summary>Writes a non-terminating error for one failed target.</summary>
         protected void WriteFailure(Exception exception, object? target) => WriteError(ErrorRecords.From(exception, target));
 

@@ -25,6 +25,7 @@ namespace ApimDr.Engine.Errors
         public const string ConflictingServiceIdentity = "ConflictingServiceIdentity";
         public const string SubscriptionRequired = "SubscriptionRequired";
         public const string ConfirmationRequired = "ConfirmationRequired";
+        public const string RetentionRuleRequired = "RetentionRuleRequired";
 
         // The service said no.
         public const string ServiceNotFound = "ServiceNotFound";

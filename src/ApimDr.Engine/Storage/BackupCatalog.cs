@@ -87,6 +87,21 @@ namespace ApimDr.Engine.Storage
             }
         }
 
+        /// <summary>Deletes one backup blob with its snapshots; a blob already gone is not an error.</summary>
+        public static async Task<bool> DeleteAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        {
+            BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
+            try
+            {
+                Response<bool> deleted = await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return deleted.Value;
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
+
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)
         {
             var options = new BlobClientOptions();

@@ -93,9 +93,9 @@ namespace ApimDr.Commands
                 WriteFailure(ex, ResourceId ?? Name);
                 return;
             }
-            if (!Confirm(service, request)) return;
             try
             {
+                if (!Confirm(service, request)) return;
                 OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
                 WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {operation.PollUrl}");
                 if (NoWait)

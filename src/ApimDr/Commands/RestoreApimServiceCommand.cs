@@ -29,27 +29,7 @@ namespace ApimDr.Commands
         protected override string? RequestedBackupName => BackupName;
 
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
-        {
-            string action = $"Restore {Describe(request)}, replacing the service's configuration";
-            bool confirmGiven = MyInvocation.BoundParameters.ContainsKey("Confirm");
-            if (Force && !confirmGiven)
-            {
-                bool whatIf = LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))
-                    || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
-                return !whatIf || ShouldProcess(service.ResourceId, action);
-            }
-            try
-            {
-                return ShouldProcess(service.ResourceId, action);
-            }
-            catch (Exception ex) when (ex is PSInvalidOperationException || ex is System.Management.Automation.Host.HostException || ex is NotImplementedException)
-            {
-                // Non-interactive host (runbook, CI): refusing to prompt must not mean restoring anyway.
-                WriteFailure(new ApimDrException(ErrorIds.ConfirmationRequired, ApimErrorCategory.InvalidOperation,
-                    $"Restoring into '{service.ResourceId}' replaces its configuration and needs confirmation, which this host cannot ask for. Pass -Force or -Confirm:$false.", service.ResourceId, ex), service.ResourceId);
-                return false;
-            }
-        }
+            => ShouldProcessUnlessForced(Force, service.ResourceId, $"Restore {Describe(request)}, replacing the service's configuration");
 
         private protected override Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
             => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : storage,

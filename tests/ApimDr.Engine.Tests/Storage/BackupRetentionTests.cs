@@ -1,0 +1,45 @@
+using System;
+using System.Linq;
+using ApimDr.Engine.Storage;
+using Xunit;
+
+namespace ApimDr.Engine.Tests.Storage
+{
+    public class BackupRetentionTests
+    {
+        private static readonly DateTimeOffset Now = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+
+        // Five backups, 0, 10, 29, 31 and 45 days old.
+        private static readonly BackupBlob[] Backups = new[] { 0, 10, 29, 31, 45 }
+            .Select(days => new BackupBlob { BackupName = $"prod-{days:D2}d.apimbackup", Created = Now.AddDays(-days) })
+            .ToArray();
+
+        private static string[] Names(System.Collections.Generic.IEnumerable<BackupBlob> blobs) => blobs.Select(b => b.BackupName).OrderBy(n => n).ToArray();
+
+        [Fact]
+        public void ExpiredSelectsOnlyBackupsPastThe30DayLimit()
+            => Assert.Equal(new[] { "prod-31d.apimbackup", "prod-45d.apimbackup" }, Names(BackupRetention.SelectForRemoval(Backups, expired: true, null, null, Now)));
+
+        [Fact]
+        public void OlderThanSelectsByAge()
+            => Assert.Equal(new[] { "prod-29d.apimbackup", "prod-31d.apimbackup", "prod-45d.apimbackup" },
+                Names(BackupRetention.SelectForRemoval(Backups, false, TimeSpan.FromDays(20), null, Now)));
+
+        [Fact]
+        public void KeepLastSparesTheNewestN()
+            => Assert.Equal(new[] { "prod-31d.apimbackup", "prod-45d.apimbackup" },
+                Names(BackupRetention.SelectForRemoval(Backups.Reverse(), false, null, keepLast: 3, Now)));
+
+        [Fact]
+        public void RulesCombineAndKeepLastAlwaysWins()
+        {
+            // Only two are expired, but keeping the newest four leaves just the oldest.
+            Assert.Equal(new[] { "prod-45d.apimbackup" }, Names(BackupRetention.SelectForRemoval(Backups, true, TimeSpan.FromDays(1), 4, Now)));
+            Assert.Empty(BackupRetention.SelectForRemoval(Backups, true, null, 5, Now));
+        }
+
+        [Fact]
+        public void NoRuleSelectsEverythingGiven()
+            => Assert.Equal(5, BackupRetention.SelectForRemoval(Backups, false, null, null, Now).Count);
+    }
+}

@@ -1,0 +1,76 @@
+#Requires -Modules Pester
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $script:t = Get-TestEnvironment
+    Import-Module $t.ModulePath -Force
+    $script:common = @{ StorageAccountName = $t.StorageAccountName; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+    function script:New-BackupSet {
+        # Three backups, oldest first, one second apart (Created has one-second resolution).
+        $container = New-TestName 'rm'
+        New-TestContainer -Name $container
+        foreach ($n in 'a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup') {
+            New-TestBlob -Container $container -Name $n
+            Start-Sleep -Milliseconds 1100
+        }
+        return $container
+    }
+    function script:Get-Names([string] $Container) { @(Get-ApimBackup @common -ContainerName $Container).BackupName | Sort-Object }
+}
+
+Describe 'Remove-ApimBackup' {
+    It 'keeps the newest N with -KeepLast and emits what it removed with -PassThru' {
+        $c = New-BackupSet
+        $removed = @(Remove-ApimBackup @common -ContainerName $c -KeepLast 1 -Force -PassThru)
+        ($removed.BackupName | Sort-Object) | Should -Be @('a-1.apimbackup', 'a-2.apimbackup')
+        $removed[0].PSObject.TypeNames[0] | Should -Be 'ApimDr.ApimBackup'
+        Get-Names $c | Should -Be @('b-3.apimbackup')
+    }
+
+    It 'applies -KeepLast within a name pattern' {
+        $c = New-BackupSet
+        Remove-ApimBackup @common -ContainerName $c -BackupName 'a-*' -KeepLast 1 -Force
+        Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
+    }
+
+    It 'removes what Get-ApimBackup pipes in' {
+        $c = New-BackupSet
+        Get-ApimBackup @common -ContainerName $c -BackupName 'a-1.apimbackup' | Remove-ApimBackup -StorageAccountKey $t.StorageKey -Confirm:$false
+        Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
+    }
+
+    It 'removes nothing that is not expired or old enough' {
+        $c = New-BackupSet
+        Remove-ApimBackup @common -ContainerName $c -Expired -Force -PassThru | Should -BeNullOrEmpty
+        Remove-ApimBackup @common -ContainerName $c -OlderThan ([TimeSpan]::FromDays(1)) -Force | Should -BeNullOrEmpty
+        Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+    }
+
+    It 'removes nothing with -WhatIf, even with -Force' {
+        $c = New-BackupSet
+        Remove-ApimBackup @common -ContainerName $c -KeepLast 0 -Force -WhatIf
+        Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+    }
+
+    It 'refuses to run without a name or a rule (RetentionRuleRequired), removing nothing' {
+        $c = New-BackupSet
+        $err = $null
+        Remove-ApimBackup @common -ContainerName $c -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'RetentionRuleRequired,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+    }
+
+    It 'fails safely in a non-interactive host without -Force (ConfirmationRequired)' {
+        $c = New-BackupSet
+        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Container = $c } -ScriptBlock {
+            param($Path, $Account, $Key, $Blob, $Container)
+            Import-Module $Path
+            $err = $null
+            Remove-ApimBackup -StorageAccountName $Account -ContainerName $Container -StorageAccountKey (ConvertTo-SecureString $Key -AsPlainText -Force) -BlobEndpoint $Blob `
+                -KeepLast 0 -ErrorVariable err -ErrorAction SilentlyContinue
+            "$($err[0].FullyQualifiedErrorId)"
+        }
+        $r | Should -BeLike 'ConfirmationRequired,*'
+        Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+    }
+}
