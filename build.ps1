@@ -37,6 +37,8 @@ $OutDir = Join-Path $Root 'out'
 $ModuleDir = Join-Path $OutDir 'ApimDr'
 $ResultsDir = Join-Path $OutDir 'TestResults'
 $PesterVersion = '5.7.1'
+# Starting/stopping Azurite + the emulator, and Get-PwshCommand (how to start a fresh pwsh like this one).
+Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
 
 function Invoke-Native {
     param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
@@ -47,15 +49,6 @@ function Invoke-Native {
 function Get-NuGetPackageRoot {
     if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
     return Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages'
-}
-
-function Get-PwshCommand {
-    # pwsh runs as a dotnet local tool (dotnet exec pwsh.dll) or natively; start children the same way.
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
-        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
-    }
-    return @($process)
 }
 
 function Invoke-Build {
@@ -135,7 +128,6 @@ function Invoke-FreshPwsh {
 function Invoke-WithServices {
     <# Starts Azurite + the emulator, runs $Action with their environment, stops them by PID whatever happens. #>
     param([scriptblock] $Action)
-    Import-Module (Join-Path $Root 'tests/TestServices.psm1') -Force
     $services = $null
     try {
         $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs') -Configuration $Configuration

@@ -61,7 +61,7 @@ Describe 'Secrets stay secret' {
         ($op.PSObject.Properties.Name -match 'key|token|secret') | Should -BeNullOrEmpty
     }
 
-    It 'send the ARM token only to the ARM host and never in a URL' {
+    It 'never appear in a request URL the emulator received' {
         $log = @(Get-EmulatorRequestLog)
         $log.Count | Should -BeGreaterThan 0
         foreach ($r in $log) { Assert-NoSecret $r.url }

@@ -4,6 +4,9 @@
 
 Set-StrictMode -Version 3.0
 
+# Get-PwshCommand (how to start a fresh pwsh like this one) is shared with build.ps1 there.
+Import-Module (Join-Path $PSScriptRoot 'TestServices.psm1')
+
 function Get-TestEnvironment {
     foreach ($name in 'APIMDR_TEST_MODULE_PATH', 'APIMDR_TEST_BLOB_ENDPOINT', 'APIMDR_TEST_STORAGE_ACCOUNT', 'APIMDR_TEST_STORAGE_KEY') {
         if (-not [Environment]::GetEnvironmentVariable($name)) {
@@ -98,14 +101,6 @@ function New-TestBlob {
     $body = [byte[]]::new($SizeBytes)
     [Random]::new(1).NextBytes($body)
     $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
-}
-
-function Get-PwshCommand {
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
-        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
-    }
-    return @($process)
 }
 
 function Invoke-FreshPwsh {

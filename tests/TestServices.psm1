@@ -12,6 +12,15 @@ $script:EmulatorProject = Join-Path $PSScriptRoot 'ApimDr.Emulator'
 $script:AzuriteAccount = 'devstoreaccount1'
 $script:AzuriteKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
+function Get-PwshCommand {
+    <# How to start a fresh pwsh like this one: the dotnet local tool (dotnet pwsh.dll) or a native pwsh. #>
+    $process = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
+        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
+    }
+    return @($process)
+}
+
 function Get-FreeLoopbackPort {
     $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
     try {
@@ -232,4 +241,4 @@ function Stop-ApimDrTestServices {
     }
 }
 
-Export-ModuleMember -Function Start-ApimDrTestServices, Stop-ApimDrTestServices, Install-Azurite, Install-Emulator, Get-FreeLoopbackPort
+Export-ModuleMember -Function Start-ApimDrTestServices, Stop-ApimDrTestServices, Install-Azurite, Install-Emulator, Get-FreeLoopbackPort, Get-PwshCommand

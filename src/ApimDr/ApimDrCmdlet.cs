@@ -146,9 +146,6 @@ namespace ApimDr
         /// <summary>Writes a non-terminating error for one failed target.</summary>
         protected void WriteFailure(Exception exception, object? target) => WriteError(ErrorRecords.From(exception, target));
 
-        /// <summary>Stops the whole call: only when nothing else can proceed.</summary>
-        protected void ThrowFailure(Exception exception, object? target) => ThrowTerminatingError(ErrorRecords.From(exception, target));
-
         public void Dispose()
         {
             _stop.Dispose();

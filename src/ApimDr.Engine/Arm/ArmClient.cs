@@ -183,7 +183,7 @@ namespace ApimDr.Engine.Arm
             catch (Exception ex) when (ex is RequestFailedException || ex is IOException || ex is HttpRequestException || ex is OperationCanceledException)
             {
                 string text = isStart && !ArmRetryPolicy.IsConnectFailure(ex)
-                    ? $"{what}: the connection failed after the request was sent ({ex.Message}). The service may have accepted it: check with Get-ApimService (provisioningState 'Updating' means it is running) before trying again; ApimDr does not resend it blindly."
+                    ? $"{what}: the connection failed after the request was sent ({ex.Message}). The service may have accepted it: check the service's provisioningState (Get-AzApiManagement or the portal; 'Updating' means it is running) before trying again; ApimDr does not resend it blindly."
                     : $"{what}: could not reach Resource Manager at {Options.Cloud.ResourceManagerUrl} ({ex.Message}).";
                 throw new ApimDrException(ErrorIds.ConnectionFailed, ApimErrorCategory.ConnectionError, text, target, ex) { CorrelationId = correlationId };
             }
