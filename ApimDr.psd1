@@ -13,6 +13,7 @@
     CmdletsToExport        = @(
         'Backup-ApimService'
         'Get-ApimBackup'
+        'Get-ApimOperation'
         'Remove-ApimBackup'
         'Restore-ApimService'
         'Wait-ApimOperation'

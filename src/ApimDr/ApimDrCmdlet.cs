@@ -22,11 +22,18 @@ namespace ApimDr
         protected CancellationToken CancelToken => _stop.Token;
 
         /// <summary>Whether Az.Accounts is loaded with a signed-in context (asked once, on the pipeline thread).</summary>
-        private protected bool AzContextSignedIn { get; private set; }
+        private protected bool AzContextSignedIn => _azContextKey != null;
+
+        /// <summary>The signed-in Az context's environment (AzureCloud, AzureChinaCloud…), if any.</summary>
+        private protected string? AzContextEnvironment { get; private set; }
+
+        private string? _azContextKey;
 
         protected override void BeginProcessing()
         {
-            AzContextSignedIn = AzContext.IsSignedIn(this);
+            var context = AzContext.SignedIn(this);
+            _azContextKey = context?.Key;
+            AzContextEnvironment = context?.Environment;
         }
 
         /// <summary>
@@ -38,10 +45,9 @@ namespace ApimDr
             if (staticToken != null) return new CredentialSource { AccessToken = staticToken };
             if (AzContextSignedIn)
             {
-                return new CredentialSource
-                {
-                    TokenProvider = (scopes, ct) => InvokeOnPipelineThread(() => AzContext.GetAccessToken(this, scopes)),
-                };
+                // Keyed by account|tenant|environment and served by whichever ApimDr command is running
+                // (AzTokenBroker), so the shared pipeline neither pins this cmdlet nor grows per call.
+                return new CredentialSource { TokenProvider = AzTokenBroker.Provider, IdentityKey = "az|" + _azContextKey };
             }
             return CredentialSource.Default();
         }
@@ -59,7 +65,11 @@ namespace ApimDr
             _pipelineQueue = queue;
             try
             {
-                Task<T> task = Task.Run(() => work(_stop.Token));
+                Task<T> task = Task.Run(() =>
+                {
+                    AzTokenBroker.Current = this;   // flows with this work only (AsyncLocal)
+                    return work(_stop.Token);
+                });
                 task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 foreach (Action action in queue.GetConsumingEnumerable())
                 {
@@ -98,7 +108,7 @@ namespace ApimDr
         }
 
         /// <summary>Runs a function on the pipeline thread and gives its result to a worker thread.</summary>
-        protected Task<TResult> InvokeOnPipelineThread<TResult>(Func<TResult> function)
+        internal Task<TResult> InvokeOnPipelineThread<TResult>(Func<TResult> function)
         {
             var completion = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (_pipelineQueue == null)

@@ -14,19 +14,37 @@ namespace ApimDr
     /// </summary>
     internal static class AzContext
     {
-        public static bool IsSignedIn(PSCmdlet cmdlet)
+        /// <summary>
+        /// The signed-in context as "account|tenant|environment" (what a shared credential is keyed by),
+        /// and its environment name; null when Az.Accounts is not loaded or nobody is signed in.
+        /// </summary>
+        public static (string Key, string? Environment)? SignedIn(PSCmdlet cmdlet)
         {
-            if (cmdlet.InvokeCommand.GetCommand("Get-AzContext", CommandTypes.Cmdlet | CommandTypes.Function | CommandTypes.Alias) == null) return false;
-            if (cmdlet.InvokeCommand.GetCommand("Get-AzAccessToken", CommandTypes.Cmdlet | CommandTypes.Function | CommandTypes.Alias) == null) return false;
+            if (cmdlet.InvokeCommand.GetCommand("Get-AzContext", CommandTypes.Cmdlet | CommandTypes.Function | CommandTypes.Alias) == null) return null;
+            if (cmdlet.InvokeCommand.GetCommand("Get-AzAccessToken", CommandTypes.Cmdlet | CommandTypes.Function | CommandTypes.Alias) == null) return null;
             try
             {
                 Collection<PSObject> context = cmdlet.InvokeCommand.InvokeScript("Get-AzContext -ErrorAction Stop");
-                return context.Count > 0 && context[0] != null;
+                if (context.Count == 0 || context[0] == null) return null;
+                PSObject c = context[0];
+                string account = Read(c, "Account", "Id");
+                string tenant = Read(c, "Tenant", "Id");
+                string environment = Read(c, "Environment", "Name");
+                return (account + "|" + tenant + "|" + environment, environment.Length == 0 ? null : environment);
             }
             catch (RuntimeException)
             {
-                return false;
+                return null;
             }
+        }
+
+        private static string Read(PSObject context, string property, string inner)
+        {
+            object? value = context.Properties[property]?.Value;
+            if (value == null) return string.Empty;
+            PSObject wrapped = PSObject.AsPSObject(value);
+            object? innerValue = wrapped.Properties[inner]?.Value;
+            return (innerValue ?? wrapped.BaseObject)?.ToString() ?? string.Empty;
         }
 
         public static string? SubscriptionId(PSCmdlet cmdlet)

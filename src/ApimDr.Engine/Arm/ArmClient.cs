@@ -40,47 +40,56 @@ namespace ApimDr.Engine.Arm
             throw Error(response, $"Reading API Management service '{service.Name}'", service, correlationId);
         }
 
-        public Task<OperationState> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
-            => StartAsync(OperationKind.Backup, service, request, cancellationToken);
+        public Task<OperationState> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
+            => StartAsync(OperationKind.Backup, service, request, correlationId, cancellationToken);
 
-        public Task<OperationState> StartRestoreAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
-            => StartAsync(OperationKind.Restore, service, request, cancellationToken);
+        public Task<OperationState> StartRestoreAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
+            => StartAsync(OperationKind.Restore, service, request, correlationId, cancellationToken);
 
-        private async Task<OperationState> StartAsync(OperationKind kind, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+        /// <summary>POSTs …/backup or …/restore and reads the answer by the outcome table of docs/arm-protocol.md.</summary>
+        public async Task<OperationState> StartAsync(OperationKind kind, ServiceId service, BackupRestoreRequest request, string? correlationId, CancellationToken cancellationToken)
         {
             if (service == null) throw new ArgumentNullException(nameof(service));
             if (request == null) throw new ArgumentNullException(nameof(request));
             request.Validate();
             string verb = kind == OperationKind.Backup ? "backup" : "restore";
             string what = $"Starting the {verb} of '{service.Name}'";
-            string correlationId = Guid.NewGuid().ToString();
+            correlationId ??= Guid.NewGuid().ToString();
             DateTimeOffset start = Options.Time.GetUtcNow();
+            // Stopped before anything was sent: nothing to journal, nothing started.
+            cancellationToken.ThrowIfCancellationRequested();
 
             using HttpMessage message = CreateMessage(RequestMethod.Post, ServiceUrl(service, verb), correlationId);
             message.Request.Headers.SetValue("Content-Type", "application/json");
             message.Request.Content = RequestContent.Create(request.ToBody());
-            Response response = await SendAsync(message, isStart: true, what, service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
+            // Ctrl+C never abandons a POST in flight: its answer is awaited (bounded) so it can be journaled.
+            using var grace = new CancellationTokenSource();
+            using CancellationTokenRegistration onStop = cancellationToken.Register(() =>
+            {
+                try { grace.CancelAfter(Options.StartAnswerGrace); }
+                catch (ObjectDisposedException) { }
+            });
+            Response response;
+            try
+            {
+                response = await SendAsync(message, isStart: true, what, service.ResourceId, correlationId, grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (grace.IsCancellationRequested)
+            {
+                throw OutcomeUnknown(what, service, correlationId, $"it was stopped {Options.StartAnswerGrace.TotalSeconds:0} s after Ctrl+C without an answer", null, null);
+            }
+            if (response.Status >= 500)
+            {
+                ArmError error = ArmError.Parse(response.Content?.ToString(), response.Status, response.ReasonPhrase);
+                throw OutcomeUnknown(what, service, correlationId, $"Resource Manager answered HTTP {response.Status} ({error.Code}: {error.Message})", response.Status, RequestIdOf(response));
+            }
             if (response.Status != 200 && response.Status != 201 && response.Status != 202)
             {
                 throw Error(response, what, service, correlationId);
             }
 
-            var state = new OperationState
-            {
-                Kind = kind,
-                ResourceId = service.ResourceId,
-                SubscriptionId = service.SubscriptionId,
-                ResourceGroupName = service.ResourceGroupName,
-                Name = service.Name,
-                ResourceManagerUrl = Options.Cloud.ResourceManagerUrl,
-                StorageAccountName = request.StorageAccountName,
-                ContainerName = request.ContainerName,
-                BackupName = request.BackupName,
-                AccessType = request.AccessType,
-                StartTime = start,
-                CorrelationId = correlationId,
-                RequestId = RequestIdOf(response),
-            };
+            OperationState state = OperationState.ForStart(kind, service, request, Options.Cloud.ResourceManagerUrl, correlationId, start);
+            state.RequestId = RequestIdOf(response);
             // Choose the polling style by which header came back, never by URL shape (ARM-PROTOCOL.md §2).
             if (TryGetUrl(response, "Azure-AsyncOperation", out Uri? statusUrl))
             {
@@ -114,8 +123,11 @@ namespace ApimDr.Engine.Arm
         internal async Task<PollAnswer> PollAsync(OperationState operation, CancellationToken cancellationToken)
         {
             using HttpMessage message = CreateMessage(RequestMethod.Get, operation.PollUrl!, operation.CorrelationId);
+            ArmRetryPolicy.DisableFor(message);
             Response response = await SendAsync(message, isStart: false, $"Checking the {operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'", operation.ResourceId, operation.CorrelationId, cancellationToken).ConfigureAwait(false);
-            return new PollAnswer(response.Status, response.ReasonPhrase, response.Content?.ToString() ?? string.Empty, PollInterval(response), RequestIdOf(response));
+            TryGetUrl(response, "Location", out Uri? location);
+            return new PollAnswer(response.Status, response.ReasonPhrase, response.Content?.ToString() ?? string.Empty, PollInterval(response), RequestIdOf(response),
+                RetryAfter.Read(response, Options.Time), location);
         }
 
         /// <summary>How long to wait before the next poll: the service's Retry-After (or the default), never below the floor.</summary>
@@ -146,6 +158,17 @@ namespace ApimDr.Engine.Arm
                 };
             }
             return exception;
+        }
+
+        /// <summary>The POST may have been taken: never resent, never called failed (docs/arm-protocol.md, outcome table).</summary>
+        private static ApimDrException OutcomeUnknown(string what, object service, string correlationId, string why, int? status, string? requestId, Exception? inner = null)
+        {
+            string resourceId = service is ServiceId id ? id.ResourceId : service?.ToString() ?? string.Empty;
+            return new ApimDrException(ErrorIds.OperationOutcomeUnknown, ApimErrorCategory.ConnectionError,
+                $"{what}: the outcome is unknown — {why}. The service may have started it, so ApimDr did not send it again. " +
+                "Check before retrying: the service's provisioningState ('Updating' means it runs; Get-AzApiManagement or the portal), the backup in the catalog (Get-ApimBackup), and Get-ApimOperation.",
+                resourceId, inner)
+            { HttpStatus = status, RequestId = requestId, CorrelationId = correlationId };
         }
 
         private HttpMessage CreateMessage(RequestMethod method, Uri url, string correlationId)
@@ -180,12 +203,14 @@ namespace ApimDr.Engine.Arm
                 throw new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
                     $"{what}: could not get a token for {Options.Cloud.ArmScope}: {ex.Message}", target, ex) { CorrelationId = correlationId };
             }
-            catch (Exception ex) when (ex is RequestFailedException || ex is IOException || ex is HttpRequestException || ex is OperationCanceledException)
+            catch (Exception ex) when (ex is RequestFailedException || ex is IOException || ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                string text = isStart && !ArmRetryPolicy.IsConnectFailure(ex)
-                    ? $"{what}: the connection failed after the request was sent ({ex.Message}). The service may have accepted it: check the service's provisioningState (Get-AzApiManagement or the portal; 'Updating' means it is running) before trying again; ApimDr does not resend it blindly."
-                    : $"{what}: could not reach Resource Manager at {Options.Cloud.ResourceManagerUrl} ({ex.Message}).";
-                throw new ApimDrException(ErrorIds.ConnectionFailed, ApimErrorCategory.ConnectionError, text, target, ex) { CorrelationId = correlationId };
+                if (isStart && !ArmRetryPolicy.IsConnectFailure(ex))
+                {
+                    throw OutcomeUnknown(what, target, correlationId, $"the connection failed after the request was sent ({ex.Message})", null, null, ex);
+                }
+                throw new ApimDrException(ErrorIds.ConnectionFailed, ApimErrorCategory.ConnectionError,
+                    $"{what}: could not reach Resource Manager at {Options.Cloud.ResourceManagerUrl} ({ex.Message}).", target, ex) { CorrelationId = correlationId };
             }
         }
 

@@ -32,6 +32,12 @@ namespace ApimDr.Engine.Arm
         /// <summary>The poller never polls faster than this nor than the service's Retry-After.</summary>
         public TimeSpan MinimumPollInterval { get; set; } = TimeSpan.Zero;
 
+        /// <summary>How long nothing but failed checks (5xx, transport errors) may go on before a wait stops as "outcome unknown".</summary>
+        public TimeSpan MaxUnhealthyPollStreak { get; set; } = TimeSpan.FromMinutes(15);
+
+        /// <summary>After Ctrl+C, how long a backup/restore POST already sent may still take to answer (so it can be journaled).</summary>
+        public TimeSpan StartAnswerGrace { get; set; } = TimeSpan.FromSeconds(30);
+
         /// <summary>Retries of one request (throttling, 5xx, transport errors) before its outcome counts.</summary>
         public int MaxRetries { get; set; } = 6;
 

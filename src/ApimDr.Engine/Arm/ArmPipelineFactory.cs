@@ -13,16 +13,19 @@ namespace ApimDr.Engine.Arm
     /// </summary>
     internal static class ArmPipelineFactory
     {
-        private static readonly ConcurrentDictionary<(string Arm, object Credential, TimeProvider Time, object? Transport, int MaxRetries), HttpPipeline> Cache
-            = new ConcurrentDictionary<(string, object, TimeProvider, object?, int), HttpPipeline>();
+        private static readonly ConcurrentDictionary<(string Arm, string Identity, TimeProvider Time, object? Transport, int MaxRetries), HttpPipeline> Cache
+            = new ConcurrentDictionary<(string, string, TimeProvider, object?, int), HttpPipeline>();
+
+        /// <summary>How many pipelines the process holds (constant in a long session: one per cloud and identity).</summary>
+        public static int CachedCount => Cache.Count;
 
         public static HttpPipeline Get(ArmClientOptions options)
         {
-            CredentialSource source = options.Credentials;
             // A static token's pipeline lives and dies with its client: no process-wide cache holds a user's token.
-            if (source.AccessToken != null) return Build(options);
-            object credentialKey = (object?)source.TokenProvider ?? (object?)source.TokenCredential ?? "DefaultAzureCredential|" + source.ManagedIdentityClientId;
-            var key = (options.Cloud.ResourceManagerUrl.AbsoluteUri, credentialKey, options.Time, (object?)options.Transport, options.MaxRetries);
+            // Shared pipelines are keyed by identity (never by a delegate, which would pin its caller and grow per call).
+            string? identity = options.Credentials.SharingKey;
+            if (identity == null) return Build(options);
+            var key = (options.Cloud.ResourceManagerUrl.AbsoluteUri, identity, options.Time, (object?)options.Transport, options.MaxRetries);
             return Cache.GetOrAdd(key, _ => Build(options));
         }
 
@@ -35,7 +38,9 @@ namespace ApimDr.Engine.Arm
             clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
             clientOptions.Diagnostics.ApplicationId = "ApimDr";
 
-            TokenCredential credential = CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
+            TokenCredential credential = options.Credentials.SharingKey != null
+                ? CredentialFactory.GetShared(options.Credentials, options.Cloud)
+                : CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
             var pipelineOptions = new HttpPipelineOptions(clientOptions);
             pipelineOptions.PerCallPolicies.Add(new RequestIdsPolicy());
             pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.Cloud.ArmScope));

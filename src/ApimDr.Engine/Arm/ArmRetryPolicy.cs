@@ -9,13 +9,19 @@ using Azure.Core.Pipeline;
 namespace ApimDr.Engine.Arm
 {
     /// <summary>
-    /// ARM's retry rules (ARM-PROTOCOL.md §3). Reads (GET, polls) are retried on 408/429/5xx and
-    /// transport errors, honouring Retry-After. The backup/restore POST is retried only when the
-    /// service surely did not take it: 429, 503 with Retry-After, or a failure to connect. Waits
-    /// go through the TimeProvider (Azure.Core's RetryPolicy sleeps on the real clock).
+    /// ARM's retry rules (docs/arm-protocol.md, outcome table). Reads (the pre-flight GET) are retried
+    /// on 408/429/5xx and transport errors, honouring Retry-After. The backup/restore POST is resent
+    /// only when the service surely did not take it: 429, or a connection that never opened — never
+    /// on a 5xx (even with Retry-After) or after bytes left. Polls are not retried here: the poller
+    /// is their retry loop. Waits go through the TimeProvider (Azure.Core's RetryPolicy sleeps on the real clock).
     /// </summary>
     internal sealed class ArmRetryPolicy : HttpPipelinePolicy
     {
+        private const string NoRetryProperty = "ApimDr.NoRetry";
+
+        /// <summary>Marks a request the poller retries itself (one poll = one request).</summary>
+        public static void DisableFor(HttpMessage message) => message.SetProperty(NoRetryProperty, true);
+
         private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
         private readonly TimeProvider _time;
         private readonly int _maxRetries;
@@ -62,6 +68,7 @@ namespace ApimDr.Engine.Arm
 
         internal bool ShouldRetry(HttpMessage message, Exception? failure)
         {
+            if (message.TryGetProperty(NoRetryProperty, out object? _)) return false;
             bool isPost = message.Request.Method == RequestMethod.Post;
             if (failure != null)
             {
@@ -71,7 +78,8 @@ namespace ApimDr.Engine.Arm
             int status = message.Response.Status;
             if (isPost)
             {
-                return status == 429 || (status == 503 && RetryAfter.Read(message.Response, _time) != null);
+                // A 503 — even with Retry-After — may come from a front end after the service took the request.
+                return status == 429;
             }
             return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
         }

@@ -11,10 +11,16 @@ namespace ApimDr.Engine.Arm
     /// <summary>
     /// THE poll loop: inline waits of Backup/Restore and Wait-ApimOperation all come here. Every
     /// operation is an async loop (no thread each), honouring its own Retry-After; all waiting goes
-    /// through the client's TimeProvider.
+    /// through the client's TimeProvider. Each answer is read by the outcome table of
+    /// docs/arm-protocol.md: only the service's word makes an operation Succeeded or Failed;
+    /// everything else leaves it resumable.
     /// </summary>
     public sealed class OperationPoller
     {
+        /// <summary>The longest single wait a TimeProvider timer accepts (about 49 days).</summary>
+        public static readonly TimeSpan LongestDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 2);
+
+        private static readonly TimeSpan MaxUnhealthyBackoff = TimeSpan.FromSeconds(60);
         private readonly ArmClient _client;
 
         public OperationPoller(ArmClient client) => _client = client ?? throw new ArgumentNullException(nameof(client));
@@ -30,13 +36,29 @@ namespace ApimDr.Engine.Arm
             callbacks ??= new PollCallbacks();
             TimeProvider time = _client.Options.Time;
             bool hasTimeout = timeout.HasValue && timeout.Value >= TimeSpan.Zero && timeout.Value != Timeout.InfiniteTimeSpan;
-            using CancellationTokenSource timeoutSource = hasTimeout ? time.CreateCancellationTokenSource(timeout!.Value) : new CancellationTokenSource();
+            using CancellationTokenSource timeoutSource = hasTimeout ? time.CreateCancellationTokenSource(Clamp(timeout!.Value)) : new CancellationTokenSource();
             using CancellationTokenSource stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
             var wait = new Wait(callbacks, timeout, stop.Token, timeoutSource.Token, cancellationToken);
             // Distinct: one loop per state object, so a state listed twice is not mutated by two loops.
             await Task.WhenAll(operations.Distinct().Select(operation => WaitOneAsync(operation, wait))).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return operations;
+        }
+
+        /// <summary>Whether the operation may be polled through this client at all (host, scheme, shape); null when it may.</summary>
+        public ApimDrException? CheckTrust(OperationState operation)
+        {
+            Uri arm = _client.Options.Cloud.ResourceManagerUrl;
+            string what = Describe(operation);
+            if (operation.ResourceManagerUrl != null && !PollUrlRules.SameServer(operation.ResourceManagerUrl, arm))
+            {
+                return new ApimDrException(ErrorIds.UntrustedPollHost, ApimErrorCategory.SecurityError,
+                    $"The {what} was started on {PollUrlRules.Authority(operation.ResourceManagerUrl)}, but this wait uses {PollUrlRules.Authority(arm)}. Wait with the matching -Environment or -ResourceManagerUrl.",
+                    operation.ResourceId) { CorrelationId = operation.CorrelationId };
+            }
+            ApimDrException? refused = PollUrlRules.Check(operation.PollUrl, operation.ResourceId, arm, "the " + what);
+            if (refused != null) refused.CorrelationId = operation.CorrelationId;
+            return refused;
         }
 
         private async Task WaitOneAsync(OperationState operation, Wait wait)
@@ -46,7 +68,7 @@ namespace ApimDr.Engine.Arm
                 wait.Callbacks.Completed?.Invoke(operation);
                 return;
             }
-            ApimDrException? untrusted = CheckPollHost(operation);
+            ApimDrException? untrusted = CheckTrust(operation);
             if (untrusted != null)
             {
                 wait.Callbacks.Abandoned?.Invoke(operation, untrusted);
@@ -54,12 +76,13 @@ namespace ApimDr.Engine.Arm
             }
 
             TimeProvider time = _client.Options.Time;
+            var health = new Health(time);
             try
             {
                 while (true)
                 {
                     TimeSpan delay = operation.NextPollAt.HasValue ? operation.NextPollAt.Value - time.GetUtcNow() : TimeSpan.Zero;
-                    if (delay > TimeSpan.Zero) await time.Delay(delay, wait.Stop).ConfigureAwait(false);
+                    if (delay > TimeSpan.Zero) await time.Delay(Clamp(delay), wait.Stop).ConfigureAwait(false);
 
                     // A static token we know is dead is never sent: say so instead of collecting a 401.
                     if (_client.StaticTokenExpiry is DateTimeOffset expiry && time.GetUtcNow() >= expiry)
@@ -67,16 +90,35 @@ namespace ApimDr.Engine.Arm
                         throw Credentials.CredentialFactory.Expired(expiry);
                     }
 
-                    PollAnswer answer = await _client.PollAsync(operation, wait.Stop).ConfigureAwait(false);
-                    operation.PollCount++;
-                    if (Apply(operation, answer))
+                    TimeSpan next;
+                    try
                     {
-                        operation.NextPollAt = null;
-                        operation.EndTime = time.GetUtcNow();
-                        wait.Callbacks.Completed?.Invoke(operation);
-                        return;
+                        PollAnswer answer = await _client.PollAsync(operation, wait.Stop).ConfigureAwait(false);
+                        operation.PollCount++;
+                        operation.RequestId = answer.RequestId ?? operation.RequestId;
+                        if (Apply(operation, answer, health))
+                        {
+                            operation.NextPollAt = null;
+                            operation.EndTime = time.GetUtcNow();
+                            wait.Callbacks.Completed?.Invoke(operation);
+                            return;
+                        }
+                        next = health.Failing ? Max(answer.RetryAfter ?? TimeSpan.Zero, health.Backoff()) : answer.NextInterval;
                     }
-                    operation.NextPollAt = time.GetUtcNow() + answer.NextInterval;
+                    catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.ConnectionFailed)
+                    {
+                        // A transport error on a read is no verdict: keep asking, with a capped backoff.
+                        operation.PollCount++;
+                        health.Record(ex.Message);
+                        next = health.Backoff();
+                    }
+                    if (next < _client.Options.MinimumPollInterval) next = _client.Options.MinimumPollInterval;
+                    if (health.Failing && time.GetUtcNow() - health.Since!.Value >= _client.Options.MaxUnhealthyPollStreak)
+                    {
+                        throw new ApimDrException(ErrorIds.OperationOutcomeUnknown, ApimErrorCategory.ConnectionError,
+                            $"For {FormatSpan(_client.Options.MaxUnhealthyPollStreak)} every check failed ({health.Count} in a row; the last: {health.LastError})." , operation.ResourceId);
+                    }
+                    operation.NextPollAt = time.GetUtcNow() + next;
                     wait.Callbacks.Progress?.Invoke(new OperationProgress(operation, operation.Status, time.GetUtcNow() - operation.StartTime, operation.NextPollAt));
                 }
             }
@@ -84,63 +126,87 @@ namespace ApimDr.Engine.Arm
             {
                 if (wait.Timeout.IsCancellationRequested && !wait.User.IsCancellationRequested)
                 {
-                    wait.Callbacks.Abandoned?.Invoke(operation, StillRunning(operation,
-                        new ApimDrException(ErrorIds.OperationTimedOut, ApimErrorCategory.OperationTimeout, $"The wait timed out after {wait.TimeoutValue}.")));
+                    string lastErrors = health.Failing ? $" The last {health.Count} checks failed (the last: {health.LastError})." : string.Empty;
+                    wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation,
+                        new ApimDrException(ErrorIds.OperationTimedOut, ApimErrorCategory.OperationTimeout, $"The wait timed out after {wait.TimeoutValue}.{lastErrors}"), knownRunning: !health.Failing));
                 }
                 // Cancelled by the caller: the state stays as it was, ready to resume.
             }
             catch (ApimDrException ex)
             {
-                wait.Callbacks.Abandoned?.Invoke(operation, StillRunning(operation, ex));
+                wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation, ex, knownRunning: ex.ErrorId == ErrorIds.AuthenticationExpired || ex.ErrorId == ErrorIds.UntrustedPollHost || ex.ErrorId == ErrorIds.InvalidPollUrl));
             }
         }
 
-        /// <summary>Reads one answer into the state; true when the operation reached a terminal status.</summary>
-        private static bool Apply(OperationState operation, PollAnswer answer)
+        /// <summary>Reads one answer into the state by the outcome table; true when the operation reached a terminal status.</summary>
+        private bool Apply(OperationState operation, PollAnswer answer, Health health)
         {
             int status = answer.Status;
-            operation.RequestId = answer.RequestId ?? operation.RequestId;
-            if (status == 401 || status == 403)
+            if (status == 408 || status == 429 || status >= 500 || (status >= 300 && status < 400) || status < 200)
             {
-                // Not the operation's fault: we may no longer look at it.
-                throw ArmErrorMapping.ToException(status, ArmError.Parse(answer.Body, status, answer.ReasonPhrase), "Checking the operation", operation.ResourceId, answer.RequestId, operation.CorrelationId);
+                // Throttled, or the service could not answer: no verdict. 429 is not ill health.
+                if (status != 429) health.Record($"HTTP {status} {Describe(ArmError.Parse(answer.Body, status, answer.ReasonPhrase))}");
+                return false;
             }
-            if (status == 408 || status == 429)
+            if (status >= 400)
             {
-                return false; // still throttled after the retry policy gave up: ask again after Retry-After.
+                health.Reset();
+                ArmError error = ArmError.Parse(answer.Body, status, answer.ReasonPhrase);
+                ThrowIfNoVerdict(operation, status, error, answer);
+                Fail(operation, status, error);
+                return true;
             }
             return string.Equals(operation.PollStyle, OperationState.AzureAsyncOperationStyle, StringComparison.OrdinalIgnoreCase)
-                ? ApplyStatusResource(operation, answer)
-                : ApplyLocation(operation, answer);
+                ? ApplyStatusResource(operation, answer, health)
+                : ApplyLocation(operation, answer, health);
         }
 
-        // Location: 202 running, 200/204 done, 4xx/5xx the operation failed with the ARM error.
-        private static bool ApplyLocation(OperationState operation, PollAnswer answer)
+        /// <summary>401, ARM's own authorization failures and 404 say nothing about the operation: outcome unknown.</summary>
+        private static void ThrowIfNoVerdict(OperationState operation, int status, ArmError error, PollAnswer answer)
         {
-            if (answer.Status == 202) return false;
-            if (answer.Status >= 200 && answer.Status < 300)
+            if (status == 401 || (status == 403 && ArmErrorMapping.IsArmAuthorizationFailure(error.Code)))
             {
-                operation.Status = OperationState.Succeeded;
-                operation.Sku = ReadSku(answer.Body) ?? operation.Sku;
-                return true;
+                ApimDrException denied = ArmErrorMapping.ToException(status, error, "Checking the " + Describe(operation), operation.ResourceId, answer.RequestId, operation.CorrelationId);
+                throw new ApimDrException(denied.ErrorId, denied.Category,
+                    denied.Message + (status == 403 ? " The identity needs read access to the service's operations (e.g. Microsoft.ApiManagement/service/read, as in the API Management Service Contributor or Reader role)." : string.Empty),
+                    operation.ResourceId)
+                { HttpStatus = status, ArmCode = error.Code, RequestId = answer.RequestId, CorrelationId = operation.CorrelationId };
             }
-            if (answer.Status >= 400)
+            if (status == 404)
             {
-                Fail(operation, answer.Status, ArmError.Parse(answer.Body, answer.Status, answer.ReasonPhrase));
-                return true;
+                throw new ApimDrException(ErrorIds.OperationNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"Resource Manager no longer knows this operation (404 {error.Code}: {error.Message}). ARM forgets finished operations after a while.",
+                    operation.ResourceId)
+                { HttpStatus = 404, ArmCode = error.Code, RequestId = answer.RequestId, CorrelationId = operation.CorrelationId };
             }
-            throw new ApimDrException(ErrorIds.ArmProtocolError, ApimErrorCategory.ProtocolError, $"Resource Manager answered the poll with an unexpected HTTP {answer.Status}.");
         }
 
-        // Azure-AsyncOperation: 200 {"status": …}; a 4xx/5xx is a failure to READ the status, not of the operation.
-        private static bool ApplyStatusResource(OperationState operation, PollAnswer answer)
+        // Location: 202 running (follow the newest Location), 2xx done.
+        private bool ApplyLocation(OperationState operation, PollAnswer answer, Health health)
         {
-            if (answer.Status >= 500 || answer.Status == 202) return false;
-            if (answer.Status >= 400)
+            health.Reset();
+            if (answer.Status == 202)
             {
-                ArmError unreadable = ArmError.Parse(answer.Body, answer.Status, answer.ReasonPhrase);
-                throw new ApimDrException(ErrorIds.ArmProtocolError, ApimErrorCategory.ProtocolError,
-                    $"Could not read the operation status: HTTP {answer.Status} {unreadable.Code}: {unreadable.Message}") { HttpStatus = answer.Status, ArmCode = unreadable.Code, RequestId = answer.RequestId };
+                if (answer.Location != null && !Uri.Equals(answer.Location, operation.PollUrl))
+                {
+                    ApimDrException? refused = PollUrlRules.Check(answer.Location, operation.ResourceId, _client.Options.Cloud.ResourceManagerUrl, "the " + Describe(operation));
+                    if (refused != null) throw refused;
+                    operation.PollUrl = answer.Location;   // ARM's contract: poll the latest Location.
+                }
+                return false;
+            }
+            operation.Status = OperationState.Succeeded;
+            operation.Sku = ReadSku(answer.Body) ?? operation.Sku;
+            return true;
+        }
+
+        // Azure-AsyncOperation: 200 {"status": …}; an unreadable body is no verdict.
+        private static bool ApplyStatusResource(OperationState operation, PollAnswer answer, Health health)
+        {
+            if (answer.Status == 202)
+            {
+                health.Reset();
+                return false;
             }
             string? status = null;
             ArmError? error = null;
@@ -155,8 +221,10 @@ namespace ApimDr.Engine.Arm
             }
             catch (JsonException)
             {
-                return false; // an unreadable status is no verdict; ask again.
+                health.Record($"HTTP {answer.Status} with an unreadable status body");
+                return false;
             }
+            health.Reset();
             if (string.Equals(status, OperationState.Succeeded, StringComparison.OrdinalIgnoreCase))
             {
                 operation.Status = OperationState.Succeeded;
@@ -200,36 +268,20 @@ namespace ApimDr.Engine.Arm
             }
         }
 
-        /// <summary>A token for this cloud goes only to this cloud's ARM host (ARCHITECTURE.md §6).</summary>
-        private ApimDrException? CheckPollHost(OperationState operation)
-        {
-            Uri arm = _client.Options.Cloud.ResourceManagerUrl;
-            Uri? poll = operation.PollUrl;
-            string kind = operation.Kind.ToString().ToLowerInvariant();
-            if (operation.ResourceManagerUrl != null && !SameAuthority(operation.ResourceManagerUrl, arm))
-            {
-                return Untrusted(operation, $"The {kind} of '{operation.Name}' was started on {operation.ResourceManagerUrl.GetLeftPart(UriPartial.Authority)}, but this wait uses {arm.GetLeftPart(UriPartial.Authority)}. Wait with the matching -Environment or -ResourceManagerUrl.");
-            }
-            if (poll == null || !poll.IsAbsoluteUri || poll.Scheme != Uri.UriSchemeHttps || !SameAuthority(poll, arm))
-            {
-                return Untrusted(operation, $"Refusing to poll the {kind} of '{operation.Name}' at '{poll?.GetLeftPart(UriPartial.Authority)}': it is not the Resource Manager host {arm.GetLeftPart(UriPartial.Authority)}, and polling would send it your token.");
-            }
-            return null;
-        }
+        private static string Describe(OperationState operation) => $"{operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'";
 
-        private static bool SameAuthority(Uri a, Uri b)
-            => string.Equals(a.Scheme, b.Scheme, StringComparison.OrdinalIgnoreCase) && string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+        private static string Describe(ArmError error) => $"{error.Code}: {error.Message}";
 
-        private static ApimDrException Untrusted(OperationState operation, string message)
-            => new ApimDrException(ErrorIds.UntrustedPollHost, ApimErrorCategory.SecurityError, message, operation.ResourceId) { CorrelationId = operation.CorrelationId };
-
-        /// <summary>Why the wait stopped, plus the two facts the user needs: it still runs, and how to resume.</summary>
-        private static ApimDrException StillRunning(OperationState operation, ApimDrException reason)
+        /// <summary>Why the wait stopped, plus the two facts the user needs: what is known of the operation, and how to resume.</summary>
+        private static ApimDrException Resumable(OperationState operation, ApimDrException reason, bool knownRunning)
         {
             string kind = operation.Kind.ToString().ToLowerInvariant();
+            string state = knownRunning
+                ? $"The {kind} is still running on the service"
+                : $"The outcome of the {kind} is unknown: it may still be running or have ended (check Get-ApimBackup or the service's provisioningState)";
             return new ApimDrException(reason.ErrorId, reason.Category,
-                $"Stopped waiting for the {kind} of '{operation.Name}': {reason.Message} The {kind} is still running on the service; " +
-                "resume the wait with Wait-ApimOperation, passing this operation object (it survives Export-Clixml/Import-Clixml and ConvertTo-Json).",
+                $"Stopped waiting for the {kind} of '{operation.Name}': {reason.Message} {state}; " +
+                "resume the wait with Wait-ApimOperation, passing this operation object (it survives Export-Clixml/Import-Clixml and ConvertTo-Json; Get-ApimOperation lists it too).",
                 operation.ResourceId, reason)
             {
                 HttpStatus = reason.HttpStatus,
@@ -238,6 +290,44 @@ namespace ApimDr.Engine.Arm
                 RequestId = reason.RequestId,
                 CorrelationId = operation.CorrelationId,
             };
+        }
+
+        internal static TimeSpan Clamp(TimeSpan delay) => delay > LongestDelay ? LongestDelay : delay;
+
+        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+        private static string FormatSpan(TimeSpan span) => span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} minutes" : $"{span.TotalSeconds:0.#} seconds";
+
+        /// <summary>A streak of answers that were no verdict (5xx, transport errors, unreadable bodies).</summary>
+        private sealed class Health
+        {
+            public DateTimeOffset? Since { get; private set; }
+            public int Count { get; private set; }
+            public string? LastError { get; private set; }
+            public bool Failing => Count > 0;
+            private readonly TimeProvider _time;
+
+            public Health(TimeProvider time) => _time = time;
+
+            public void Record(string error)
+            {
+                if (Count == 0) Since = _time.GetUtcNow();
+                Count++;
+                LastError = error;
+            }
+
+            public void Reset()
+            {
+                Count = 0;
+                Since = null;
+                LastError = null;
+            }
+
+            public TimeSpan Backoff()
+            {
+                TimeSpan delay = TimeSpan.FromSeconds(Math.Pow(2, Math.Min(Math.Max(Count - 1, 0), 6)));
+                return delay < MaxUnhealthyBackoff ? delay : MaxUnhealthyBackoff;
+            }
         }
 
         private sealed class Wait

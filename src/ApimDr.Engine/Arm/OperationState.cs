@@ -16,6 +16,9 @@ namespace ApimDr.Engine.Arm
         public const string Failed = "Failed";
         public const string Canceled = "Canceled";
 
+        /// <summary>The start's outcome is not known (journal only): the POST may or may not have been taken.</summary>
+        public const string Unknown = "Unknown";
+
         public const string LocationStyle = "Location";
         public const string AzureAsyncOperationStyle = "AzureAsyncOperation";
 
@@ -59,8 +62,32 @@ namespace ApimDr.Engine.Arm
         public DateTimeOffset? NextPollAt { get; set; }
         public int PollCount { get; set; }
 
+        /// <summary>Succeeded, Failed and Canceled are the service's verdicts and final; anything else may be resumed.</summary>
         [JsonIgnore]
-        public bool IsTerminal => !string.Equals(Status, InProgress, StringComparison.OrdinalIgnoreCase);
+        public bool IsTerminal => IsTerminalStatus(Status);
+
+        public static bool IsTerminalStatus(string? status)
+            => string.Equals(status, Succeeded, StringComparison.OrdinalIgnoreCase) || string.Equals(status, Failed, StringComparison.OrdinalIgnoreCase)
+               || string.Equals(status, Canceled, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>What is known of a backup/restore before its POST is answered (the journal's intent, and the base of the started state).</summary>
+        public static OperationState ForStart(OperationKind kind, ServiceId service, BackupRestoreRequest request, Uri resourceManagerUrl, string correlationId, DateTimeOffset start)
+            => new OperationState
+            {
+                Kind = kind,
+                ResourceId = service.ResourceId,
+                SubscriptionId = service.SubscriptionId,
+                ResourceGroupName = service.ResourceGroupName,
+                Name = service.Name,
+                ResourceManagerUrl = resourceManagerUrl,
+                StorageAccountName = request.StorageAccountName,
+                ContainerName = request.ContainerName,
+                BackupName = request.BackupName,
+                AccessType = request.AccessType,
+                StartTime = start,
+                CorrelationId = correlationId,
+                PollUrl = null,
+            };
 
         public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 

@@ -5,13 +5,15 @@ namespace ApimDr.Engine.Arm
     /// <summary>What one poll returned, read out of the response before the message is disposed.</summary>
     internal sealed class PollAnswer
     {
-        public PollAnswer(int status, string reasonPhrase, string body, TimeSpan nextInterval, string? requestId)
+        public PollAnswer(int status, string reasonPhrase, string body, TimeSpan nextInterval, string? requestId, TimeSpan? retryAfter = null, Uri? location = null)
         {
             Status = status;
             ReasonPhrase = reasonPhrase;
             Body = body;
             NextInterval = nextInterval;
             RequestId = requestId;
+            RetryAfter = retryAfter;
+            Location = location;
         }
 
         public int Status { get; }
@@ -22,5 +24,11 @@ namespace ApimDr.Engine.Arm
         public TimeSpan NextInterval { get; }
 
         public string? RequestId { get; }
+
+        /// <summary>The service's own Retry-After, when it sent one.</summary>
+        public TimeSpan? RetryAfter { get; }
+
+        /// <summary>The Location header of the answer (resolved against the ARM endpoint), when there is one.</summary>
+        public Uri? Location { get; }
     }
 }

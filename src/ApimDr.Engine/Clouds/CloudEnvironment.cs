@@ -74,5 +74,22 @@ namespace ApimDr.Engine.Clouds
             var root = new Uri(resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/");
             return new CloudEnvironment("Custom", root, blobSuffix ?? AzureCloud.BlobSuffix, AzureCloud.AuthorityHost);
         }
+
+        /// <summary>The well-known cloud whose ARM endpoint this is (scheme, host and port), or null.</summary>
+        public static CloudEnvironment? KnownFor(Uri? resourceManagerUrl)
+        {
+            if (resourceManagerUrl == null || !resourceManagerUrl.IsAbsoluteUri) return null;
+            foreach (var cloud in new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment })
+            {
+                if (Arm.PollUrlRules.SameServer(cloud.ResourceManagerUrl, resourceManagerUrl)) return cloud;
+            }
+            return null;
+        }
+
+        /// <summary>Whether <paramref name="endpoint"/> is https://{account}.{this cloud's blob suffix}/ (the account's own host).</summary>
+        public bool IsStandardBlobEndpoint(Uri endpoint, string accountName)
+            => endpoint.IsAbsoluteUri && endpoint.Scheme == Uri.UriSchemeHttps && endpoint.IsDefaultPort && endpoint.UserInfo.Length == 0
+               && string.Equals(endpoint.IdnHost, accountName + "." + BlobSuffix, StringComparison.OrdinalIgnoreCase)
+               && (endpoint.AbsolutePath == "/" || endpoint.AbsolutePath.Length == 0);
     }
 }

@@ -11,6 +11,17 @@ namespace ApimDr.Engine.Credentials
     /// <summary>Turns a <see cref="CredentialSource"/> into an Azure.Core TokenCredential.</summary>
     internal static class CredentialFactory
     {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TokenCredential> Shared
+            = new System.Collections.Concurrent.ConcurrentDictionary<string, TokenCredential>(StringComparer.Ordinal);
+
+        /// <summary>One credential per (cloud, identity) for the life of the process, so its token cache is reused; static tokens are never cached.</summary>
+        public static TokenCredential GetShared(CredentialSource source, CloudEnvironment cloud)
+        {
+            string? key = source.SharingKey;
+            if (key == null) return Create(source, cloud, TimeProvider.System);
+            return Shared.GetOrAdd(cloud.ResourceManagerUrl.AbsoluteUri + "|" + key, _ => Create(source, cloud, TimeProvider.System));
+        }
+
         public static TokenCredential Create(CredentialSource source) => Create(source, null, TimeProvider.System);
 
         public static TokenCredential Create(CredentialSource source, CloudEnvironment? cloud, TimeProvider time)

@@ -36,6 +36,13 @@ namespace ApimDr.Engine.Credentials
         /// </summary>
         public Func<string[], CancellationToken, Task<ExternalToken>>? TokenProvider { get; set; }
 
+        /// <summary>
+        /// Who the <see cref="TokenProvider"/> speaks for (e.g. the Az context's account, tenant and
+        /// environment). Pipelines and storage credentials are shared per (cloud, key), so a long session
+        /// builds one per identity, not one per call. A provider without a key is never shared.
+        /// </summary>
+        public string? IdentityKey { get; set; }
+
         /// <summary>Managed identity / workload client id for DefaultAzureCredential, when the caller knows it.</summary>
         public string? ManagedIdentityClientId { get; set; }
 
@@ -46,5 +53,17 @@ namespace ApimDr.Engine.Credentials
         public DateTimeOffset? GetAccessTokenExpiry() => AccessToken == null ? null : JwtExpiry.Read(SecureStrings.ToPlainText(AccessToken));
 
         public static CredentialSource Default() => new CredentialSource();
+
+        /// <summary>The key a shared pipeline/credential is cached under; null when it must not be shared (a static token, an unkeyed provider).</summary>
+        internal string? SharingKey
+        {
+            get
+            {
+                if (AccessToken != null) return null;
+                if (TokenProvider != null) return IdentityKey == null ? null : "provider|" + IdentityKey;
+                if (TokenCredential != null) return null;
+                return "default|" + ManagedIdentityClientId;
+            }
+        }
     }
 }

@@ -43,6 +43,16 @@ namespace ApimDr.Engine.Errors
             return (ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation);
         }
 
+        /// <summary>ARM's own refusals of the CALLER (not failures of the operation): the answer says nothing about the operation.</summary>
+        public static bool IsArmAuthorizationFailure(string? code)
+            => code != null && (code.Equals("AuthorizationFailed", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("LinkedAuthorizationFailed", StringComparison.OrdinalIgnoreCase)
+                || code.StartsWith("InvalidAuthenticationToken", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("ExpiredAuthenticationToken", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("AuthenticationFailed", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("Forbidden", StringComparison.OrdinalIgnoreCase)
+                || code.Equals("HTTP403", StringComparison.OrdinalIgnoreCase));
+
         public static bool IsExpiredToken(string? code, string? message)
             => string.Equals(code, "ExpiredAuthenticationToken", StringComparison.OrdinalIgnoreCase) || Contains(message, "token is expired") || Contains(message, "token has expired");
 

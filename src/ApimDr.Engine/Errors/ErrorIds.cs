@@ -46,6 +46,13 @@ namespace ApimDr.Engine.Errors
         public const string ConnectionFailed = "ConnectionFailed";
         public const string ArmProtocolError = "ArmProtocolError";
 
+        // The outcome is not known (docs/arm-protocol.md, outcome table): the service may have started
+        // or finished it; never a verdict, always with the way to find out or resume.
+        public const string OperationOutcomeUnknown = "OperationOutcomeUnknown";
+        public const string OperationNotFound = "OperationNotFound";
+        public const string InvalidPollUrl = "InvalidPollUrl";
+        public const string UntrustedEndpoint = "UntrustedEndpoint";
+
         // Storage (backup catalog).
         public const string ContainerNotFound = "ContainerNotFound";
         public const string StorageAccessDenied = "StorageAccessDenied";

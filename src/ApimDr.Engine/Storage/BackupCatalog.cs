@@ -116,7 +116,7 @@ namespace ApimDr.Engine.Storage
                 var key = new StorageSharedKeyCredential(location.AccountName, SecureStrings.ToPlainText(location.AccountKey));
                 return new BlobContainerClient(containerUri, key, options);
             }
-            return new BlobContainerClient(containerUri, CredentialFactory.Create(location.Credentials), options);
+            return new BlobContainerClient(containerUri, CredentialFactory.GetShared(location.Credentials, location.Cloud), options);
         }
 
         private static BackupBlob ToBackupBlob(StorageLocation location, BlobContainerClient container, BlobItem item)

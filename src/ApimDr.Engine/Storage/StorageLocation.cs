@@ -12,6 +12,7 @@ namespace ApimDr.Engine.Storage
     {
         public StorageLocation(string accountName, string containerName, CloudEnvironment cloud, Uri? blobEndpoint = null)
         {
+            Cloud = cloud ?? throw new ArgumentNullException(nameof(cloud));
             ResourceNames.ValidateStorageAccountName(accountName);
             ResourceNames.ValidateContainerName(containerName);
             AccountName = accountName;
@@ -24,6 +25,7 @@ namespace ApimDr.Engine.Storage
             BlobEndpoint = blobEndpoint ?? new Uri($"https://{accountName}.{cloud.BlobSuffix}/");
         }
 
+        public CloudEnvironment Cloud { get; }
         public string AccountName { get; }
         public string ContainerName { get; }
         public Uri BlobEndpoint { get; }

@@ -1,8 +1,10 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Journal;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Engine.Workflow
@@ -14,13 +16,76 @@ namespace ApimDr.Engine.Workflow
     public static class DrWorkflow
     {
         /// <summary>Checks the service exists, supports backup and is idle, then POSTs …/backup.</summary>
-        public static async Task<OperationState> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken)
+        public static async Task<OperationState> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+            OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
-            EnsureReady(info, "back up");
-            OperationState operation = await client.StartBackupAsync(service, request, cancellationToken).ConfigureAwait(false);
+            EnsureReady(info, "back up", journal);
+            OperationState operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
             return operation;
+        }
+
+        /// <summary>
+        /// The POST with its journal records: the intent before, the operation after; a POST whose
+        /// outcome is unknown stays in the journal as Unknown, one surely not taken is removed.
+        /// </summary>
+        private static async Task<OperationState> PostAsync(OperationKind kind, ArmClient client, ServiceId service, BackupRestoreRequest request,
+            OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+        {
+            request.Validate();
+            cancellationToken.ThrowIfCancellationRequested();
+            OperationState intent = OperationState.ForStart(kind, service, request, client.Options.Cloud.ResourceManagerUrl, Guid.NewGuid().ToString(), client.Options.Time.GetUtcNow());
+            intent.Status = OperationState.Unknown;
+            Warn(warn, journal?.RecordIntent(intent));
+            OperationState operation;
+            try
+            {
+                operation = await client.StartAsync(kind, service, request, intent.CorrelationId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.OperationOutcomeUnknown)
+            {
+                Warn(warn, journal?.RecordUnknown(intent));
+                throw;
+            }
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.ServiceBusy)
+            {
+                Warn(warn, journal?.Remove(intent));
+                throw WithJournalHint(ex, journal, service.ResourceId);
+            }
+            catch (Exception)
+            {
+                Warn(warn, journal?.Remove(intent));   // refused: surely not started
+                throw;
+            }
+            Warn(warn, operation.IsTerminal ? journal?.Remove(operation) : journal?.RecordStarted(operation));
+            return operation;
+        }
+
+        private static void Warn(Action<string> warn, string? message)
+        {
+            if (message != null) warn(message);
+        }
+
+        /// <summary>A busy service: if this user's journal knows an operation on it, say which and how to follow it.</summary>
+        private static ApimDrException WithJournalHint(ApimDrException busy, OperationJournal? journal, string resourceId)
+        {
+            OperationState? known;
+            try
+            {
+                known = journal?.ForResource(resourceId).Select(e => e.Operation).FirstOrDefault(o => o.PollUrl != null);
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            {
+                known = null;
+            }
+            if (known == null) return busy;
+            return new ApimDrException(busy.ErrorId, busy.Category,
+                busy.Message + $" ApimDr started a {known.Kind.ToString().ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
+                $"follow it with Get-ApimOperation -Name {known.Name} | Wait-ApimOperation.", busy.Target, busy)
+            {
+                HttpStatus = busy.HttpStatus, ArmCode = busy.ArmCode, ArmTarget = busy.ArmTarget, RequestId = busy.RequestId, CorrelationId = busy.CorrelationId,
+            };
         }
 
         /// <summary>
@@ -29,13 +94,13 @@ namespace ApimDr.Engine.Workflow
         /// source SKU matches the target's. An unreadable blob is a warning (the service checks it too).
         /// </summary>
         public static async Task<OperationState> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            StorageLocation? storage, bool skipPreflight, Action<string> warn, CancellationToken cancellationToken)
+            StorageLocation? storage, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             string? sku = null;
             if (!skipPreflight)
             {
                 ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
-                EnsureReady(target, "restore into");
+                EnsureReady(target, "restore into", journal);
                 sku = target.SkuName;
                 if (storage != null)
                 {
@@ -43,7 +108,7 @@ namespace ApimDr.Engine.Workflow
                     if (blob != null) CheckBackupFits(blob, target, client.Options.Time.GetUtcNow());
                 }
             }
-            OperationState operation = await client.StartRestoreAsync(service, request, cancellationToken).ConfigureAwait(false);
+            OperationState operation = await PostAsync(OperationKind.Restore, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = sku;
             return operation;
         }
@@ -62,7 +127,7 @@ namespace ApimDr.Engine.Workflow
             }
         }
 
-        private static void EnsureReady(ServiceInfo info, string verb)
+        private static void EnsureReady(ServiceInfo info, string verb, OperationJournal? journal)
         {
             if (!info.SupportsBackup)
             {
@@ -71,8 +136,8 @@ namespace ApimDr.Engine.Workflow
             }
             if (!info.IsIdle)
             {
-                throw new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
-                    $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId);
+                throw WithJournalHint(new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
+                    $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId), journal, info.ResourceId);
             }
         }
 

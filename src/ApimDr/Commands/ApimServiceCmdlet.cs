@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
 
@@ -97,6 +98,8 @@ namespace ApimDr.Commands
             {
                 if (!Confirm(service, request)) return;
                 OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
+                // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
+                if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
                 WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {operation.PollUrl}");
                 if (NoWait)
                 {
@@ -197,12 +200,22 @@ namespace ApimDr.Commands
             => $"{service.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.apimbackup";
 
         /// <summary>Where ApimDr itself reads/writes the backup blob (pre-flight, metadata): key, else a Storage token.</summary>
-        private StorageLocation CreateStorageLocation(BackupRestoreRequest request) =>
-            new StorageLocation(request.StorageAccountName, request.ContainerName, ResolveCloud(), BlobEndpoint)
+        private StorageLocation CreateStorageLocation(BackupRestoreRequest request)
+        {
+            CloudEnvironment cloud = ResolveCloud();
+            if (BlobEndpoint != null && !_boundOnCommandLine.Contains(nameof(BlobEndpoint)) && !cloud.IsStandardBlobEndpoint(BlobEndpoint, request.StorageAccountName))
+            {
+                // A blob endpoint read from a piped object is data, not the user's choice: credentials never go there.
+                throw new ApimDrException(ErrorIds.UntrustedEndpoint, ApimErrorCategory.SecurityError,
+                    $"The piped object names the blob endpoint {Engine.Arm.PollUrlRules.Authority(BlobEndpoint)}, which is not storage account '{request.StorageAccountName}' of {cloud.Name}. " +
+                    "ApimDr sends storage credentials only where you choose: pass -BlobEndpoint on the command line to use it.", ResourceId ?? Name);
+            }
+            return new StorageLocation(request.StorageAccountName, request.ContainerName, cloud, BlobEndpoint)
             {
                 AccountKey = StorageAccountKey,
                 Credentials = CreateCredentials(null),   // never the ARM -AccessToken: wrong audience, wrong host
             };
+        }
 
         protected string Describe(BackupRestoreRequest request) => $"{request.StorageAccountName}/{request.ContainerName}/{request.BackupName}";
     }

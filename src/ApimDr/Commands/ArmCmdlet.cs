@@ -10,6 +10,7 @@ using ApimDr.Engine.Arm;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Journal;
 
 namespace ApimDr.Commands
 {
@@ -28,8 +29,11 @@ namespace ApimDr.Commands
         [ArgumentCompleter(typeof(EnvironmentCompleter))]
         public string? Environment { get; set; }
 
-        /// <summary>A custom ARM endpoint (private clouds, the test emulator); overrides -Environment.</summary>
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        /// <summary>
+        /// A custom ARM endpoint (private clouds, the test emulator); overrides -Environment. Never taken
+        /// from piped objects: where tokens go is the user's choice, not data's (docs/arm-protocol.md).
+        /// </summary>
+        [Parameter]
         public Uri? ResourceManagerUrl { get; set; }
 
         /// <summary>A bearer token for ARM, e.g. (Get-AzAccessToken -AsSecureString).Token. Cannot be refreshed.</summary>
@@ -47,12 +51,33 @@ namespace ApimDr.Commands
             _clients.Clear();
         }
 
-        /// <summary>The ARM endpoint: an operation's own, else -ResourceManagerUrl, else -Environment's.</summary>
-        private protected CloudEnvironment ResolveCloud(Uri? operationEndpoint = null)
+        /// <summary>The user's ARM endpoint: -ResourceManagerUrl, else -Environment, else the Az context's cloud, else AzureCloud.</summary>
+        private protected CloudEnvironment ResolveCloud()
         {
-            Uri? custom = operationEndpoint ?? ResourceManagerUrl;
-            if (custom != null) return CloudEnvironment.ForResourceManagerUrl(custom);
-            return CloudEnvironment.Get(Environment);
+            if (ResourceManagerUrl != null) return CloudEnvironment.ForResourceManagerUrl(ResourceManagerUrl);
+            if (!string.IsNullOrEmpty(Environment)) return CloudEnvironment.Get(Environment);
+            if (AzContextEnvironment != null && CloudEnvironment.KnownNames.Contains(AzContextEnvironment, StringComparer.OrdinalIgnoreCase))
+            {
+                return CloudEnvironment.Get(AzContextEnvironment);
+            }
+            return CloudEnvironment.AzureCloud;
+        }
+
+        /// <summary>
+        /// The cloud to wait on an operation through. A well-known cloud named by the operation is fine
+        /// when the user named none; a custom endpoint read from an object is used only when the user
+        /// gave that same endpoint with -ResourceManagerUrl (else UntrustedPollHost, nothing sent).
+        /// </summary>
+        private CloudEnvironment CloudFor(OperationState operation)
+        {
+            bool userChose = ResourceManagerUrl != null || !string.IsNullOrEmpty(Environment);
+            if (userChose || operation.ResourceManagerUrl == null) return ResolveCloud();
+            CloudEnvironment? known = CloudEnvironment.KnownFor(operation.ResourceManagerUrl);
+            if (known != null) return known;
+            throw new ApimDrException(ErrorIds.UntrustedPollHost, ApimErrorCategory.SecurityError,
+                $"The {operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}' was started on the custom Resource Manager endpoint {Engine.Arm.PollUrlRules.Authority(operation.ResourceManagerUrl)}. " +
+                "ApimDr sends tokens only to an endpoint you choose: pass -ResourceManagerUrl with that endpoint to wait for it.", operation.ResourceId)
+            { CorrelationId = operation.CorrelationId };
         }
 
         private protected ArmClient GetClient(CloudEnvironment cloud)
@@ -85,7 +110,10 @@ namespace ApimDr.Commands
             return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
         }
 
-        private protected TimeSpan? Timeout => TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : (TimeSpan?)null;
+        /// <summary>-TimeoutSeconds, clamped to the longest wait a timer honours (about 49 days).</summary>
+        private protected TimeSpan? Timeout => TimeoutSeconds > 0
+            ? TimeSpan.FromSeconds(Math.Min(TimeoutSeconds, OperationPoller.LongestDelay.TotalSeconds))
+            : (TimeSpan?)null;
 
         /// <summary>
         /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
@@ -103,6 +131,7 @@ namespace ApimDr.Commands
                 Completed = op =>
                 {
                     Interlocked.Increment(ref done);
+                    JournalWrite(j => j.Remove(op));
                     if (onSucceeded != null && op.Status == "Succeeded")
                     {
                         lock (followUps) followUps.Add(onSucceeded(op, CancelToken));
@@ -112,6 +141,7 @@ namespace ApimDr.Commands
                 Abandoned = (op, error) =>
                 {
                     Interlocked.Increment(ref done);
+                    if (op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
                     Post(() =>
                     {
                         CompleteProgress(op);
@@ -120,11 +150,23 @@ namespace ApimDr.Commands
                     });
                 },
             };
+            var byCloud = new List<(CloudEnvironment Cloud, OperationState Operation)>();
+            foreach (OperationState op in operations)
+            {
+                try
+                {
+                    byCloud.Add((CloudFor(op), op));
+                }
+                catch (ApimDrException ex)
+                {
+                    callbacks.Abandoned!(op, ex);
+                }
+            }
             Run(async ct =>
             {
-                var waits = operations
-                    .GroupBy(op => (op.ResourceManagerUrl ?? op.PollUrl!).GetLeftPart(UriPartial.Authority), StringComparer.OrdinalIgnoreCase)
-                    .Select(group => new OperationPoller(GetClient(ResolveCloud(group.First().ResourceManagerUrl))).WaitAllAsync(group.ToList(), callbacks, Timeout, ct))
+                var waits = byCloud
+                    .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
+                    .Select(group => new OperationPoller(GetClient(group.First().Cloud)).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
                     .ToList();
                 await Task.WhenAll(waits).ConfigureAwait(false);
                 Task[] pending;
@@ -133,6 +175,17 @@ namespace ApimDr.Commands
                 return true;
             });
             WriteProgress(new ProgressRecord(OverallActivityId, "Waiting for APIM operations", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+
+        /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>
+        private protected static OperationJournal? Journal => OperationJournal.ForCurrentUser();
+
+        /// <summary>A journal write that failed is a warning, never a failed operation.</summary>
+        private protected void JournalWrite(Func<OperationJournal, string?> write)
+        {
+            OperationJournal? journal = Journal;
+            string? warning = journal == null ? null : write(journal);
+            if (warning != null) Post(() => WriteWarning(warning));
         }
 
         private void EmitTerminal(OperationState op, int done, int total)

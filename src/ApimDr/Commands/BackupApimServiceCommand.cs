@@ -28,7 +28,7 @@ namespace ApimDr.Commands
 
         private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
         {
-            OperationState operation = await DrWorkflow.StartBackupAsync(client, service, request, cancellationToken).ConfigureAwait(false);
+            OperationState operation = await DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken).ConfigureAwait(false);
             lock (_locations) _locations[operation.PollUrl!.AbsoluteUri] = storage;
             return operation;
         }

@@ -33,6 +33,6 @@ namespace ApimDr.Commands
 
         private protected override Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
             => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : storage,
-                SkipPreflight, message => Post(() => WriteWarning(message)), cancellationToken);
+                SkipPreflight, Journal, message => Post(() => WriteWarning(message)), cancellationToken);
     }
 }

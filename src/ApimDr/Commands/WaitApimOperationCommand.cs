@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
 
 namespace ApimDr.Commands
@@ -63,9 +64,9 @@ namespace ApimDr.Commands
             try
             {
                 OperationState state = ToState();
-                if (state.Status != "InProgress")
+                if (state.IsTerminal)
                 {
-                    WriteObject(OperationMapper.ToPublic(state));   // already finished: nothing to poll
+                    WriteObject(OperationMapper.ToPublic(state));   // the service's verdict is final: nothing to poll
                     return;
                 }
                 _pending.Add(state);
@@ -94,7 +95,11 @@ namespace ApimDr.Commands
         private OperationState ToState()
         {
             ServiceId service = ServiceId.Parse(ResourceId);
-            Uri armEndpoint = ResolveCloud().ResourceManagerUrl;
+            if (!PollUrl.IsAbsoluteUri)
+            {
+                throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
+                    $"-PollUrl '{PollUrl.OriginalString}' is not an absolute URL. Pass the operation object Backup-ApimService or Restore-ApimService returned (or Get-ApimOperation lists).", ResourceId);
+            }
             var state = new OperationState
             {
                 Kind = (OperationKind)Enum.Parse(typeof(OperationKind), Kind, ignoreCase: true),
@@ -104,7 +109,9 @@ namespace ApimDr.Commands
                 Name = service.Name,
                 PollUrl = PollUrl,
                 PollStyle = string.IsNullOrEmpty(PollStyle) ? "Location" : PollStyle!,
-                ResourceManagerUrl = armEndpoint,
+                // Never the object's own ResourceManagerUrl (data, not the user's choice): only a well-known
+                // cloud recognised from the poll URL; otherwise the wait uses the endpoint the user chose.
+                ResourceManagerUrl = CloudEnvironment.KnownFor(PollUrl)?.ResourceManagerUrl,
                 StorageAccountName = StorageAccountName ?? string.Empty,
                 ContainerName = ContainerName ?? string.Empty,
                 BackupName = BackupName ?? string.Empty,

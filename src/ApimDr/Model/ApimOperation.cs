@@ -37,6 +37,16 @@ namespace ApimDr
         public string? ErrorMessage { get; set; }
         public string? Sku { get; set; }
 
-        public override string ToString() => $"{Kind} {Name} {Status}";
+        /// <summary>
+        /// "Backup prod Succeeded"; while it may still run, also the command that resumes the wait, so a
+        /// redirected Information stream (6&gt;file) or a transcript alone is enough to resume it.
+        /// </summary>
+        public override string ToString()
+        {
+            bool final = Status == "Succeeded" || Status == "Failed" || Status == "Canceled";
+            if (final || PollUrl == null) return $"{Kind} {Name} {Status}";
+            string endpoint = ResourceManagerUrl == null ? string.Empty : $" -ResourceManagerUrl '{ResourceManagerUrl.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}'";
+            return $"{Kind} {Name} {Status}; resume: Wait-ApimOperation -Kind {Kind} -ResourceId '{ResourceId}' -PollUrl '{PollUrl.AbsoluteUri}'{endpoint}";
+        }
     }
 }

@@ -32,18 +32,39 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Equal(TimeSpan.FromSeconds(7), transport.Requests[1].At - transport.Requests[0].At);
         }
 
-        [Fact]
-        public async Task A503WithRetryAfterOnThePostIsRetriedButWithoutItIsNot()
+        [Theory]
+        [InlineData(503, "3")]
+        [InlineData(503, null)]
+        [InlineData(500, null)]
+        [InlineData(502, "1")]
+        public async Task A5xxOnThePostIsNeverResentAndItsOutcomeIsUnknown(int status, string? retryAfter)
         {
             var clock = new VirtualClock();
-            int posts = 0;
-            var transport = new FakeArmTransport(clock, r => ++posts == 1 ? Reply.Of(503).With("Retry-After", "3") : Reply.Of(503));
+            var transport = new FakeArmTransport(clock, r => retryAfter == null ? Reply.Of(status) : Reply.Of(status).With("Retry-After", retryAfter));
             using ArmClient client = Client(clock, transport);
 
             var error = await Assert.ThrowsAsync<ApimDrException>(() => clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1));
 
+            Assert.Single(transport.Requests);   // the service may have taken it: a resend could start a second backup
+            Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
+            Assert.Equal(status, error.HttpStatus);
+            Assert.Contains("did not send it again", error.Message);
+            Assert.Contains("Get-ApimBackup", error.Message);
+        }
+
+        [Fact]
+        public async Task A429OnThePostIsResentAfterRetryAfter()
+        {
+            var clock = new VirtualClock();
+            int posts = 0;
+            var transport = new FakeArmTransport(clock, r => ++posts == 1 ? Reply.ArmError(429, "TooManyRequests", "slow down").With("Retry-After", "7") : Accepted(Location()));
+            using ArmClient client = Client(clock, transport);
+
+            OperationState op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
+
             Assert.Equal(2, transport.Requests.Count);
-            Assert.Equal(503, error.HttpStatus);
+            Assert.Equal(TimeSpan.FromSeconds(7), transport.Requests[1].At - transport.Requests[0].At);
+            Assert.Equal(OperationState.InProgress, op.Status);
         }
 
         [Fact]
@@ -73,8 +94,8 @@ namespace ApimDr.Engine.Tests.Arm
             using ArmClient client = Client(clock, transport);
 
             var ambiguous = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
-            Assert.Equal(ErrorIds.ConnectionFailed, ambiguous.ErrorId);
-            Assert.Contains("may have accepted it", ambiguous.Message);
+            Assert.Equal(ErrorIds.OperationOutcomeUnknown, ambiguous.ErrorId);
+            Assert.Contains("may have started it", ambiguous.Message);
             Assert.Single(transport.Requests);
 
             var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default)));
@@ -182,8 +203,14 @@ namespace ApimDr.Engine.Tests.Arm
             var provider = new Func<string[], System.Threading.CancellationToken, Task<Credentials.ExternalToken>>((s, c) => Task.FromResult(new Credentials.ExternalToken(Secure("t"), DateTimeOffset.MaxValue)));
             ArmClientOptions Options(Credentials.CredentialSource source) => new() { Credentials = source, Time = clock, Transport = transport };
 
-            var shared = new Credentials.CredentialSource { TokenProvider = provider };
-            Assert.Same(ArmPipelineFactory.Get(Options(shared)), ArmPipelineFactory.Get(Options(new Credentials.CredentialSource { TokenProvider = provider })));
+            var shared = new Credentials.CredentialSource { TokenProvider = provider, IdentityKey = "alice|tenant|AzureCloud" };
+            Assert.Same(ArmPipelineFactory.Get(Options(shared)), ArmPipelineFactory.Get(Options(new Credentials.CredentialSource { TokenProvider = (s, c) => provider(s, c), IdentityKey = "alice|tenant|AzureCloud" })));
+            Assert.NotSame(ArmPipelineFactory.Get(Options(shared)), ArmPipelineFactory.Get(Options(new Credentials.CredentialSource { TokenProvider = provider, IdentityKey = "bob|tenant|AzureCloud" })));
+            // A provider nobody keyed is never cached: a per-call delegate would pin its caller and grow the cache.
+            var unkeyed = new Credentials.CredentialSource { TokenProvider = provider };
+            int before = ArmPipelineFactory.CachedCount;
+            Assert.NotSame(ArmPipelineFactory.Get(Options(unkeyed)), ArmPipelineFactory.Get(Options(unkeyed)));
+            Assert.Equal(before, ArmPipelineFactory.CachedCount);
             var staticToken = new Credentials.CredentialSource { AccessToken = Secure("x") };
             Assert.NotSame(ArmPipelineFactory.Get(Options(staticToken)), ArmPipelineFactory.Get(Options(staticToken)));
             var china = Options(shared);

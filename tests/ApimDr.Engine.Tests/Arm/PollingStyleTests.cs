@@ -122,7 +122,7 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Equal(OperationState.Succeeded, op.Status);
             var gets = transport.Requests.Where(r => r.Method == "GET").ToList();
             Assert.Equal(6, gets.Count);
-            Assert.Equal(3, op.PollCount); // logical polls: the retries stay inside the retry policy
+            Assert.Equal(6, op.PollCount); // every poll is one request: the poller, not the retry policy, retries polls
             Assert.Equal(TimeSpan.FromSeconds(17), gets[2].At - gets[1].At); // Retry-After of the 429
             Assert.Equal(TimeSpan.FromSeconds(5), gets[3].At - gets[2].At);  // Retry-After of the 503
             Assert.True(gets[4].At - gets[3].At > TimeSpan.Zero);             // back-off without Retry-After

@@ -1,0 +1,183 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Threading;
+using ApimDr.Engine.Arm;
+
+namespace ApimDr.Engine.Journal
+{
+    /// <summary>
+    /// The per-user operation journal (docs/design.md, "Operation journal"): JSON lines, one record per
+    /// event, keyed by the operation's correlation id, last record wins. Before a backup/restore POST
+    /// the intent is written; after the answer, the operation (poll URL, resource id, kind, start, next
+    /// poll); when a wait sees it end, it is removed. Entries older than 7 days are pruned. Holds no
+    /// secret (an <see cref="OperationState"/> has none). A journal that cannot be written never fails
+    /// an operation: the caller gets a warning instead.
+    /// </summary>
+    public sealed class OperationJournal
+    {
+        /// <summary>Relocates the journal (a file path), or turns it off ("off", "0", "none", "false").</summary>
+        public const string EnvironmentVariable = "APIMDR_JOURNAL";
+
+        public const string Starting = "Starting";
+        public const string Running = "InProgress";
+        public const string Unknown = "Unknown";
+        public const string Removed = "Removed";
+
+        public static readonly TimeSpan RetentionPeriod = TimeSpan.FromDays(7);
+        private const long CompactAboveBytes = 256 * 1024;
+        private static readonly object ProcessLock = new object();
+
+        private static readonly JsonSerializerOptions JsonOptions = new JsonSerializerOptions
+        {
+            PropertyNameCaseInsensitive = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            Converters = { new JsonStringEnumConverter() },
+        };
+
+        private readonly TimeProvider _time;
+
+        public OperationJournal(string path, TimeProvider? time = null)
+        {
+            Path = path ?? throw new ArgumentNullException(nameof(path));
+            _time = time ?? TimeProvider.System;
+        }
+
+        public string Path { get; }
+
+        /// <summary>The user's journal, or null when APIMDR_JOURNAL turns it off.</summary>
+        public static OperationJournal? ForCurrentUser()
+        {
+            string? setting = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            if (!string.IsNullOrWhiteSpace(setting))
+            {
+                string value = setting!.Trim();
+                if (new[] { "off", "0", "none", "false" }.Contains(value, StringComparer.OrdinalIgnoreCase)) return null;
+                return new OperationJournal(System.IO.Path.GetFullPath(value));
+            }
+            string root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+            if (string.IsNullOrEmpty(root)) root = System.IO.Path.GetTempPath();
+            return new OperationJournal(System.IO.Path.Combine(root, "ApimDr", "operations.jsonl"));
+        }
+
+        /// <summary>Before the POST: what is about to be started (no poll URL yet).</summary>
+        public string? RecordIntent(OperationState operation) => Append(Starting, operation);
+
+        /// <summary>After a 202: the operation, resumable from here on.</summary>
+        public string? RecordStarted(OperationState operation) => Append(Running, operation);
+
+        /// <summary>The POST's outcome is unknown: kept so the user can find it (Get-ApimOperation).</summary>
+        public string? RecordUnknown(OperationState operation) => Append(Unknown, operation);
+
+        /// <summary>Finished, or surely never started: forgotten.</summary>
+        public string? Remove(OperationState operation) => Append(Removed, operation);
+
+        /// <summary>The live entries (not removed, younger than 7 days), newest first; compacts the file.</summary>
+        public IReadOnlyList<JournalEntry> Read()
+        {
+            lock (ProcessLock)
+            {
+                using FileStream? guard = Lock();
+                if (guard == null || !File.Exists(Path)) return Array.Empty<JournalEntry>();
+                List<JournalEntry> live = Fold(File.ReadAllLines(Path, Encoding.UTF8));
+                try
+                {
+                    Rewrite(live);
+                }
+                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+                {
+                    // Compaction is housekeeping; the entries were read.
+                }
+                return live.OrderByDescending(e => e.Operation.StartTime).ToList();
+            }
+        }
+
+        /// <summary>The live entries for one service (for "busy" answers).</summary>
+        public IReadOnlyList<JournalEntry> ForResource(string resourceId)
+            => Read().Where(e => string.Equals(e.Operation.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase)).ToList();
+
+        private string? Append(string state, OperationState operation)
+        {
+            if (string.IsNullOrEmpty(operation.CorrelationId)) return null;
+            var entry = new JournalEntry { State = state, At = _time.GetUtcNow(), Operation = operation };
+            string line = JsonSerializer.Serialize(entry, JsonOptions);
+            try
+            {
+                lock (ProcessLock)
+                {
+                    using FileStream? guard = Lock();
+                    if (guard == null) return $"The operation journal {Path} is locked by another process; this {state} record was not written.";
+                    File.AppendAllText(Path, line + "\n", new UTF8Encoding(false));
+                    if (new FileInfo(Path).Length > CompactAboveBytes) Rewrite(Fold(File.ReadAllLines(Path, Encoding.UTF8)));
+                }
+                return null;
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
+            {
+                return $"Could not write the operation journal {Path} ({ex.Message}). Set {EnvironmentVariable} to a writable file, or to 'off'.";
+            }
+        }
+
+        private List<JournalEntry> Fold(IEnumerable<string> lines)
+        {
+            var latest = new Dictionary<string, JournalEntry>(StringComparer.OrdinalIgnoreCase);
+            foreach (string line in lines)
+            {
+                if (string.IsNullOrWhiteSpace(line)) continue;
+                JournalEntry? entry;
+                try
+                {
+                    entry = JsonSerializer.Deserialize<JournalEntry>(line, JsonOptions);
+                }
+                catch (Exception ex) when (ex is JsonException || ex is NotSupportedException || ex is UriFormatException || ex is ArgumentException)
+                {
+                    continue; // a torn or foreign line is skipped, never fatal
+                }
+                if (entry?.Operation == null || string.IsNullOrEmpty(entry.Operation.CorrelationId)) continue;
+                latest[entry.Operation.CorrelationId] = entry;
+            }
+            DateTimeOffset cutoff = _time.GetUtcNow() - RetentionPeriod;
+            return latest.Values.Where(e => e.State != Removed && e.At >= cutoff).ToList();
+        }
+
+        private void Rewrite(List<JournalEntry> live)
+        {
+            string temp = Path + ".tmp";
+            File.WriteAllText(temp, string.Concat(live.OrderBy(e => e.At).Select(e => JsonSerializer.Serialize(e, JsonOptions) + "\n")), new UTF8Encoding(false));
+            if (File.Exists(Path)) File.Delete(Path);
+            File.Move(temp, Path);
+        }
+
+        /// <summary>An exclusive lock file shared by every process of the user (null if it stays busy for 5 s).</summary>
+        private FileStream? Lock()
+        {
+            string? folder = System.IO.Path.GetDirectoryName(Path);
+            if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
+            for (int attempt = 0; attempt < 250; attempt++)
+            {
+                try
+                {
+                    return new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                }
+                catch (IOException)
+                {
+                    Thread.Sleep(20);
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>One journal record: what was known of an operation at a moment.</summary>
+    public sealed class JournalEntry
+    {
+        /// <summary>Starting (POST sent, no answer yet), InProgress, Unknown (the POST's outcome), Removed.</summary>
+        public string State { get; set; } = OperationJournal.Starting;
+        public DateTimeOffset At { get; set; }
+        public OperationState Operation { get; set; } = new OperationState();
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Journal;
+
+namespace ApimDr.Commands
+{
+    /// <summary>
+    /// Lists the operation journal: the backups and restores ApimDr started from this user account that
+    /// no wait has yet seen end (newest first). In-progress entries pipe into Wait-ApimOperation; an entry
+    /// whose start has an unknown outcome says so (Status Unknown) and how to check it.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "ApimOperation")]
+    [OutputType(typeof(ApimOperation))]
+    public sealed class GetApimOperationCommand : ApimDrCmdlet
+    {
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        public string? ResourceGroupName { get; set; }
+
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("ServiceName")]
+        [SupportsWildcards]
+        public string? Name { get; set; }
+
+        /// <summary>Only operations known to have started (they have a poll URL): what Wait-ApimOperation can follow.</summary>
+        [Parameter]
+        public SwitchParameter Running { get; set; }
+
+        protected override void BeginProcessing()
+        {
+            // Local only: no Az context, no request.
+        }
+
+        protected override void ProcessRecord()
+        {
+            OperationJournal? journal = OperationJournal.ForCurrentUser();
+            if (journal == null)
+            {
+                WriteWarning($"The operation journal is off ({OperationJournal.EnvironmentVariable}).");
+                return;
+            }
+            WriteVerbose($"Reading the operation journal {journal.Path}.");
+            WildcardPattern? name = Pattern(Name);
+            WildcardPattern? group = Pattern(ResourceGroupName);
+            foreach (JournalEntry entry in journal.Read())
+            {
+                OperationState op = entry.Operation;
+                if (name != null && !name.IsMatch(op.Name)) continue;
+                if (group != null && !group.IsMatch(op.ResourceGroupName)) continue;
+                bool started = entry.State == OperationJournal.Running && op.PollUrl != null;
+                if (Running && !started) continue;
+                if (!started) op.Status = OperationState.Unknown;
+                WriteObject(OperationMapper.ToPublic(op));
+            }
+        }
+
+        private static WildcardPattern? Pattern(string? value)
+            => string.IsNullOrEmpty(value) ? null : new WildcardPattern(value, WildcardOptions.IgnoreCase);
+    }
+}
