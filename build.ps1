@@ -131,7 +131,10 @@ function Invoke-WithServices {
     $services = $null
     try {
         $services = Start-ApimDrTestServices -LogDirectory (Join-Path $OutDir 'logs') -Configuration $Configuration
-        $environment = @{ APIMDR_TEST_MODULE_PATH = (Join-Path $ModuleDir 'ApimDr.psd1') }
+        # A journal of this run's own (never the user's): the fault suite reads it with Get-ApimOperation.
+        $journal = Join-Path $OutDir 'journal/operations.jsonl'
+        if (Test-Path $journal) { Remove-Item $journal }
+        $environment = @{ APIMDR_TEST_MODULE_PATH = (Join-Path $ModuleDir 'ApimDr.psd1'); APIMDR_JOURNAL = $journal }
         foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
         return & $Action $environment
     } finally {

@@ -83,7 +83,7 @@ Describe 'Backup-ApimService' {
         $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod -NoWait @storage @arm
         $op.Status | Should -Be 'InProgress'
         $op.EndTime | Should -BeNullOrEmpty
-        ($op | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        ($op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
     }
 
     It 'reports an operation already running (409) clearly and starts nothing' {
@@ -189,7 +189,7 @@ Describe 'Restore-ApimService' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceBusy,*'
         $err[0].CategoryInfo.Category | Should -Be 'ResourceBusy'
         Get-ActionPosts | Should -BeNullOrEmpty
-        ($running | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        ($running | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
     }
 
     It 'refuses a tier without restore (Consumption) before any POST with SkuNotSupported' {

@@ -86,7 +86,7 @@ Describe 'Credentials' {
         "$($err[0])" | Should -Match 'still running'
         "$($err[0])" | Should -Match 'Wait-ApimOperation'
         $fresh = ConvertTo-SecureString $e.Token -AsPlainText -Force
-        ($op | Wait-ApimOperation -AccessToken $fresh).Status | Should -Be 'Succeeded'
+        ($op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $fresh).Status | Should -Be 'Succeeded'
     }
 
     It 'reports a rejected token as AuthenticationFailed' {

@@ -28,7 +28,7 @@ Describe 'Secrets stay secret' {
             $all = & {
                 $backup = Backup-ApimService @common -Name prod -BackupName 'secret-test.apimbackup' -Verbose -Debug -InformationAction Continue
                 $backup
-                $backup | Wait-ApimOperation -AccessToken $token -Verbose -Debug
+                $backup | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -Verbose -Debug
                 Restore-ApimService @common -Name standby -BackupName 'secret-test.apimbackup' -Force -Verbose -Debug
                 Restore-ApimService @common -Name standby-standard -BackupName 'secret-test.apimbackup' -Force -SkipPreflight -Verbose -Debug -ErrorAction Continue
                 Backup-ApimService @common -Name prod -StorageAccountKey (ConvertTo-SecureString 'd3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=' -AsPlainText -Force) -Verbose -Debug -ErrorAction Continue
@@ -48,7 +48,7 @@ Describe 'Secrets stay secret' {
         $token = ConvertTo-SecureString $e.Token -AsPlainText -Force
         $op = Backup-ApimService -ResourceManagerUrl $e.ArmUrl -AccessToken $token -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name prod `
             -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -NoWait
-        $done = $op | Wait-ApimOperation -AccessToken $token
+        $done = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token
         $backups = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'export').xml"
         try {

@@ -24,10 +24,10 @@ Describe 'Wait-ApimOperation' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'ops').xml"
         try {
             $op | Export-Clixml -Path $file
-            $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token } -ScriptBlock {
-                param($Path, $File, $Token)
+            $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token; Arm = $e.ArmUrl } -ScriptBlock {
+                param($Path, $File, $Token, $Arm)
                 Import-Module $Path
-                Import-Clixml -Path $File | Wait-ApimOperation -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) |
+                Import-Clixml -Path $File | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) |
                     Select-Object Kind, Name, Status, BackupName, EndTime
             }
             $r.Status | Should -Be 'Succeeded'
@@ -41,14 +41,14 @@ Describe 'Wait-ApimOperation' {
 
     It 'resumes from ConvertTo-Json / ConvertFrom-Json' {
         $json = Start-ProdBackup | ConvertTo-Json
-        $r = $json | ConvertFrom-Json | Wait-ApimOperation -AccessToken $token
+        $r = $json | ConvertFrom-Json | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token
         $r.Status | Should -Be 'Succeeded'
         $r.Kind | Should -Be 'Backup'
     }
 
     It 'waits for several operations together and emits each' {
         $ops = @(Start-ProdBackup) + @(Backup-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby -BackupName ((New-TestName 'sb-') + '.apimbackup') @storage @arm -NoWait)
-        $done = @($ops | Wait-ApimOperation -AccessToken $token)
+        $done = @($ops | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token)
         $done.Count | Should -Be 2
         $done.Status | Should -Be @('Succeeded', 'Succeeded')
     }
@@ -58,7 +58,7 @@ Describe 'Wait-ApimOperation' {
         $op = Restore-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby-standard -BackupName $backup.BackupName `
             @storage @arm -Force -SkipPreflight -NoWait
         $err = $null
-        $r = $op | Wait-ApimOperation -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
+        $r = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
         $r.Status | Should -Be 'Failed'
         $r.ErrorCode | Should -Be 'RestoreFailed'
         $err.Count | Should -Be 1
@@ -71,11 +71,11 @@ Describe 'Wait-ApimOperation' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 6; retryAfterSeconds = 1 }
         $op = Start-ProdBackup
         $err = $null
-        $r = $op | Wait-ApimOperation -AccessToken $token -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
+        $r = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -TimeoutSeconds 1 -ErrorVariable err -ErrorAction SilentlyContinue
         $r.Status | Should -Be 'InProgress'
         $err[0].FullyQualifiedErrorId | Should -BeLike 'OperationTimedOut,*'
         "$($err[0])" | Should -Match 'still running.*Wait-ApimOperation'
-        ($r | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        ($r | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
     }
 
     It 'stops promptly when the pipeline is stopped (Ctrl+C) and the operation can be resumed' {
@@ -83,7 +83,7 @@ Describe 'Wait-ApimOperation' {
         $op = Start-ProdBackup
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript('param($Module, $Token) Import-Module $Module; $input | Wait-ApimOperation -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token)
+            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
             $inputData = [System.Management.Automation.PSDataCollection[object]]::new()
             $inputData.Add($op); $inputData.Complete()
             $handle = $ps.BeginInvoke($inputData)
@@ -98,7 +98,7 @@ Describe 'Wait-ApimOperation' {
         } finally {
             $ps.Dispose()
         }
-        ($op | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        ($op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
     }
 
     It 'writes progress per operation (status, elapsed, next check) under an overall bar' {
@@ -106,7 +106,7 @@ Describe 'Wait-ApimOperation' {
         $op = Start-ProdBackup
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript('param($Module, $Token) Import-Module $Module; $input | Wait-ApimOperation -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token)
+            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
             $result = $ps.Invoke(@($op))
             $result[0].Status | Should -Be 'Succeeded'
             $progress = @($ps.Streams.Progress)
@@ -127,7 +127,7 @@ Describe 'Wait-ApimOperation' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 5; retryAfterSeconds = 2 }
         Clear-EmulatorRequestLog
         $op = Start-ProdBackup
-        ($op | ConvertTo-Json | ConvertFrom-Json | Wait-ApimOperation -AccessToken $token).Status | Should -Be 'Succeeded'
+        ($op | ConvertTo-Json | ConvertFrom-Json | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
         $log = @(Get-EmulatorRequestLog)
         $post = @($log | Where-Object { $_.method -eq 'POST' -and $_.url -match '/backup\?' })
         $post.Count | Should -Be 1
@@ -147,7 +147,7 @@ Describe 'Wait-ApimOperation' {
             $op = Start-ProdBackup | ConvertTo-Json | ConvertFrom-Json
             $op.PollUrl = $op.PollUrl -replace '^https://[^/]+', "https://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
             $err = $null
-            $r = $op | Wait-ApimOperation -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
+            $r = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
             $r.Status | Should -Be 'InProgress'
             $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedPollHost,*'
             $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
@@ -158,9 +158,9 @@ Describe 'Wait-ApimOperation' {
     }
 
     It 'requires a poll URL and a resource id' {
-        { [pscustomobject]@{ ResourceId = '/subscriptions/x' } | Wait-ApimOperation -AccessToken $token -ErrorAction Stop } | Should -Throw
+        { [pscustomobject]@{ ResourceId = '/subscriptions/x' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorAction Stop } | Should -Throw
         $err = $null
-        [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -AccessToken $token -ResourceManagerUrl $e.ArmUrl -ErrorVariable err -ErrorAction SilentlyContinue
+        [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ResourceManagerUrl $e.ArmUrl -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidResourceId,*'
     }
 }
