@@ -169,7 +169,8 @@ Describe 'Restore-ApimService' {
 
     It 'takes the storage location from a Get-ApimBackup object down the pipeline' {
         $entry = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $prodBackup.BackupName
-        $op = $entry | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -StorageAccountKey $t.StorageKey @arm -Force
+        # Azurite is no standard blob host: its endpoint must come from the command line, never from piped data.
+        $op = $entry | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint @arm -Force
         $op.Status | Should -Be 'Succeeded'
         $op.BackupName | Should -Be $prodBackup.BackupName
     }

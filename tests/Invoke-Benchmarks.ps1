@@ -8,6 +8,8 @@ prints a compact report, also written to <OutputDirectory>/results.md (and resul
   2. One Wait-ApimOperation over 100 backups costs about the slowest one, not the sum.
   3. Polls never come faster than Retry-After (from the emulator's request log during 2).
   4. 100 pending operations hold <= 50 MB (the process of 2, sampled from outside).
+  5. A long session: 500 Backup-ApimService calls in one process with a signed-in Az context grow the
+     managed heap by <= 1 KB per call, keep the pipeline cache constant and call Get-AzAccessToken once.
 
 A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
 benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
@@ -17,7 +19,8 @@ param(
     [int] $ImportRuns = 7,
     [int] $OperationCount = 100,
     [string] $DurationsCsv = '3,4,5,6,7',   # backup durations (s), one batch of OperationCount/5 each
-    [int] $RetryAfterSeconds = 1
+    [int] $RetryAfterSeconds = 1,
+    [int] $SessionCalls = 500
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -229,6 +232,51 @@ $heapAfter = [double]$waited.gcHeapBytes - [double]$baseline.gcHeapBytes
 $memOk = $rssDelta -le 50 * $MB
 
 # ---------------------------------------------------------------------------------------------
+# 5. Long session: $SessionCalls Backup-ApimService calls in one process with an Az-context credential.
+Write-Host "== 5. Long session: $SessionCalls Backup-ApimService -NoWait calls in one process, Az-context credential"
+$null = Set-EmulatorSetting @{ operationDurationSeconds = 1; backupDurationSeconds = 1; retryAfterSeconds = $RetryAfterSeconds }
+$sessionServices = @((Invoke-EmulatorControl -Path 'services').services | Where-Object name -like 'bench-*' | ForEach-Object name)
+$session = Invoke-FreshPwsh -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup; Token = $e.Token
+    Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Services = $sessionServices; Calls = $SessionCalls } -ScriptBlock {
+    param($Path, $Arm, $Sub, $Rg, $Token, $Account, $Key, $Blob, $Services, $Calls)
+    # Stand-ins with the shape of Az.Accounts' Get-AzContext / Get-AzAccessToken (no Azure here).
+    $global:tokenCalls = 0
+    $global:benchSub = $Sub; $global:benchToken = $Token
+    function global:Get-AzContext { [pscustomobject]@{ Subscription = [pscustomobject]@{ Id = $global:benchSub }; Account = [pscustomobject]@{ Id = 'bench@contoso.example' }; Tenant = [pscustomobject]@{ Id = '72f988bf-0000-0000-0000-000000000000' }; Environment = [pscustomobject]@{ Name = 'AzureCloud' } } }
+    function global:Get-AzAccessToken { param([string] $ResourceUrl, [switch] $AsSecureString)
+        $global:tokenCalls++
+        [pscustomobject]@{ Token = (ConvertTo-SecureString $global:benchToken -AsPlainText -Force); ExpiresOn = [DateTimeOffset]::UtcNow.AddHours(1) } }
+    Import-Module $Path
+    $key = ConvertTo-SecureString $Key -AsPlainText -Force
+    function Get-Pipelines { $engine = [Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'ApimDr' | ForEach-Object Assemblies | Where-Object { $_.GetName().Name -eq 'ApimDr.Engine' }
+        $engine.GetType('ApimDr.Engine.EngineDiagnostics').GetProperty('CachedPipelines').GetValue($null) }
+    $failures = 0
+    function Invoke-Calls([int] $From, [int] $Count) {
+        for ($i = $From; $i -lt $From + $Count; $i++) {
+            $name = $Services[$i % $Services.Count]
+            $null = Backup-ApimService -ResourceManagerUrl $Arm -ResourceGroupName $Rg -Name $name -BackupName "session-$i.apimbackup" -StorageAccountName $Account -ContainerName 'benchsession' `
+                -StorageAccountKey $key -BlobEndpoint $Blob -NoWait -ErrorAction SilentlyContinue -ErrorVariable +script:errs
+        }
+    }
+    $script:errs = @()
+    Invoke-Calls 0 50          # warm-up: JIT, first pipeline, first token
+    $pipelinesWarm = Get-Pipelines
+    $tokenCallsWarm = $global:tokenCalls
+    $script:errs = @(); $Error.Clear()
+    $heapBefore = [GC]::GetTotalMemory($true)
+    $watch = [Diagnostics.Stopwatch]::StartNew()
+    Invoke-Calls 50 $Calls
+    $watch.Stop()
+    $failed = $script:errs.Count
+    $script:errs = @(); $Error.Clear()
+    $heapAfter = [GC]::GetTotalMemory($true)
+    [pscustomobject]@{ HeapBefore = $heapBefore; HeapAfter = $heapAfter; Seconds = $watch.Elapsed.TotalSeconds; Failed = $failed
+        PipelinesWarm = $pipelinesWarm; PipelinesAfter = (Get-Pipelines); TokenCallsWarm = $tokenCallsWarm; TokenCallsAfter = $global:tokenCalls }
+}
+$perCall = ([double]$session.HeapAfter - [double]$session.HeapBefore) / $SessionCalls
+$sessionOk = $perCall -le 1024 -and $session.PipelinesAfter -eq $session.PipelinesWarm -and $session.TokenCallsAfter -eq $session.TokenCallsWarm
+
+# ---------------------------------------------------------------------------------------------
 # Report
 function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
 $now = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
@@ -249,6 +297,9 @@ $rows = @(
     [pscustomobject]@{ Target = "$OperationCount pending operations hold <= 50 MB"
         Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
         Result = Result $memOk }
+    [pscustomobject]@{ Target = "A long session: <= 1 KB managed heap per call over $SessionCalls Backup-ApimService calls (Az context), pipeline cache constant"
+        Measured = ('{0:+#,0;-#,0;0} bytes per call ({1:N2} -> {2:N2} MB over {3} calls in {4:N1} s, {5} refused by the service); pipelines {6} -> {7}; Get-AzAccessToken calls during the run: {8}' -f $perCall, ([double]$session.HeapBefore / $MB), ([double]$session.HeapAfter / $MB), $SessionCalls, [double]$session.Seconds, $session.Failed, $session.PipelinesWarm, $session.PipelinesAfter, ($session.TokenCallsAfter - $session.TokenCallsWarm))
+        Result = Result $sessionOk }
 )
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
@@ -270,6 +321,7 @@ $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFi
 $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
 $null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
 $null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
+$null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService -NoWait`` (key access, one GET and one POST each) round-robin over the $($sessionServices.Count) bench services: 50 uncounted warm-up calls, then $SessionCalls counted ones with results discarded. Managed heap = ``[GC]::GetTotalMemory(`$true)`` before and after the counted calls, divided by $SessionCalls. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 [pscustomobject]@{
@@ -277,6 +329,7 @@ Set-Content -Path $resultsMd -Value $md.ToString()
     Import = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Offending = $offending }
     Wait = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses }
     Polls = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
+    Session = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) }
     Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
 } | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"

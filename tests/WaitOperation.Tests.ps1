@@ -160,7 +160,7 @@ Describe 'Wait-ApimOperation' {
     It 'requires a poll URL and a resource id' {
         { [pscustomobject]@{ ResourceId = '/subscriptions/x' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorAction Stop } | Should -Throw
         $err = $null
-        [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ResourceManagerUrl $e.ArmUrl -ErrorVariable err -ErrorAction SilentlyContinue
+        [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidResourceId,*'
     }
 }

@@ -47,8 +47,12 @@ if ($BlobEndpoint) { $catalogArgs.BlobEndpoint = $BlobEndpoint }
 $entry = Get-ApimBackup @catalogArgs
 
 $restoreStart = [DateTime]::UtcNow
-$restore = $entry | Restore-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $StandbyResourceGroupName -Name $StandbyName -Force @arm `
-    -StorageAccountKey:$StorageAccountKey
+# A non-standard blob endpoint (Azurite, private storage) is sent only when named on the command line:
+# ApimDr never sends storage credentials to an endpoint read from a piped object.
+$restoreStorage = @{}
+if ($StorageAccountKey) { $restoreStorage.StorageAccountKey = $StorageAccountKey }
+if ($BlobEndpoint) { $restoreStorage.BlobEndpoint = $BlobEndpoint }
+$restore = $entry | Restore-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $StandbyResourceGroupName -Name $StandbyName -Force @arm @restoreStorage
 if ($restore.Status -ne 'Succeeded') { throw "Restore into $StandbyName ended $($restore.Status): $($restore.ErrorCode) $($restore.ErrorMessage)" }
 
 $report = [pscustomobject]@{

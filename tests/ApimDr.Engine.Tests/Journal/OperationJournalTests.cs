@@ -1,0 +1,122 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Journal;
+using ApimDr.Engine.Tests.Fakes;
+using ApimDr.Engine.Workflow;
+using Xunit;
+using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
+
+namespace ApimDr.Engine.Tests.Journal
+{
+    /// <summary>The operation journal: nothing started is lost; entries end when seen terminal; no secret.</summary>
+    public sealed class OperationJournalTests : IDisposable
+    {
+        private readonly string _dir = Path.Combine(Path.GetTempPath(), "apimdr-journal-" + Guid.NewGuid().ToString("n"));
+
+        private OperationJournal NewJournal(TimeProvider? time = null) => new OperationJournal(Path.Combine(_dir, "operations.jsonl"), time);
+
+        public void Dispose()
+        {
+            if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+        }
+
+        private static (ArmClient Client, FakeArmTransport Transport, VirtualClock Clock) Arm(Func<RecordedRequest, Reply> post)
+        {
+            var clock = new VirtualClock();
+            var transport = new FakeArmTransport(clock, r => r.Method == "GET" ? Reply.Of(200, ServiceJson()) : post(r));
+            return (Client(clock, transport), transport, clock);
+        }
+
+        [Fact]
+        public async Task AStartedBackupIsJournaledWithItsPollUrlAndNoSecret()
+        {
+            var journal = NewJournal();
+            var (client, _, clock) = Arm(r => Accepted(Location()));
+            OperationState op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
+
+            JournalEntry entry = Assert.Single(journal.Read());
+            Assert.Equal(OperationJournal.Running, entry.State);
+            Assert.Equal(op.PollUrl, entry.Operation.PollUrl);
+            Assert.Equal(Service().ResourceId, entry.Operation.ResourceId);
+            Assert.Equal(OperationKind.Backup, entry.Operation.Kind);
+            string text = File.ReadAllText(journal.Path);
+            Assert.DoesNotContain(StorageKey, text);
+            Assert.DoesNotContain(StaticToken, text);
+        }
+
+        [Fact]
+        public async Task APostWithAnUnknownOutcomeStaysJournaledAsUnknown()
+        {
+            var journal = NewJournal();
+            var (client, transport, clock) = Arm(r => Reply.Of(500));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default)));
+
+            Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
+            Assert.Single(transport.Requests.Where(r => r.Method == "POST"));
+            JournalEntry entry = Assert.Single(journal.Read());
+            Assert.Equal(OperationJournal.Unknown, entry.State);
+            Assert.Equal("contoso-2026-01-01.apimbackup", entry.Operation.BackupName);
+        }
+
+        [Fact]
+        public async Task ARefusedPostLeavesNothingAndABusyOneNamesTheKnownOperation()
+        {
+            var journal = NewJournal();
+            int posts = 0;
+            var (client, _, clock) = Arm(r => ++posts == 1 ? Accepted(Location()) : Reply.ArmError(409, "Conflict", "busy"));
+            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
+
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), journal, _ => { }, default)));
+
+            Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
+            Assert.Contains("Get-ApimOperation -Name contoso-apim", busy.Message);
+            Assert.Single(journal.Read());   // the refused one is gone, the running one stays
+        }
+
+        [Fact]
+        public void RemovedAndWeekOldEntriesArePrunedAndTheFileCompacted()
+        {
+            var clock = new VirtualClock();
+            var journal = NewJournal(clock);
+            OperationState Op(string id) => new OperationState { CorrelationId = id, ResourceId = Service().ResourceId, Name = "contoso-apim", PollUrl = new Uri(Location()) };
+            journal.RecordStarted(Op("old"));
+            clock.Advance(TimeSpan.FromDays(8));
+            journal.RecordStarted(Op("done"));
+            journal.RecordStarted(Op("live"));
+            journal.Remove(Op("done"));
+
+            Assert.Equal(new[] { "live" }, journal.Read().Select(e => e.Operation.CorrelationId));
+            Assert.Single(File.ReadAllLines(journal.Path));
+        }
+
+        [Fact]
+        public void ATornLineIsSkipped()
+        {
+            var journal = NewJournal();
+            journal.RecordStarted(new OperationState { CorrelationId = "a", PollUrl = new Uri(Location()) });
+            File.AppendAllText(journal.Path, "{\"state\":\"InPro");
+            Assert.Single(journal.Read());
+        }
+
+        [Fact]
+        public async Task AnUnwritableJournalIsAWarningNeverAFailedBackup()
+        {
+            Directory.CreateDirectory(_dir);
+            string blocker = Path.Combine(_dir, "file");
+            File.WriteAllText(blocker, "x");
+            var journal = new OperationJournal(Path.Combine(blocker, "operations.jsonl"));   // a path under a FILE
+            var warnings = new System.Collections.Generic.List<string>();
+            var (client, _, clock) = Arm(r => Accepted(Location()));
+
+            OperationState op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, warnings.Add, default));
+
+            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.NotEmpty(warnings);
+            Assert.Contains("APIMDR_JOURNAL", warnings[0]);
+        }
+    }
+}
