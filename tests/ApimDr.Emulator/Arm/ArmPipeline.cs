@@ -63,7 +63,7 @@ public sealed class ArmPipeline
             {
                 // A hold before: the request waits, then is processed as usual (or never, if the client gives up).
                 faultApplied = "hold:before";
-                if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); return; }
+                if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
             }
             quota = _settings.Current.ThrottlingEnabled ? _throttle.Take(_store.SubscriptionId, principal!.PrincipalId, ArmRoute.IsWrite(request.Method)) : null;
             if (quota is { Allowed: false })
@@ -91,6 +91,7 @@ public sealed class ArmPipeline
         if (holdAfter is not null && !await _faults.HoldAsync(holdAfter, ctx.RequestAborted))
         {
             Log(ctx, body, 0, routeName, principal, correlation, faultApplied);
+            ctx.Abort();
             return;
         }
 

@@ -85,7 +85,7 @@ public sealed class FaultInjector
 
     /// <summary>
     /// Waits out a hold. False when the client went away (or the emulator is stopping) first: the caller then
-    /// sends nothing and logs the request with status 0.
+    /// logs the request with status 0 and aborts the connection (nothing is sent).
     /// </summary>
     public async Task<bool> HoldAsync(Fault hold, CancellationToken requestAborted)
     {
