@@ -457,6 +457,179 @@ Describe 'Emulator: fault injection and request log' {
         }
         (Get-EmulatorRequestLog | ConvertTo-Json -Depth 10) | Should -Not -Match ([regex]::Escape($e.Token))
     }
+
+    It 'logs the request target as sent (rawUrl) next to the decoded url' {
+        Clear-EmulatorRequestLog
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'standby')/operationresults/bm90LWlzc3VlZA%3D%3D?$apiVersion"
+        $r.Status | Should -Be 404
+        $entry = @(Get-EmulatorRequestLog)[-1]
+        $entry.url | Should -BeLike '*/service/standby/operationresults/bm90LWlzc3VlZA==?api-version=2024-05-01'
+        $entry.rawUrl | Should -BeLike '*/service/standby/operationresults/bm90LWlzc3VlZA%3D%3D?api-version=2024-05-01'
+    }
+
+    It 'answers a streak of <Kind>s on Location polls (when=before) without touching the operation, then polls go on normally' -TestCases @(
+        @{ Kind = '500'; Code = 'InternalServerError' }
+        @{ Kind = '503'; Code = 'ServiceUnavailable' }
+    ) {
+        param($Kind, $Code)
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container "streak-$Kind.apimbackup")
+        $location = $post.Headers['Location'][0]
+        Clear-EmulatorRequestLog
+        $null = Add-EmulatorFault -Route operationresults -Kind $Kind -Count 3 -RetryAfterSeconds 1
+        foreach ($i in 1..3) {
+            $r = Invoke-ArmRequest -Url $location
+            $r.Status | Should -Be ([int]$Kind)
+            $r.Json.error.code | Should -Be $Code
+            $r.Headers.ContainsKey('Location') | Should -BeFalse
+        }
+        (Invoke-EmulatorControl -Path 'faults').faults.Count | Should -Be 0
+        $polls = Wait-Location $location
+        $polls[0].Status | Should -BeIn 202, 200
+        $polls[-1].Status | Should -Be 200
+        @(Get-EmulatorRequestLog | Where-Object fault -eq "${Kind}:before").Count | Should -Be 3
+    }
+
+    It 'injects ARM''s own 403 AuthorizationFailed naming the caller, the action and the scope; on a poll the operation goes on' {
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'forbidden.apimbackup')
+        $location = $post.Headers['Location'][0]
+        $null = Add-EmulatorFault -Route operationresults -Kind 403
+        $r = Invoke-ArmRequest -Url $location
+        $r.Status | Should -Be 403
+        $r.Json.error.code | Should -Be 'AuthorizationFailed'
+        @($r.Json.error.PSObject.Properties.Name) | Should -Be @('code', 'message')
+        $oid = @(Get-EmulatorRequestLog)[-1].principalId
+        $oid | Should -Not -BeNullOrEmpty
+        $r.Json.error.message | Should -BeExactly ("The client '$oid' with object id '$oid' does not have authorization to perform action " +
+            "'Microsoft.ApiManagement/service/operationresults/read' over scope '$(([Uri]$location).AbsolutePath)' or the scope is invalid. " +
+            'If access was recently granted, please refresh your credentials.')
+        (Wait-Location $location)[-1].Status | Should -Be 200
+
+        $null = Add-EmulatorFault -Route backup -Kind 403
+        $r = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'forbidden-2.apimbackup')
+        $r.Status | Should -Be 403
+        $r.Json.error.message | Should -Match ([regex]::Escape("perform action 'Microsoft.ApiManagement/service/backup/action' over scope '$(([Uri](Get-ArmServiceUrl -Name 'standby')).AbsolutePath)'"))
+        ((Invoke-EmulatorControl -Path 'services').services | Where-Object name -eq 'standby').activeOperationId | Should -BeNullOrEmpty
+    }
+
+    It 'answers a poll of an id it never issued, and the "404" fault on a poll, with the same 404 ResourceNotFound' {
+        $unknown = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'standby')/operationresults/bm90LWlzc3VlZA==?$apiVersion"
+        $unknown.Status | Should -Be 404
+        $unknown.Body | Should -BeExactly '{"error":{"code":"ResourceNotFound","message":"Operation ''bm90LWlzc3VlZA=='' was not found."}}'
+        $status = Invoke-ArmRequest -Url "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/providers/Microsoft.ApiManagement/locations/westeurope/operationsStatus/bm90LWlzc3VlZA==?$apiVersion"
+        $status.Status | Should -Be 404
+        $status.Body | Should -BeExactly $unknown.Body
+
+        $post = Start-Action -Service 'standby' -Action backup -Body (New-BackupBody $container 'forgotten.apimbackup')
+        $location = $post.Headers['Location'][0]
+        $id = ([Uri]$location).AbsolutePath.Split('/')[-1]
+        $null = Add-EmulatorFault -Route operationresults -Kind 404
+        $r = Invoke-ArmRequest -Url $location
+        $r.Status | Should -Be 404
+        $r.Body | Should -BeExactly $unknown.Body.Replace('bm90LWlzc3VlZA==', $id)
+        (Wait-Location $location)[-1].Status | Should -Be 200
+    }
+
+    It 'holds a request (hold, when=<When>) for the given seconds, then answers normally' -TestCases @(
+        @{ When = 'before' }
+        @{ When = 'after' }
+    ) {
+        param($When)
+        Clear-EmulatorRequestLog
+        $null = Add-EmulatorFault -Route service -Kind hold -Seconds 1.5 -When $When
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $r = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion"
+        $watch.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.4
+        $r.Status | Should -Be 200
+        $r.Json.name | Should -Be 'prod'
+        $entry = @(Get-EmulatorRequestLog)[-1]
+        $entry.status | Should -Be 200
+        $entry.fault | Should -Be "hold:$When"
+    }
+
+    It 'with a hold <When> processing, a backup POST <Outcome> while the client waits; a client that gives up is logged with status 0' -TestCases @(
+        @{ When = 'after'; Outcome = 'has started' }
+        @{ When = 'before'; Outcome = 'has not started' }
+    ) {
+        param($When)
+        Clear-EmulatorRequestLog
+        $null = Add-EmulatorFault -Route backup -Kind hold -Seconds 30 -When $When
+        $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::Post, "$(Get-ArmServiceUrl -Name 'standby' -Action backup)?$apiVersion")
+        $null = $request.Headers.TryAddWithoutValidation('Authorization', "Bearer $($e.Token)")
+        $request.Content = [System.Net.Http.StringContent]::new((New-BackupBody $container "held-$When.apimbackup" | ConvertTo-Json -Compress), [Text.Encoding]::UTF8, 'application/json')
+        $client = [System.Net.Http.HttpClient]::new()
+        $cancel = [Threading.CancellationTokenSource]::new()
+        try {
+            $pending = $client.SendAsync($request, $cancel.Token)
+            # The fault is consumed when the request arrives: that is how a test knows it is in flight.
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ((Invoke-EmulatorControl -Path 'faults').faults.Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Start-Sleep -Milliseconds 300
+            $active = ((Invoke-EmulatorControl -Path 'services').services | Where-Object name -eq 'standby').activeOperationId
+            if ($When -eq 'after') { $active | Should -Not -BeNullOrEmpty } else { $active | Should -BeNullOrEmpty }
+            $pending.IsCompleted | Should -BeFalse
+            $cancel.Cancel()
+            { $pending.GetAwaiter().GetResult() } | Should -Throw
+        } finally {
+            $client.Dispose()
+            $cancel.Dispose()
+        }
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        do {
+            Start-Sleep -Milliseconds 100
+            $entry = @(Get-EmulatorRequestLog | Where-Object route -eq 'backup')
+        } while ($entry.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline)
+        $entry.Count | Should -Be 1
+        $entry[0].method | Should -Be 'POST'
+        $entry[0].status | Should -Be 0
+        $entry[0].fault | Should -Be "hold:$When"
+        if ($When -eq 'after') {
+            $operation = @((Invoke-EmulatorControl -Path 'operations').operations | Where-Object { $_.service -eq 'standby' -and $_.id -eq $active })
+            $operation.Count | Should -Be 1
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while (((Invoke-EmulatorControl -Path 'services').services | Where-Object name -eq 'standby').activeOperationId -and [DateTime]::UtcNow -lt $deadline) {
+                Start-Sleep -Milliseconds 200
+            }
+            @((Invoke-EmulatorControl -Path 'operations').operations | Where-Object id -eq $active)[0].state | Should -Be 'Succeeded'
+        }
+    }
+}
+
+Describe 'Emulator: a Location that changes on the first poll (locationChangesOnFirstPoll)' {
+    BeforeAll { $null = Set-EmulatorSetting @{ locationChangesOnFirstPoll = $true } }
+    AfterAll { $null = Set-EmulatorSetting @{ locationChangesOnFirstPoll = $false } }
+
+    It 'hands out …//operationresults/… on the <Action> POST; every 202 poll carries the single-slash Location; both URLs keep answering' -TestCases @(
+        @{ Action = 'backup' }
+        @{ Action = 'restore' }
+    ) {
+        param($Action)
+        Clear-EmulatorRequestLog
+        $blob = if ($Action -eq 'backup') { 'double-slash.apimbackup' } else { $blobName }
+        $post = Start-Action -Service 'standby' -Action $Action -Body (New-BackupBody $container $blob)
+        $post.Status | Should -Be 202
+        $doubled = $post.Headers['Location'][0]
+        $doubled | Should -BeLike "$(Get-ArmServiceUrl -Name 'standby')//operationresults/*?api-version=2024-05-01"
+        $single = $doubled.Replace('//operationresults/', '/operationresults/')
+
+        $first = Invoke-ArmRequest -Url $doubled
+        $first.Status | Should -Be 202
+        $first.Body | Should -BeExactly ''
+        $first.Headers['Location'][0] | Should -BeExactly $single
+        $first.Headers['Retry-After'][0] | Should -Be '1'
+        (Invoke-ArmRequest -Url $doubled).Headers['Location'][0] | Should -BeExactly $single
+        $polls = Wait-Location $single
+        foreach ($p in $polls | Where-Object Status -eq 202) { $p.Headers['Location'][0] | Should -BeExactly $single }
+        $polls[-1].Status | Should -Be 200
+        (Invoke-ArmRequest -Url $doubled).Status | Should -Be 200
+
+        $log = @(Get-EmulatorRequestLog | Where-Object listener -eq 'arm')
+        @($log | Where-Object { $_.method -eq 'POST' -and $_.route -eq $Action }).Count | Should -Be 1
+        $doubledPath = $doubled.Substring($e.ArmUrl.Length)
+        $polled = @($log | Where-Object route -eq 'operationresults')
+        @($polled | Where-Object url -ceq $doubledPath).Count | Should -Be 3
+        @($polled | Where-Object rawUrl -ceq $doubledPath).Count | Should -Be 3
+        @($polled | Where-Object url -ceq $single.Substring($e.ArmUrl.Length)).Count | Should -Be $polls.Count
+    }
 }
 
 Describe 'Emulator: service PUT (Azure-AsyncOperation style) and settings' {

@@ -64,6 +64,6 @@ Describe 'Secrets stay secret' {
     It 'never appear in a request URL the emulator received' {
         $log = @(Get-EmulatorRequestLog)
         $log.Count | Should -BeGreaterThan 0
-        foreach ($r in $log) { Assert-NoSecret $r.url }
+        foreach ($r in $log) { Assert-NoSecret $r.url; Assert-NoSecret $r.rawUrl }
     }
 }

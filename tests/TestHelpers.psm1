@@ -233,23 +233,29 @@ function Clear-EmulatorRequestLog { $null = Invoke-EmulatorControl -Method DELET
 function Get-EmulatorSetting { return Invoke-EmulatorControl -Path 'settings' }
 
 function Set-EmulatorSetting {
-    <# e.g. Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1; tokenLifetimeSeconds = 30 } #>
+    <# e.g. Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1; tokenLifetimeSeconds = 30; locationChangesOnFirstPoll = $true } #>
     param([Parameter(Mandatory, Position = 0)][hashtable] $Settings)
     return Invoke-EmulatorControl -Method PUT -Path 'settings' -Body $Settings
 }
 
 function Add-EmulatorFault {
-    <# The next -Count responses on -Route become -Kind (429/503 carry Retry-After). See docs/emulator.md. #>
+    <#
+    The next -Count responses on -Route become -Kind (429/503 carry Retry-After; 403 is ARM's AuthorizationFailed;
+    404 is "operation not found"; hold delays the answer by -Seconds). See docs/emulator.md.
+    #>
     param(
         [Parameter(Mandatory)][ValidateSet('backup', 'restore', 'operationresults', 'operationstatus', 'service', 'services', 'identity', 'arm')][string] $Route,
-        [Parameter(Mandatory)][ValidateSet('429', '503', '409', '500', 'reset')][string] $Kind,
+        [Parameter(Mandatory)][ValidateSet('429', '503', '409', '500', '403', '404', 'reset', 'hold')][string] $Kind,
         [int] $Count = 1,
         [int] $RetryAfterSeconds = 1,
         [ValidateSet('before', 'after')][string] $When = 'before',
-        [string] $Method
+        [string] $Method,
+        # hold only: how long the answer is held (default 5).
+        [double] $Seconds = 5
     )
     $body = @{ route = $Route; kind = $Kind; count = $Count; retryAfterSeconds = $RetryAfterSeconds; when = $When }
     if ($Method) { $body.method = $Method }
+    if ($Kind -eq 'hold') { $body.seconds = $Seconds }
     return Invoke-EmulatorControl -Method POST -Path 'faults' -Body $body
 }
 

@@ -53,7 +53,7 @@ var state = new EmulatorState
 {
     SeedPath = options.SeedPath, Store = store, Accounts = accounts, Clock = clock,
     Engine = new OperationEngine(store, accounts, new BackupBlobStore(accounts), clock, app.Services.GetRequiredService<ILogger<OperationEngine>>()),
-    Settings = new SettingsHolder(settings), Faults = new FaultInjector(), Log = new RequestLog(), Throttle = new Throttle(),
+    Settings = new SettingsHolder(settings), Faults = new FaultInjector(app.Lifetime.ApplicationStopping), Log = new RequestLog(), Throttle = new Throttle(),
     Issuer = new TokenIssuer(staticToken), Host = new HostIdentityHolder(), CertDirectory = certDir,
 };
 state.Reset();

@@ -22,6 +22,19 @@ public static class ArmErrors
     public static ArmResponse ServiceNotFound(string resourceGroup, string name) => Apim(404, "ResourceNotFound",
         $"The Resource 'Microsoft.ApiManagement/service/{name}' under resource group '{resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix");
 
+    /// <summary>
+    /// ARM's own RBAC refusal (front-door shape), worded as real ARM words it; the "client" of a service
+    /// principal or managed identity is its object id.
+    /// </summary>
+    public static ArmResponse AuthorizationFailed(string objectId, string action, string scope) => Arm(403, "AuthorizationFailed",
+        $"The client '{objectId}' with object id '{objectId}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.");
+
+    /// <summary>
+    /// A poll of an operation id that was never issued or is forgotten (also the "404" fault). No real
+    /// answer has been seen; this front-door shape is the emulator's choice.
+    /// </summary>
+    public static ArmResponse OperationNotFound(string operationId) => Arm(404, "ResourceNotFound", $"Operation '{operationId}' was not found.");
+
     public static ArmResponse ResourceGroupNotFound(string resourceGroup) => Arm(404, "ResourceNotFound",
         $"Resource group '{resourceGroup}' could not be found.");
 }

@@ -45,18 +45,26 @@ public sealed class ArmPipeline
 
         var (principal, authError) = _auth.Authenticate(request);
         ArmResponse response;
+        var before = authError is null ? _faults.Take(routeName, request.Method, "before", isArm: true) : null;
+        FaultInjector.Fault? holdAfter = null;
         if (authError is not null)
         {
             response = authError;
         }
-        else if (_faults.Take(routeName, request.Method, "before", isArm: true) is { } before)
+        else if (before is { IsHold: false })
         {
             faultApplied = $"{before.Kind}:before";
             if (before.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
-            response = FaultResponse(before, principal!);
+            response = FaultResponse(before, principal!, request, route);
         }
         else
         {
+            if (before is not null)
+            {
+                // A hold before: the request waits, then is processed as usual (or never, if the client gives up).
+                faultApplied = "hold:before";
+                if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
+            }
             quota = _settings.Current.ThrottlingEnabled ? _throttle.Take(_store.SubscriptionId, principal!.PrincipalId, ArmRoute.IsWrite(request.Method)) : null;
             if (quota is { Allowed: false })
             {
@@ -64,7 +72,7 @@ public sealed class ArmPipeline
             }
             else if (route is null)
             {
-                response = ArmErrors.Arm(404, "InvalidResourceType", $"The resource type could not be found for path '{request.Path}'.");
+                response = InvalidResourceType(request);
             }
             else
             {
@@ -72,10 +80,19 @@ public sealed class ArmPipeline
             }
             if (_faults.Take(routeName, request.Method, "after", isArm: true) is { } after)
             {
-                faultApplied = $"{after.Kind}:after";
+                faultApplied = faultApplied is null ? $"{after.Kind}:after" : $"{faultApplied},{after.Kind}:after";
                 if (after.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
-                response = FaultResponse(after, principal!);
+                if (after.IsHold) holdAfter = after;
+                else response = FaultResponse(after, principal!, request, route);
             }
+        }
+
+        // A hold after: the request has been processed (a backup has started); its normal answer goes out late.
+        if (holdAfter is not null && !await _faults.HoldAsync(holdAfter, ctx.RequestAborted))
+        {
+            Log(ctx, body, 0, routeName, principal, correlation, faultApplied);
+            ctx.Abort();
+            return;
         }
 
         ctx.Response.StatusCode = response.Status;
@@ -100,15 +117,30 @@ public sealed class ArmPipeline
         return await reader.ReadToEndAsync();
     }
 
-    private ArmResponse FaultResponse(FaultInjector.Fault fault, TokenPrincipal principal) => fault.Kind switch
+    private ArmResponse FaultResponse(FaultInjector.Fault fault, TokenPrincipal principal, HttpRequest request, ArmRoute? route) => fault.Kind switch
     {
         "429" => Throttled(principal, false, fault.RetryAfterSeconds),
+        "403" => ArmErrors.AuthorizationFailed(principal.PrincipalId,
+            route?.RbacAction(request.Method) ?? "Microsoft.Resources/subscriptions/resources/read", route?.RbacScope ?? request.Path.Value ?? "/"),
+        "404" => NotFound(route, request),
         "503" => ArmErrors.Arm(503, "ServiceUnavailable", "The service is temporarily unavailable. Please try again later.")
             .With("Retry-After", fault.RetryAfterSeconds.ToString()),
         "409" => ArmErrors.Apim(409, "Conflict", "Another operation is in progress on the API Management service. Retry after it completes."),
         _ => ArmErrors.Arm(500, "InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '"
             + DateTime.UtcNow.ToString("yyyyMMddTHHmmssZ") + "'."),
     };
+
+    /// <summary>The "404" fault: what a poll of a forgotten operation answers; other routes get their own not-found answer.</summary>
+    private static ArmResponse NotFound(ArmRoute? route, HttpRequest request) => route switch
+    {
+        { OperationId: { } id } => ArmErrors.OperationNotFound(id),
+        { Service: { } name } => ArmErrors.ServiceNotFound(route.ResourceGroup!, name),
+        { ResourceGroup: { } group } => ArmErrors.ResourceGroupNotFound(group),
+        _ => InvalidResourceType(request),
+    };
+
+    private static ArmResponse InvalidResourceType(HttpRequest request) =>
+        ArmErrors.Arm(404, "InvalidResourceType", $"The resource type could not be found for path '{request.Path}'.");
 
     private ArmResponse Throttled(TokenPrincipal principal, bool write, int retryAfter) =>
         ArmErrors.Arm(429, "SubscriptionRequestsThrottled",
@@ -118,7 +150,7 @@ public sealed class ArmPipeline
     private void Log(HttpContext ctx, string body, int status, string route, TokenPrincipal? principal, string correlation, string? fault)
     {
         var r = ctx.Request;
-        _log.Add(new RequestLogEntry(_log.NextSequence(), DateTimeOffset.UtcNow, "arm", r.Method, $"{r.Path}{r.QueryString}", status, route,
+        _log.Add(new RequestLogEntry(_log.NextSequence(), DateTimeOffset.UtcNow, "arm", r.Method, $"{r.Path}{r.QueryString}", RequestLog.RawUrl(ctx), status, route,
             r.Headers.ContainsKey("Authorization"), principal?.Kind, principal?.PrincipalId, r.Headers["x-ms-client-request-id"].FirstOrDefault(),
             r.Headers["x-ms-correlation-request-id"].FirstOrDefault(), fault, body, RequestLog.SafeHeaders(r.Headers)));
     }

@@ -6,7 +6,8 @@ namespace ApimDr.Emulator.Arm;
 public sealed partial record ArmRoute(string Kind, string Subscription, string? ResourceGroup, string? Service, string? OperationId, string? Location)
 {
     // Kinds: service (GET/PUT one), services (list), backup, restore, operationresults, operationstatus.
-    [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.ApiManagement/service(/(?<name>[^/]+)(/(?<action>backup|restore)|/operationresults/(?<op>[^/]+))?)?/?$", RegexOptions.IgnoreCase)]
+    // "…/service/{name}//operationresults/…" (double slash) is accepted: the real service once handed it out as a Location.
+    [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.ApiManagement/service(/(?<name>[^/]+)(/(?<action>backup|restore)|//?operationresults/(?<op>[^/]+))?)?/?$", RegexOptions.IgnoreCase)]
     private static partial Regex ServicePath();
 
     [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/providers/Microsoft\.ApiManagement/locations/(?<loc>[^/]+)/operationsStatus/(?<op>[^/]+)/?$", RegexOptions.IgnoreCase)]
@@ -25,6 +26,39 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
         if (m.Success) return new ArmRoute("operationstatus", m.Groups["sub"].Value, null, null, m.Groups["op"].Value, Uri.UnescapeDataString(m.Groups["loc"].Value));
         return null;
     }
+
+    /// <summary>
+    /// The RBAC action ARM checks for this request, as its AuthorizationFailed message names it: the
+    /// resource types of the path plus read/write/delete/action by verb
+    /// (e.g. Microsoft.ApiManagement/service/operationresults/read, …/service/backup/action).
+    /// </summary>
+    public string RbacAction(string method)
+    {
+        var types = Kind switch
+        {
+            "services" or "service" => "service",
+            "operationresults" => "service/operationresults",
+            "operationstatus" => "locations/operationsStatus",
+            _ => "service/" + Kind,
+        };
+        var verb = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "read"
+            : HttpMethods.IsPost(method) ? "action" : HttpMethods.IsDelete(method) ? "delete" : "write";
+        return $"Microsoft.ApiManagement/{types}/{verb}";
+    }
+
+    /// <summary>
+    /// The scope ARM names with it: the resource the request is about (an action's scope is its service,
+    /// an operation result's is the result itself); location-level status URLs are checked on the subscription.
+    /// </summary>
+    public string RbacScope => Kind switch
+    {
+        "operationstatus" => $"/subscriptions/{Subscription}",
+        "services" => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}",
+        "operationresults" => $"{ServiceId}/operationresults/{OperationId}",
+        _ => ServiceId,
+    };
+
+    private string ServiceId => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}/providers/Microsoft.ApiManagement/service/{Service}";
 
     /// <summary>Writes count against the write quota; everything else against reads.</summary>
     public static bool IsWrite(string method) => !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method);

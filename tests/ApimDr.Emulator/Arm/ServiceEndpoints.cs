@@ -84,9 +84,16 @@ public sealed class ServiceEndpoints
         var op = _engine.TryStart(kind, service, apiVersion, settings.DurationFor(kind), parsed);
         if (op is null) return Conflict(service);
 
-        var location = $"{BaseUrl(request)}{service.Id}/operationresults/{op.Id}?api-version={Uri.EscapeDataString(apiVersion)}";
+        var location = OperationResultsUrl(request, op, doubleSlash: settings.LocationChangesOnFirstPoll);
         return ArmResponse.Empty(202, fromRp: true).With("Location", location).With("Retry-After", settings.RetryAfterSeconds.ToString());
     }
+
+    /// <summary>
+    /// Where a backup/restore is polled. The double-slash form is what the real POST once answered (and the
+    /// first poll corrected); every 202 poll answers with the single-slash form.
+    /// </summary>
+    private static string OperationResultsUrl(HttpRequest request, Operation op, bool doubleSlash) =>
+        $"{BaseUrl(request)}{op.Service.Id}{(doubleSlash ? "//" : "/")}operationresults/{op.Id}?api-version={Uri.EscapeDataString(op.ApiVersion)}";
 
     private static ArmResponse Conflict(ApimService service) => ArmErrors.Apim(409, "Conflict",
         $"Another operation is in progress on the API Management service '{service.Name}'. Retry after it completes.");
@@ -94,15 +101,13 @@ public sealed class ServiceEndpoints
     private ArmResponse Poll(HttpRequest request, ApimService service, string operationId)
     {
         var op = _engine.Find(operationId);
-        if (op is null || op.Service != service || op.Kind == "put")
-        {
-            return ArmErrors.Apim(404, "ResourceNotFound", $"Operation '{operationId}' was not found for service '{service.Name}'.");
-        }
+        if (op is null || op.Service != service || op.Kind == "put") return ArmErrors.OperationNotFound(operationId);
         switch (op.State)
         {
             case OperationState.Running:
-                var location = $"{BaseUrl(request)}{request.Path}{request.QueryString}";
-                return ArmResponse.Empty(202, fromRp: true).With("Location", location).With("Retry-After", _settings.Current.RetryAfterSeconds.ToString());
+                // Like the recording: every 202 carries a Location (the single-slash URL, whichever form was polled).
+                return ArmResponse.Empty(202, fromRp: true).With("Location", OperationResultsUrl(request, op, doubleSlash: false))
+                    .With("Retry-After", _settings.Current.RetryAfterSeconds.ToString());
             case OperationState.Succeeded:
                 return ArmResponse.Json(200, Json(service), fromRp: true);
             default:
@@ -163,10 +168,7 @@ public sealed class ServiceEndpoints
     private ArmResponse AsyncOperationStatus(ArmRoute route, HttpRequest request)
     {
         var op = _engine.Find(route.OperationId!);
-        if (op is null || op.Kind != "put")
-        {
-            return ArmErrors.Arm(404, "ResourceNotFound", $"Operation '{route.OperationId}' was not found.");
-        }
+        if (op is null || op.Kind != "put") return ArmErrors.OperationNotFound(route.OperationId!);
         var status = new JsonObject
         {
             ["id"] = request.Path.Value,

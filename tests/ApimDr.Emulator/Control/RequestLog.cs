@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace ApimDr.Emulator.Control;
 
 /// <summary>One request the emulator received (ARM or managed identity endpoint), for tests to inspect.</summary>
 public sealed record RequestLogEntry(
-    long Sequence, DateTimeOffset Time, string Listener, string Method, string Url, int Status, string Route,
+    long Sequence, DateTimeOffset Time, string Listener, string Method, string Url, string RawUrl, int Status, string Route,
     bool HasAuthorization, string? TokenKind, string? PrincipalId, string? ClientRequestId, string? CorrelationRequestId,
     string? Fault, string Body, Dictionary<string, string> Headers)
 {
@@ -15,7 +16,7 @@ public sealed record RequestLogEntry(
         return new JsonObject
         {
             ["sequence"] = Sequence, ["time"] = Time.UtcDateTime.ToString("o"), ["listener"] = Listener, ["method"] = Method,
-            ["url"] = Url, ["status"] = Status, ["route"] = Route, ["hasAuthorization"] = HasAuthorization, ["tokenKind"] = TokenKind,
+            ["url"] = Url, ["rawUrl"] = RawUrl, ["status"] = Status, ["route"] = Route, ["hasAuthorization"] = HasAuthorization, ["tokenKind"] = TokenKind,
             ["principalId"] = PrincipalId, ["clientRequestId"] = ClientRequestId, ["correlationRequestId"] = CorrelationRequestId,
             ["fault"] = Fault, ["body"] = Body, ["headers"] = headers,
         };
@@ -38,6 +39,10 @@ public sealed class RequestLog
     public List<RequestLogEntry> Snapshot() { lock (_entries) return _entries.ToList(); }
 
     public void Clear() { lock (_entries) _entries.Clear(); }
+
+    /// <summary>The request target exactly as sent (Url is path + query after the server's percent-decoding).</summary>
+    public static string RawUrl(HttpContext ctx) =>
+        ctx.Features.Get<IHttpRequestFeature>()?.RawTarget ?? $"{ctx.Request.Path}{ctx.Request.QueryString}";
 
     public static Dictionary<string, string> SafeHeaders(IHeaderDictionary headers)
     {

@@ -17,6 +17,11 @@ public sealed class EmulatorSettings
     [JsonPropertyName("tokenLifetimeSeconds")] public int TokenLifetimeSeconds { get; set; } = 3600;
     /// <summary>ARM read/write throttling (bucket 250, refill 25/s per subscription and principal).</summary>
     [JsonPropertyName("throttlingEnabled")] public bool ThrottlingEnabled { get; set; } = true;
+    /// <summary>
+    /// Backup/restore POSTs hand out "…/service/{name}//operationresults/…" (double slash); polls answer with the
+    /// single-slash URL in Location, as in a recorded 2021 session. Both URLs keep working.
+    /// </summary>
+    [JsonPropertyName("locationChangesOnFirstPoll")] public bool LocationChangesOnFirstPoll { get; set; }
 
     public EmulatorSettings Clone() => (EmulatorSettings)MemberwiseClone();
 

@@ -38,9 +38,9 @@ public sealed class ManagedIdentityEndpoint
 
     public async Task HandleAsync(HttpContext ctx)
     {
-        var (status, body, fault) = Answer(ctx);
+        var (status, body, fault) = await AnswerWithFaultsAsync(ctx);
         var r = ctx.Request;
-        _log.Add(new RequestLogEntry(_log.NextSequence(), DateTimeOffset.UtcNow, "identity", r.Method, $"{r.Path}{r.QueryString}", status, "identity",
+        _log.Add(new RequestLogEntry(_log.NextSequence(), DateTimeOffset.UtcNow, "identity", r.Method, $"{r.Path}{r.QueryString}", RequestLog.RawUrl(ctx), status, "identity",
             r.Headers.ContainsKey("Authorization"), null, null, null, null, fault, "", RequestLog.SafeHeaders(r.Headers)));
         if (status == 0) { ctx.Abort(); return; }
         ctx.Response.StatusCode = status;
@@ -51,26 +51,37 @@ public sealed class ManagedIdentityEndpoint
         await ctx.Response.Body.WriteAsync(bytes);
     }
 
-    private (int Status, JsonObject Body, string? Fault) Answer(HttpContext ctx)
+    /// <summary>The answer with injected faults applied; status 0 = send nothing (reset, or the client left during a hold).</summary>
+    private async Task<(int Status, JsonObject Body, string? Fault)> AnswerWithFaultsAsync(HttpContext ctx)
+    {
+        var method = ctx.Request.Method;
+        if (!HttpMethods.IsGet(method)) return (405, Error(405, "Only GET is supported."), null);
+        var before = _faults.Take("identity", method, "before", isArm: false);
+        if (before is { IsHold: false }) return Injected(before, "before");
+        if (before is not null && !await _faults.HoldAsync(before, ctx.RequestAborted)) return (0, new JsonObject(), "hold:before");
+        var (status, body) = Answer(ctx);
+        var after = _faults.Take("identity", method, "after", isArm: false);
+        var held = before is null ? null : "hold:before";
+        if (after is null) return (status, body, held);
+        var applied = held is null ? $"{after.Kind}:after" : $"{held},{after.Kind}:after";
+        if (!after.IsHold) return Injected(after, "after") with { Fault = applied };
+        return await _faults.HoldAsync(after, ctx.RequestAborted) ? (status, body, applied) : (0, new JsonObject(), applied);
+    }
+
+    private static (int Status, JsonObject Body, string Fault) Injected(FaultInjector.Fault f, string when) =>
+        f.Kind == "reset" ? (0, new JsonObject(), $"reset:{when}") : (int.Parse(f.Kind), Error(int.Parse(f.Kind), "Injected failure."), $"{f.Kind}:{when}");
+
+    private (int Status, JsonObject Body) Answer(HttpContext ctx)
     {
         var q = ctx.Request.Query;
-        if (!HttpMethods.IsGet(ctx.Request.Method)) return (405, Error(405, "Only GET is supported."), null);
-        if (_faults.Take("identity", ctx.Request.Method, "before", isArm: false) is { } f)
-        {
-            return f.Kind switch
-            {
-                "reset" => (0, new JsonObject(), "reset:before"),
-                _ => (int.Parse(f.Kind), Error(int.Parse(f.Kind), "Injected failure."), f.Kind + ":before"),
-            };
-        }
         var header = ctx.Request.Headers["X-IDENTITY-HEADER"].ToString();
         if (string.IsNullOrEmpty(header) || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), Encoding.UTF8.GetBytes(Secret)))
         {
-            return (401, Error(401, "The X-IDENTITY-HEADER header is missing or wrong."), null);
+            return (401, Error(401, "The X-IDENTITY-HEADER header is missing or wrong."));
         }
-        if (q["api-version"] != "2019-08-01") return (400, Error(400, "Unsupported api-version; use 2019-08-01."), null);
+        if (q["api-version"] != "2019-08-01") return (400, Error(400, "Unsupported api-version; use 2019-08-01."));
         var resource = q["resource"].ToString();
-        if (string.IsNullOrEmpty(resource)) return (400, Error(400, "The 'resource' query parameter is required."), null);
+        if (string.IsNullOrEmpty(resource)) return (400, Error(400, "The 'resource' query parameter is required."));
 
         var host = _host.Current;
         string principal = host.PrincipalId, clientId = host.ClientId;
@@ -85,7 +96,7 @@ public sealed class ManagedIdentityEndpoint
                 _ => u.PrincipalId.Equals(value, StringComparison.OrdinalIgnoreCase),
             });
             bool isSystem = wanted.Item2 == 0 && value.Equals(host.ClientId, StringComparison.OrdinalIgnoreCase);
-            if (ua is null && !isSystem) return (400, Error(400, $"Unable to load the requested managed identity ({wanted.Item1}={value})."), null);
+            if (ua is null && !isSystem) return (400, Error(400, $"Unable to load the requested managed identity ({wanted.Item1}={value})."));
             if (ua is not null) { principal = ua.PrincipalId; clientId = ua.ClientId; }
         }
 
@@ -98,7 +109,7 @@ public sealed class ManagedIdentityEndpoint
             ["resource"] = resource,
             ["token_type"] = "Bearer",
             ["client_id"] = clientId,
-        }, null);
+        });
     }
 
     private static JsonObject Error(int status, string message) => new() { ["statusCode"] = status, ["message"] = message };
