@@ -99,8 +99,8 @@ Describe 'Outcome table: polls' {
     }
 
     It 'seven consecutive 503/500 answers on polls are no verdict: Succeeded, the blob is there (defect 6)' {
-        Add-Fault @{ route = 'operationresults'; kind = '503'; count = 4; retryAfterSeconds = 1 }
-        Add-Fault @{ route = 'operationresults'; kind = '500'; count = 3 }
+        Add-Fault @{ route = 'operationresults'; kind = '500'; count = 3 }                           # no Retry-After: backoff 1, 2, 4 s
+        Add-Fault @{ route = 'operationresults'; kind = '503'; count = 4; retryAfterSeconds = 1 }   # Retry-After 1 s
         $name = New-BackupName
         $err = $null
         $r = Backup-ApimService @prod -BackupName $name @storage @arm -ErrorVariable err

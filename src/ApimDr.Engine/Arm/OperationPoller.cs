@@ -103,7 +103,7 @@ namespace ApimDr.Engine.Arm
                             wait.Callbacks.Completed?.Invoke(operation);
                             return;
                         }
-                        next = health.Failing ? Max(answer.RetryAfter ?? TimeSpan.Zero, health.Backoff()) : answer.NextInterval;
+                        next = health.Failing ? answer.RetryAfter ?? health.Backoff() : answer.NextInterval;   // the service's Retry-After wins
                     }
                     catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.ConnectionFailed)
                     {
@@ -293,8 +293,6 @@ namespace ApimDr.Engine.Arm
         }
 
         internal static TimeSpan Clamp(TimeSpan delay) => delay > LongestDelay ? LongestDelay : delay;
-
-        private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
         private static string FormatSpan(TimeSpan span) => span.TotalMinutes >= 1 ? $"{span.TotalMinutes:0.#} minutes" : $"{span.TotalSeconds:0.#} seconds";
 
