@@ -259,17 +259,27 @@ $session = Invoke-FreshPwsh -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; 
         }
     }
     $script:errs = @()
-    Invoke-Calls 0 50          # warm-up: JIT, first pipeline, first token
+    # Live managed heap: a full, blocking, compacting collection (large-object heap included), so pooled or
+    # fragmented space freed during the run is not mistaken for growth.
+    function Get-LiveHeap {
+        for ($k = 0; $k -lt 2; $k++) {
+            [Runtime.GCSettings]::LargeObjectHeapCompactionMode = 'CompactOnce'
+            [GC]::Collect(2, [GCCollectionMode]::Forced, $true, $true)
+            [GC]::WaitForPendingFinalizers()
+        }
+        [GC]::GetTotalMemory($false)
+    }
+    Invoke-Calls 0 100         # warm-up: JIT, first pipeline, first token, first journal compaction
     $pipelinesWarm = Get-Pipelines
     $tokenCallsWarm = $global:tokenCalls
     $script:errs = @(); $Error.Clear()
-    $heapBefore = [GC]::GetTotalMemory($true)
+    $heapBefore = Get-LiveHeap
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-Calls 50 $Calls
+    Invoke-Calls 100 $Calls
     $watch.Stop()
     $failed = $script:errs.Count
     $script:errs = @(); $Error.Clear()
-    $heapAfter = [GC]::GetTotalMemory($true)
+    $heapAfter = Get-LiveHeap
     [pscustomobject]@{ HeapBefore = $heapBefore; HeapAfter = $heapAfter; Seconds = $watch.Elapsed.TotalSeconds; Failed = $failed
         PipelinesWarm = $pipelinesWarm; PipelinesAfter = (Get-Pipelines); TokenCallsWarm = $tokenCallsWarm; TokenCallsAfter = $global:tokenCalls }
 }
@@ -321,7 +331,7 @@ $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFi
 $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
 $null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
 $null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
-$null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService -NoWait`` (key access, one GET and one POST each) round-robin over the $($sessionServices.Count) bench services: 50 uncounted warm-up calls, then $SessionCalls counted ones with results discarded. Managed heap = ``[GC]::GetTotalMemory(`$true)`` before and after the counted calls, divided by $SessionCalls. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
+$null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService -NoWait`` (key access, one GET and one POST each) round-robin over the $($sessionServices.Count) bench services: 100 uncounted warm-up calls, then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Managed heap = ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections (large-object heap compacted too) before and after the counted calls, divided by $SessionCalls. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 [pscustomobject]@{

@@ -69,7 +69,7 @@ Send-BenchRecord @{ phase = 'started'; count = $ops.Count; startSeconds = $start
 # THE measurement: one Wait-ApimOperation over all of them (progress left at its default).
 $waitStart = [DateTimeOffset]::UtcNow
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$done = @($ops | Wait-ApimOperation -AccessToken $token)
+$done = @($ops | Wait-ApimOperation @arm)
 $watch.Stop()
 $waitEnd = [DateTimeOffset]::UtcNow
 

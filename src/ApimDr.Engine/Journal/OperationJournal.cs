@@ -31,6 +31,7 @@ namespace ApimDr.Engine.Journal
         public static readonly TimeSpan RetentionPeriod = TimeSpan.FromDays(7);
         private const long CompactAboveBytes = 256 * 1024;
         private static readonly object ProcessLock = new object();
+        private static readonly Dictionary<string, long> CompactedSizes = new Dictionary<string, long>(StringComparer.Ordinal);
 
         private static readonly JsonSerializerOptions JsonOptions = new JsonSerializerOptions
         {
@@ -83,7 +84,7 @@ namespace ApimDr.Engine.Journal
             {
                 using FileStream? guard = Lock();
                 if (guard == null || !File.Exists(Path)) return Array.Empty<JournalEntry>();
-                List<JournalEntry> live = Fold(File.ReadAllLines(Path, Encoding.UTF8));
+                List<JournalEntry> live = Fold(File.ReadLines(Path, Encoding.UTF8));
                 try
                 {
                     Rewrite(live);
@@ -112,7 +113,7 @@ namespace ApimDr.Engine.Journal
                     using FileStream? guard = Lock();
                     if (guard == null) return $"The operation journal {Path} is locked by another process; this {state} record was not written.";
                     File.AppendAllText(Path, line + "\n", new UTF8Encoding(false));
-                    if (new FileInfo(Path).Length > CompactAboveBytes) Rewrite(Fold(File.ReadAllLines(Path, Encoding.UTF8)));
+                    CompactIfGrown();
                 }
                 return null;
             }
@@ -120,6 +121,19 @@ namespace ApimDr.Engine.Journal
             {
                 return $"Could not write the operation journal {Path} ({ex.Message}). Set {EnvironmentVariable} to a writable file, or to 'off'.";
             }
+        }
+
+        /// <summary>
+        /// Compaction on append is amortised: only once the file has doubled since the last compaction
+        /// this process saw (and is past 256 KB), so many live entries never make every append O(n).
+        /// </summary>
+        private void CompactIfGrown()
+        {
+            long length = new FileInfo(Path).Length;
+            long last;
+            lock (CompactedSizes) CompactedSizes.TryGetValue(Path, out last);
+            if (length <= Math.Max(CompactAboveBytes, 2 * last)) return;
+            Rewrite(Fold(File.ReadLines(Path, Encoding.UTF8)));
         }
 
         private List<JournalEntry> Fold(IEnumerable<string> lines)
@@ -147,9 +161,18 @@ namespace ApimDr.Engine.Journal
         private void Rewrite(List<JournalEntry> live)
         {
             string temp = Path + ".tmp";
-            File.WriteAllText(temp, string.Concat(live.OrderBy(e => e.At).Select(e => JsonSerializer.Serialize(e, JsonOptions) + "\n")), new UTF8Encoding(false));
+            // Line by line: a large journal never becomes one large string (no large-object-heap churn).
+            using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(false)))
+            {
+                foreach (JournalEntry entry in live.OrderBy(e => e.At))
+                {
+                    writer.Write(JsonSerializer.Serialize(entry, JsonOptions));
+                    writer.Write('\n');
+                }
+            }
             if (File.Exists(Path)) File.Delete(Path);
             File.Move(temp, Path);
+            lock (CompactedSizes) CompactedSizes[Path] = new FileInfo(Path).Length;
         }
 
         /// <summary>An exclusive lock file shared by every process of the user (null if it stays busy for 5 s).</summary>
