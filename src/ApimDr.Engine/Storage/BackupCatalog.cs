@@ -5,6 +5,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Identity;
+using ApimDr.Engine.Security;
 using Azure;
 using Azure.Storage;
 using Azure.Storage.Blobs;
@@ -37,6 +39,7 @@ namespace ApimDr.Engine.Storage
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
         public static async Task<BackupBlob> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
+            ResourceNames.ValidateBlobName(backupName);
             BlobContainerClient container = CreateContainerClient(location);
             BlobClient blob = container.GetBlobClient(backupName);
             try
@@ -70,6 +73,7 @@ namespace ApimDr.Engine.Storage
         /// <summary>Records where a backup came from as blob metadata (what the catalog and restore pre-flight read).</summary>
         public static async Task SetSourceAsync(StorageLocation location, string backupName, string sourceServiceId, string? sourceSku, CancellationToken cancellationToken)
         {
+            ResourceNames.ValidateBlobName(backupName);
             BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
             try
             {
@@ -104,6 +108,7 @@ namespace ApimDr.Engine.Storage
 
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)
         {
+            location.ValidateCredentials();   // never a Storage token over plain http
             var options = new BlobClientOptions();
             options.Retry.MaxRetries = 3;
             options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
@@ -149,7 +154,7 @@ namespace ApimDr.Engine.Storage
         internal static ApimDrException MapStorageError(RequestFailedException ex, StorageLocation location)
         {
             string code = ex.ErrorCode ?? string.Empty;
-            string where = location.ContainerUri.AbsoluteUri;
+            string where = SafeUrl.Render(location.ContainerUri);
             ApimDrException error;
             if (code == "ContainerNotFound")
             {

@@ -97,7 +97,7 @@ namespace ApimDr.Commands
             {
                 if (!Confirm(service, request)) return;
                 OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
-                WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {operation.PollUrl}");
+                WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
                 if (NoWait)
                 {
                     WriteObject(OperationMapper.ToPublic(operation));
