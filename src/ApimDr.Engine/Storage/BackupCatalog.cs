@@ -8,6 +8,7 @@ using ApimDr.Engine.Errors;
 using ApimDr.Engine.Identity;
 using ApimDr.Engine.Security;
 using Azure;
+using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -28,6 +29,10 @@ namespace ApimDr.Engine.Storage
                 {
                     result.Add(ToBackupBlob(location, container, item));
                 }
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
             }
             catch (RequestFailedException ex)
             {
@@ -58,6 +63,10 @@ namespace ApimDr.Engine.Storage
                     Uri = blob.Uri,
                 };
             }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
             catch (RequestFailedException ex)
             {
                 ApimDrException error = MapStorageError(ex, location);
@@ -85,6 +94,10 @@ namespace ApimDr.Engine.Storage
                 if (!string.IsNullOrEmpty(sourceSku)) metadata[BackupMetadata.SourceSku] = sourceSku!;
                 await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = p.ETag }, cancellationToken).ConfigureAwait(false);
             }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
             catch (RequestFailedException ex)
             {
                 throw MapStorageError(ex, location);
@@ -99,6 +112,10 @@ namespace ApimDr.Engine.Storage
             {
                 Response<bool> deleted = await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return deleted.Value;
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
             }
             catch (RequestFailedException ex)
             {
@@ -150,6 +167,12 @@ namespace ApimDr.Engine.Storage
             }
             return null;
         }
+
+        /// <summary>No Storage token could be had (no key given, no usable identity): an error, not a .NET exception.</summary>
+        internal static ApimDrException NoStorageToken(AuthenticationFailedException ex, StorageLocation location)
+            => new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
+                $"No storage account key was given for '{location.AccountName}' and ApimDr could not get a Storage token: {ex.Message} Pass -StorageAccountKey, or sign in (Connect-AzAccount) with an identity that has 'Storage Blob Data Reader' or better.",
+                location.AccountName, ex);
 
         internal static ApimDrException MapStorageError(RequestFailedException ex, StorageLocation location)
         {

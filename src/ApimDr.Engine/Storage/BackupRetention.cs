@@ -21,7 +21,12 @@ namespace ApimDr.Engine.Storage
             List<BackupBlob> newestFirst = backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
             IEnumerable<BackupBlob> candidates = keepLast.HasValue ? newestFirst.Skip(keepLast.Value) : newestFirst;
             if (expired) candidates = candidates.Where(b => b.ExpiresOn <= now);
-            if (olderThan.HasValue) candidates = candidates.Where(b => b.Created < now - olderThan.Value);
+            if (olderThan.HasValue)
+            {
+                // An age beyond the calendar (-OlderThan ([TimeSpan]::MaxValue)) selects nothing instead of overflowing.
+                DateTimeOffset cutoff = olderThan.Value >= now - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : now - olderThan.Value;
+                candidates = candidates.Where(b => b.Created < cutoff);
+            }
             return candidates.ToList();
         }
 

@@ -65,6 +65,10 @@ namespace ApimDr.Engine.Tests.Storage
             => Assert.Equal(5, BackupRetention.SelectForRemoval(Backups, false, TimeSpan.FromSeconds(1), null, Now.AddSeconds(2)).Count);
 
         [Fact]
+        public void AnAgeBeyondTheCalendarSelectsNothing()
+            => Assert.Empty(BackupRetention.SelectForRemoval(Backups, false, TimeSpan.MaxValue, null, Now));
+
+        [Fact]
         public void NoRuleSelectsEverythingGiven()
             => Assert.Equal(5, BackupRetention.SelectForRemoval(Backups, false, null, null, Now).Count);
     }

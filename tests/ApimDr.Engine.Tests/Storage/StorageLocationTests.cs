@@ -72,6 +72,27 @@ namespace ApimDr.Engine.Tests.Storage
             At("https://devstoreaccount1.blob.core.windows.net/").ValidateCredentials();
         }
 
+        /// <summary>No key and no identity: an AuthenticationFailed error, not an Azure.Identity exception.</summary>
+        [Fact]
+        public async System.Threading.Tasks.Task NoStorageTokenIsAnAuthenticationFailedError()
+        {
+            StorageLocation location = At("https://127.0.0.1:1/");
+            location.Credentials = new Credentials.CredentialSource { TokenCredential = new FailingCredential() };
+            var ex = await Assert.ThrowsAsync<ApimDrException>(() => BackupCatalog.ListAsync(location, null, default));
+            Assert.Equal(ErrorIds.AuthenticationFailed, ex.ErrorId);
+            Assert.Equal(ApimErrorCategory.AuthenticationError, ex.Category);
+            Assert.Contains("-StorageAccountKey", ex.Message);
+        }
+
+        private sealed class FailingCredential : Azure.Core.TokenCredential
+        {
+            public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, System.Threading.CancellationToken cancellationToken)
+                => throw new Azure.Identity.CredentialUnavailableException("DefaultAzureCredential failed to retrieve a token.");
+
+            public override System.Threading.Tasks.ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, System.Threading.CancellationToken cancellationToken)
+                => throw new Azure.Identity.CredentialUnavailableException("DefaultAzureCredential failed to retrieve a token.");
+        }
+
         [Theory]
         [InlineData("not base64!")]
         [InlineData("hunter2")]
