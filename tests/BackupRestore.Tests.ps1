@@ -239,6 +239,70 @@ Describe 'Restore-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
+    It 'pre-flight: stops with StorageKeyRejected, before any POST, when the storage account refuses the key itself (403 AuthenticationFailed)' {
+        # Azure answers a key that signs wrongly with 403 AuthenticationFailed. Azurite 3.37 does not (it says
+        # AuthorizationFailure, see the next test), so a loopback stand-in answers every request as Azure would.
+        $listener = [System.Net.HttpListener]::new()
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $port = ([System.Net.IPEndPoint]$probe.LocalEndpoint).Port; $probe.Stop()
+        $listener.Prefixes.Add("http://127.0.0.1:$port/")
+        $listener.Start()
+        $server = Start-ThreadJob -ArgumentList $listener -ScriptBlock {
+            param($listener)
+            try {
+                while ($listener.IsListening) {
+                    $context = $listener.GetContext()
+                    "$($context.Request.HttpMethod) $($context.Request.Url.AbsolutePath)"
+                    $context.Response.StatusCode = 403
+                    $context.Response.Headers['x-ms-error-code'] = 'AuthenticationFailed'
+                    $context.Response.Close()
+                }
+            } catch {
+                # The listener was stopped.
+            }
+        }
+        try {
+            Clear-EmulatorRequestLog
+            $wrong = [Convert]::ToBase64String([byte[]](1..64))
+            $err = $null
+            $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName -StorageAccountName $t.StorageAccountName `
+                -ContainerName $container -StorageAccountKey (ConvertTo-SecureString $wrong -AsPlainText -Force) -BlobEndpoint "http://127.0.0.1:$port/$($t.StorageAccountName)" @arm -Force `
+                -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
+            $op | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageKeyRejected,*'
+            $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            "$($err[0].ErrorDetails)" | Should -Match 'HTTP: 403, code: AuthenticationFailed'
+            "$($err[0])" | Should -Match 'refused the access key'
+            "$($err[0])" | Should -Match 'restore was not started'
+            ($err | Out-String) + $err[0].Exception.ToString() | Should -Not -Match ([regex]::Escape($wrong))
+            $warnings | Should -BeNullOrEmpty
+            Get-ActionPosts | Should -BeNullOrEmpty
+        } finally {
+            $listener.Stop()
+            $listener.Close()
+            $seen = @($server | Wait-Job -Timeout 10 | Receive-Job)
+            $server | Remove-Job -Force
+        }
+        $seen | Should -Be @("HEAD /$($t.StorageAccountName)/$container/$($prodBackup.BackupName)")
+    }
+
+    It 'pre-flight: keeps a storage refusal about rights or network (Azurite''s 403 AuthorizationFailure) a warning and still sends the restore' {
+        # APIM's control plane may be let in where this machine is not (firewall, RBAC): only a refused KEY stops the restore.
+        Clear-EmulatorRequestLog
+        $wrong = [Convert]::ToBase64String([byte[]](1..64))
+        $err = $null
+        $null = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName -StorageAccountName $t.StorageAccountName `
+            -ContainerName $container -StorageAccountKey (ConvertTo-SecureString $wrong -AsPlainText -Force) -BlobEndpoint $t.BlobEndpoint @arm -Force -NoWait `
+            -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'AuthorizationFailure.*skipping the blob checks'
+        "$($warnings[0])" | Should -Not -Match ([regex]::Escape($wrong))
+        @(Get-ActionPosts).Count | Should -Be 1
+        # The service judged the key itself (the emulator, like APIM, refuses it synchronously).
+        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'StorageKeyRejected,*' }) | Should -BeNullOrEmpty
+    }
+
     It 'refuses an unknown target with ServiceNotFound' {
         $err = $null
         Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name nosuchservice -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue

@@ -60,6 +60,44 @@ Describe 'Remove-ApimBackup' {
         Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
     }
 
+    Context 'an -OlderThan that would select every backup' {
+        BeforeAll {
+            $script:olderThanContainer = New-BackupSet
+        }
+
+        It 'refuses -OlderThan <Case> (InvalidRetentionRule) before listing, removing nothing' -TestCases @(
+            @{ Case = '0 ([TimeSpan]::Zero)'; OlderThan = [TimeSpan]::Zero }
+            @{ Case = 'of minus one day'; OlderThan = [TimeSpan]::FromDays(-1) }
+            @{ Case = '-30 (bound as -30 ticks)'; OlderThan = -30 }
+            @{ Case = '30 (bound as 30 ticks, not days)'; OlderThan = 30 }
+        ) {
+            param($OlderThan)
+            $err = $null
+            $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -OlderThan $OlderThan -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "$($err[0])" | Should -Match 'would select every backup'
+            Get-Names $olderThanContainer | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+        }
+
+        It 'refuses it before any storage request' {
+            $trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $trap.Start()
+            try {
+                $endpoint = "http://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)/$($t.StorageAccountName)"
+                $err = $null
+                Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
+                    -OlderThan ([TimeSpan]::FromDays(-30)) -Force -ErrorVariable err -ErrorAction SilentlyContinue
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+                $trap.Pending() | Should -BeFalse
+            } finally {
+                $trap.Stop()
+            }
+        }
+    }
+
     It 'fails safely in a non-interactive host without -Force (ConfirmationRequired)' {
         $c = New-BackupSet
         $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Container = $c } -ScriptBlock {

@@ -146,10 +146,25 @@ namespace ApimDr
             {
                 return ShouldProcess(target, action);
             }
-            catch (Exception ex) when (ex is PSInvalidOperationException || ex is System.Management.Automation.Host.HostException || ex is NotImplementedException)
+            catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
+                // Whatever the host throws when it cannot prompt (PSInvalidOperationException with -NonInteractive,
+                // HostException, NotImplementedException, a NullReferenceException from `pwsh -File` with no stdin…).
                 throw new Engine.Errors.ApimDrException(Engine.Errors.ErrorIds.ConfirmationRequired, Engine.Errors.ApimErrorCategory.InvalidOperation,
-                    $"'{action}' on '{target}' needs confirmation, which this host cannot ask for. Pass -Force or -Confirm:$false.", target, ex);
+                    $"'{action}' on '{target}' needs confirmation, which this host cannot ask for. Pass {(MyInvocation.MyCommand.Parameters.ContainsKey("Force") ? "-Force or " : string.Empty)}-Confirm:$false.", target, ex);
+            }
+        }
+
+        /// <summary>Refuses an unusable static token (empty, whitespace, "Bearer …") as a terminating InvalidAccessToken error, before any request.</summary>
+        private protected void RefuseInvalidAccessToken(System.Security.SecureString? token)
+        {
+            try
+            {
+                CredentialSource.ValidateAccessToken(token);
+            }
+            catch (Engine.Errors.ApimDrException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, null));
             }
         }
 

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Security;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -21,8 +22,6 @@ namespace ApimDr.Engine.Arm
     {
         private const string SinkProperty = "ApimDr.Log";
         private const string Redacted = "REDACTED";
-
-        private static readonly HashSet<string> SafeQueryParameters = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "api-version" };
 
         private static readonly HashSet<string> SafeRequestHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
@@ -90,20 +89,8 @@ namespace ApimDr.Engine.Arm
             log(ArmLogLevel.Debug, $"Response {response.Status} for {line}" + Environment.NewLine + DescribeHeaders(response.Headers, SafeResponseHeaders) + DescribeResponseBody(response));
         }
 
-        /// <summary>The URL with every query value but allow-listed ones replaced (SAS <c>sig</c>, tokens, codes).</summary>
-        internal static string SanitizeUrl(string url)
-        {
-            int question = url.IndexOf('?');
-            if (question < 0) return url;
-            string[] pairs = url.Substring(question + 1).Split('&');
-            for (int i = 0; i < pairs.Length; i++)
-            {
-                int equals = pairs[i].IndexOf('=');
-                string name = equals < 0 ? pairs[i] : pairs[i].Substring(0, equals);
-                if (equals >= 0 && !SafeQueryParameters.Contains(Uri.UnescapeDataString(name))) pairs[i] = name + "=" + Redacted;
-            }
-            return url.Substring(0, question + 1) + string.Join("&", pairs);
-        }
+        /// <summary>The URL with every query value but allow-listed ones replaced (SAS <c>sig</c>, tokens, codes): <see cref="SafeUrl"/>'s rule.</summary>
+        internal static string SanitizeUrl(string url) => SafeUrl.Render(url);
 
         private static string DescribeHeaders(IEnumerable<HttpHeader> headers, HashSet<string> safe)
         {

@@ -40,6 +40,7 @@ namespace ApimDr.Engine.Arm
                         throw ApimDrException.InvalidArgument(ErrorIds.AccessKeyRequired,
                             $"Access type AccessKey needs the key of storage account '{StorageAccountName}'. Give -StorageAccessKey, or use a managed identity access type.", StorageAccountName);
                     }
+                    StorageKeys.Validate(AccessKey!, StorageAccountName);   // InvalidStorageAccountKey: never POST a malformed key
                     break;
                 case StorageAccessType.SystemAssignedManagedIdentity:
                     if (hasKey) throw Conflict("A storage key was given with access type SystemAssignedManagedIdentity; give one or the other.", AccessType);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Security;
 
 namespace ApimDr.Engine.Clouds
 {
@@ -49,28 +50,25 @@ namespace ApimDr.Engine.Clouds
         /// <summary>
         /// The cloud an operation was started in, from its saved ARM URL: a known cloud when the host
         /// matches one, otherwise a custom endpoint (Wait-ApimOperation on a deserialized operation).
+        /// The URL is checked first (<see cref="ValidateResourceManagerUrl"/>).
         /// </summary>
         public static CloudEnvironment ForResourceManagerUrl(Uri resourceManagerUrl)
         {
+            ValidateResourceManagerUrl(resourceManagerUrl);
             foreach (var cloud in new[] { AzureCloud, AzureChinaCloud, AzureUSGovernment })
             {
-                if (resourceManagerUrl != null && resourceManagerUrl.IsAbsoluteUri
-                    && Uri.Compare(cloud.ResourceManagerUrl, resourceManagerUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+                if (Uri.Compare(cloud.ResourceManagerUrl, resourceManagerUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
                 {
                     return cloud;
                 }
             }
-            return Custom(resourceManagerUrl!);
+            return Custom(resourceManagerUrl);
         }
 
         /// <summary>A custom ARM endpoint (private clouds, the test emulator): the audience comes from the endpoint.</summary>
         public static CloudEnvironment Custom(Uri resourceManagerUrl, string? blobSuffix = null)
         {
-            if (resourceManagerUrl == null || !resourceManagerUrl.IsAbsoluteUri || resourceManagerUrl.Scheme != Uri.UriSchemeHttps)
-            {
-                throw ApimDrException.InvalidArgument(ErrorIds.InvalidResourceManagerUrl,
-                    $"Resource Manager URL '{resourceManagerUrl}' must be an absolute https URL.", resourceManagerUrl);
-            }
+            ValidateResourceManagerUrl(resourceManagerUrl);
             var root = new Uri(resourceManagerUrl.GetLeftPart(UriPartial.Authority) + "/");
             return new CloudEnvironment("Custom", root, blobSuffix ?? AzureCloud.BlobSuffix, AzureCloud.AuthorityHost);
         }
@@ -91,5 +89,42 @@ namespace ApimDr.Engine.Clouds
             => endpoint.IsAbsoluteUri && endpoint.Scheme == Uri.UriSchemeHttps && endpoint.IsDefaultPort && endpoint.UserInfo.Length == 0
                && string.Equals(endpoint.IdnHost, accountName + "." + BlobSuffix, StringComparison.OrdinalIgnoreCase)
                && (endpoint.AbsolutePath == "/" || endpoint.AbsolutePath.Length == 0);
+
+        /// <summary>
+        /// An ARM endpoint is https://host[:port]/ and nothing else: no user name or password, no query or
+        /// fragment, no path (ARM URLs are built from the root), no '.' or '..' segments. Messages show
+        /// scheme://host:port only, never what came before '@' or after '?'.
+        /// </summary>
+        public static void ValidateResourceManagerUrl(Uri? resourceManagerUrl)
+        {
+            if (resourceManagerUrl == null || !resourceManagerUrl.IsAbsoluteUri)
+            {
+                throw InvalidResourceManagerUrl("The Resource Manager URL must be an absolute https URL such as https://management.azure.com/.", null);
+            }
+            string origin = SafeUrl.Origin(resourceManagerUrl);
+            if (!string.IsNullOrEmpty(resourceManagerUrl.UserInfo))
+            {
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} carries a user name or password (not shown). ApimDr authenticates to ARM with tokens (-AccessToken, the Az context or DefaultAzureCredential), never with credentials in the URL: give https://host[:port]/ only.", origin);
+            }
+            if (resourceManagerUrl.Scheme != Uri.UriSchemeHttps)
+            {
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} must be an absolute https URL: ApimDr sends bearer tokens only over https.", origin);
+            }
+            if (!string.IsNullOrEmpty(resourceManagerUrl.Query) || !string.IsNullOrEmpty(resourceManagerUrl.Fragment))
+            {
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} carries a query or fragment (not shown). Give the endpoint's root only, https://host[:port]/: ApimDr builds every ARM URL from it.", origin);
+            }
+            if (SafeUrl.HasDotSegment(resourceManagerUrl))
+            {
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} has '.' or '..' path segments. Give the endpoint's root only, https://host[:port]/.", origin);
+            }
+            if (resourceManagerUrl.AbsolutePath != "/")
+            {
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} has a path (not shown). Give the endpoint's root only, https://host[:port]/: ApimDr builds every ARM URL from it.", origin);
+            }
+        }
+
+        private static ApimDrException InvalidResourceManagerUrl(string message, string? target)
+            => ApimDrException.InvalidArgument(ErrorIds.InvalidResourceManagerUrl, message, target);
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Errors;
 using Azure.Core;
 
 namespace ApimDr.Engine.Credentials
@@ -63,6 +64,43 @@ namespace ApimDr.Engine.Credentials
                 if (TokenProvider != null) return IdentityKey == null ? null : "provider|" + IdentityKey;
                 if (TokenCredential != null) return null;
                 return "default|" + ManagedIdentityClientId;
+            }
+        }
+
+        /// <summary>
+        /// Refuses an -AccessToken that cannot be a bearer token (empty, whitespace, a "Bearer " prefix, a
+        /// line break) with InvalidAccessToken, before any request; null (no token given) is fine. The
+        /// token is never put in the message.
+        /// </summary>
+        public static void ValidateAccessToken(SecureString? token)
+        {
+            if (token == null) return;
+            string text = SecureStrings.ToPlainText(token);
+            string? problem = null;
+            if (text.Trim().Length == 0)
+            {
+                problem = "is empty";
+            }
+            else if (text.TrimStart().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                problem = "starts with 'Bearer ': pass the token alone, ApimDr adds the scheme";
+            }
+            else
+            {
+                foreach (char c in text)
+                {
+                    if (char.IsWhiteSpace(c) || char.IsControl(c))
+                    {
+                        problem = "contains whitespace or a line break, which a bearer token never does";
+                        break;
+                    }
+                }
+            }
+            if (problem != null)
+            {
+                throw new ApimDrException(ErrorIds.InvalidAccessToken, ApimErrorCategory.InvalidArgument,
+                    $"-AccessToken {problem} (the token is not shown). Pass a token for Azure Resource Manager, e.g. (Get-AzAccessToken -AsSecureString).Token, or leave -AccessToken out to use the signed-in Az context or DefaultAzureCredential.",
+                    "AccessToken");
             }
         }
     }

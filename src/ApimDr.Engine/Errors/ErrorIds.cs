@@ -27,6 +27,11 @@ namespace ApimDr.Engine.Errors
         public const string ConfirmationRequired = "ConfirmationRequired";
         public const string RetentionRuleRequired = "RetentionRuleRequired";
 
+        // Input, also rejected before any request (input hardening): malformed secrets and rules.
+        public const string InvalidStorageAccountKey = "InvalidStorageAccountKey";
+        public const string InvalidAccessToken = "InvalidAccessToken";
+        public const string InvalidRetentionRule = "InvalidRetentionRule";
+
         // The service said no.
         public const string ServiceNotFound = "ServiceNotFound";
         public const string ServiceBusy = "ServiceBusy";
@@ -57,5 +62,8 @@ namespace ApimDr.Engine.Errors
         public const string ContainerNotFound = "ContainerNotFound";
         public const string StorageAccessDenied = "StorageAccessDenied";
         public const string StorageRequestFailed = "StorageRequestFailed";
+
+        // Storage refused the access key itself (restore pre-flight): the restore is not started.
+        public const string StorageKeyRejected = "StorageKeyRejected";
     }
 }

@@ -60,13 +60,69 @@ namespace ApimDr.Engine.Identity
             }
         }
 
+        /// <summary>
+        /// A backup (blob) name inside its container. Besides Azure's own rules (1-1024 characters, not
+        /// ending in '.' or '/'), refuses what would make the blob land somewhere else: '.' or '..'
+        /// segments (URLs resolve them, so '../other/x' is a blob in container 'other'), a leading
+        /// slash, empty segments, a backslash (Azure turns it into '/'), and control characters.
+        /// </summary>
         public static void ValidateBlobName(string? value)
         {
-            if (string.IsNullOrEmpty(value) || value!.Length > 1024 || value.EndsWith(".", StringComparison.Ordinal) || value.EndsWith("/", StringComparison.Ordinal) || value.EndsWith("\\", StringComparison.Ordinal))
+            string? problem = BlobNameProblem(value);
+            if (problem != null)
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
-                    $"Backup name '{value}' is invalid: use 1-1024 characters, not ending in a period or slash.", value);
+                    $"Backup name '{Printable(value)}' is invalid: {problem}. Use 1-1024 characters; '/' separates virtual folders, as in 'prod/2026-01-01.apimbackup'.", value);
             }
+        }
+
+        private static string? BlobNameProblem(string? value)
+        {
+            if (string.IsNullOrEmpty(value)) return "it is empty";
+            if (value!.Length > 1024) return $"it is {value.Length} characters long";
+            foreach (char c in value)
+            {
+                if (char.IsControl(c)) return $"it contains the control character U+{(int)c:X4}";
+            }
+            if (value.IndexOf('\\') >= 0) return "it contains a backslash, which Azure Storage turns into '/' (use '/' for folders)";
+            if (value[0] == '/') return "it starts with '/' (give the name inside the container, without a leading slash)";
+            if (value.EndsWith("/", StringComparison.Ordinal)) return "it ends with '/'";
+            if (value.EndsWith(".", StringComparison.Ordinal)) return "it ends with a period";
+            foreach (string segment in value.Split('/'))
+            {
+                if (segment.Length == 0) return "it has an empty path segment ('//')";
+                string decoded = UnescapeOrSelf(segment);
+                if (decoded == "." || decoded == "..")
+                {
+                    return $"it has a '{decoded}' path segment, which URLs resolve, so the blob would land elsewhere (even in another container)";
+                }
+            }
+            return null;
+        }
+
+        private static string UnescapeOrSelf(string value)
+        {
+            try
+            {
+                return Uri.UnescapeDataString(value);
+            }
+            catch (UriFormatException)
+            {
+                return value;
+            }
+        }
+
+        /// <summary>The text with control characters shown as \uXXXX, so an error message cannot break a line or a terminal.</summary>
+        private static string Printable(string? value)
+        {
+            if (string.IsNullOrEmpty(value)) return string.Empty;
+            var text = new System.Text.StringBuilder(value!.Length);
+            foreach (char c in value)
+            {
+                if (char.IsControl(c)) text.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                else text.Append(c);
+            }
+            return text.ToString();
         }
 
         public static void ValidateClientId(string? value)

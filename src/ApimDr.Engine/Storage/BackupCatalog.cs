@@ -5,7 +5,10 @@ using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Identity;
+using ApimDr.Engine.Security;
 using Azure;
+using Azure.Identity;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -27,6 +30,10 @@ namespace ApimDr.Engine.Storage
                     result.Add(ToBackupBlob(location, container, item));
                 }
             }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
             catch (RequestFailedException ex)
             {
                 throw MapStorageError(ex, location);
@@ -37,6 +44,7 @@ namespace ApimDr.Engine.Storage
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
         public static async Task<BackupBlob> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
+            ResourceNames.ValidateBlobName(backupName);
             BlobContainerClient container = CreateContainerClient(location);
             BlobClient blob = container.GetBlobClient(backupName);
             try
@@ -55,6 +63,10 @@ namespace ApimDr.Engine.Storage
                     Uri = blob.Uri,
                 };
             }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
             catch (RequestFailedException ex)
             {
                 ApimDrException error = MapStorageError(ex, location);
@@ -70,6 +82,7 @@ namespace ApimDr.Engine.Storage
         /// <summary>Records where a backup came from as blob metadata (what the catalog and restore pre-flight read).</summary>
         public static async Task SetSourceAsync(StorageLocation location, string backupName, string sourceServiceId, string? sourceSku, CancellationToken cancellationToken)
         {
+            ResourceNames.ValidateBlobName(backupName);
             BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
             try
             {
@@ -80,6 +93,10 @@ namespace ApimDr.Engine.Storage
                 };
                 if (!string.IsNullOrEmpty(sourceSku)) metadata[BackupMetadata.SourceSku] = sourceSku!;
                 await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = p.ETag }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
             }
             catch (RequestFailedException ex)
             {
@@ -96,6 +113,10 @@ namespace ApimDr.Engine.Storage
                 Response<bool> deleted = await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return deleted.Value;
             }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
             catch (RequestFailedException ex)
             {
                 throw MapStorageError(ex, location);
@@ -104,6 +125,7 @@ namespace ApimDr.Engine.Storage
 
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)
         {
+            location.ValidateCredentials();   // never a Storage token over plain http
             var options = new BlobClientOptions();
             options.Retry.MaxRetries = 3;
             options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
@@ -146,10 +168,16 @@ namespace ApimDr.Engine.Storage
             return null;
         }
 
+        /// <summary>No Storage token could be had (no key given, no usable identity): an error, not a .NET exception.</summary>
+        internal static ApimDrException NoStorageToken(AuthenticationFailedException ex, StorageLocation location)
+            => new ApimDrException(ErrorIds.AuthenticationFailed, ApimErrorCategory.AuthenticationError,
+                $"No storage account key was given for '{location.AccountName}' and ApimDr could not get a Storage token: {ex.Message} Pass -StorageAccountKey, or sign in (Connect-AzAccount) with an identity that has 'Storage Blob Data Reader' or better.",
+                location.AccountName, ex);
+
         internal static ApimDrException MapStorageError(RequestFailedException ex, StorageLocation location)
         {
             string code = ex.ErrorCode ?? string.Empty;
-            string where = location.ContainerUri.AbsoluteUri;
+            string where = SafeUrl.Render(location.ContainerUri);
             ApimDrException error;
             if (code == "ContainerNotFound")
             {

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
+using ApimDr.Engine.Errors;
 
 namespace ApimDr.Engine.Storage
 {
@@ -10,13 +12,47 @@ namespace ApimDr.Engine.Storage
     /// </summary>
     public static class BackupRetention
     {
+        /// <summary>The smallest -OlderThan accepted: anything shorter is a number bound as ticks, not an intended age.</summary>
+        public static readonly TimeSpan MinimumAge = TimeSpan.FromSeconds(1);
+
         public static IReadOnlyList<BackupBlob> SelectForRemoval(IEnumerable<BackupBlob> backups, bool expired, TimeSpan? olderThan, int? keepLast, DateTimeOffset now)
         {
+            ValidateRules(olderThan, keepLast);
             List<BackupBlob> newestFirst = backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
-            IEnumerable<BackupBlob> candidates = keepLast.HasValue ? newestFirst.Skip(Math.Max(0, keepLast.Value)) : newestFirst;
+            IEnumerable<BackupBlob> candidates = keepLast.HasValue ? newestFirst.Skip(keepLast.Value) : newestFirst;
             if (expired) candidates = candidates.Where(b => b.ExpiresOn <= now);
-            if (olderThan.HasValue) candidates = candidates.Where(b => b.Created < now - olderThan.Value);
+            if (olderThan.HasValue)
+            {
+                // An age beyond the calendar (-OlderThan ([TimeSpan]::MaxValue)) selects nothing instead of overflowing.
+                DateTimeOffset cutoff = olderThan.Value >= now - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : now - olderThan.Value;
+                candidates = candidates.Where(b => b.Created < cutoff);
+            }
             return candidates.ToList();
+        }
+
+        /// <summary>
+        /// InvalidRetentionRule, before anything is listed: an -OlderThan that is zero, negative or shorter
+        /// than a second (it would select every backup: a bare number such as -OlderThan 30 binds as 30
+        /// ticks), or a negative -KeepLast.
+        /// </summary>
+        public static void ValidateRules(TimeSpan? olderThan, int? keepLast)
+        {
+            if (olderThan.HasValue && olderThan.Value < MinimumAge)
+            {
+                TimeSpan age = olderThan.Value;
+                string what = age <= TimeSpan.Zero ? "is not a positive age" : "is shorter than a second";
+                string ticks = age.Duration() < MinimumAge
+                    ? $" A bare number binds as ticks (100 ns each): -OlderThan {age.Ticks.ToString(CultureInfo.InvariantCulture)} means {age.Ticks.ToString(CultureInfo.InvariantCulture)} ticks, not days."
+                    : string.Empty;
+                throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
+                    $"-OlderThan {age.ToString("c", CultureInfo.InvariantCulture)} {what}, so it would select every backup; nothing was removed.{ticks} Give an age such as -OlderThan (New-TimeSpan -Days 30) or -OlderThan 30.00:00:00.",
+                    age);
+            }
+            if (keepLast.HasValue && keepLast.Value < 0)
+            {
+                throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
+                    $"-KeepLast {keepLast.Value.ToString(CultureInfo.InvariantCulture)} is negative; give 0 or more (the newest N backups are always kept).", keepLast.Value);
+            }
         }
     }
 }

@@ -97,6 +97,8 @@ namespace ApimDr.Engine.Workflow
             StorageLocation? storage, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             string? sku = null;
+            // Input first, before any request: a Storage token would have to go over plain http.
+            if (!skipPreflight && storage != null) storage.ValidateCredentials();
             if (!skipPreflight)
             {
                 ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
@@ -152,12 +154,33 @@ namespace ApimDr.Engine.Workflow
                 throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
                     $"Backup '{backupName}' does not exist in container '{storage.ContainerName}' of storage account '{storage.AccountName}'.", backupName, ex);
             }
-            catch (Exception ex) when (!(ex is OperationCanceledException))
+            catch (ApimDrException ex) when (IsKeyRejected(ex, storage))
+            {
+                // The same key would go to ARM in the restore body: the service would fail with it too.
+                throw new ApimDrException(ErrorIds.StorageKeyRejected, ApimErrorCategory.AuthenticationError,
+                    $"Storage account '{storage.AccountName}' refused the access key itself (403 AuthenticationFailed: the request signature did not match), so the restore was not started and the key was not sent to ARM. " +
+                    "The key is wrong, belongs to another account or was rotated: pass the current key1 or key2 of the account. (If the key is right, this machine's clock may be more than 15 minutes off, which storage also refuses: fix the clock, or pass -SkipPreflight.)",
+                    storage.AccountName, ex)
+                {
+                    HttpStatus = ex.HttpStatus,
+                    ArmCode = ex.ArmCode,
+                };
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException) && !(ex is ApimDrException input && input.Category == ApimErrorCategory.InvalidArgument))
             {
                 warn($"Pre-flight could not read backup blob '{backupName}' ({ex.GetType().Name}: {ex.Message}); skipping the blob checks, the service will check it.");
                 return null;
             }
         }
+
+        /// <summary>
+        /// Storage refused the KEY as a key (403 AuthenticationFailed: signature mismatch), as opposed to a
+        /// refusal about network or rights (AuthorizationFailure, AuthorizationPermissionMismatch, a
+        /// firewall), which stays a warning: APIM's control plane may be let in where this machine is not.
+        /// </summary>
+        internal static bool IsKeyRejected(ApimDrException error, StorageLocation storage)
+            => storage.AccountKey != null && error.HttpStatus == 403
+               && string.Equals(error.ArmCode, "AuthenticationFailed", StringComparison.Ordinal);
 
         private static void CheckBackupFits(BackupBlob blob, ServiceInfo target, DateTimeOffset now)
         {

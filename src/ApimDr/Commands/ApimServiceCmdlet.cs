@@ -100,7 +100,7 @@ namespace ApimDr.Commands
                 OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
                 // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
                 if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
-                WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {operation.PollUrl}");
+                WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
                 if (NoWait)
                 {
                     WriteObject(OperationMapper.ToPublic(operation));

@@ -45,6 +45,12 @@ namespace ApimDr.Commands
         [ValidateRange(1, int.MaxValue)]
         public int TimeoutSeconds { get; set; }
 
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            RefuseInvalidAccessToken(AccessToken);   // InvalidAccessToken before any request (input checks)
+        }
+
         protected override void EndProcessing()
         {
             foreach (IDisposable client in _clients.Values) client.Dispose();

@@ -24,7 +24,7 @@ namespace ApimDr.Commands
         protected override string? RequestedBackupName => BackupName;
 
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
-            => ShouldProcess(service.ResourceId, $"Back up to {Describe(request)}");
+            => ShouldProcessUnlessForced(false, service.ResourceId, $"Back up to {Describe(request)}");   // -Confirm in a host that cannot prompt: ConfirmationRequired
 
         private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Management.Automation;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Security;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
@@ -20,8 +21,9 @@ namespace ApimDr.Commands
         {
             try
             {
+                ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
-                WriteVerbose($"Listing backups in {location.ContainerUri} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
+                WriteVerbose($"Listing backups in {SafeUrl.Render(location.ContainerUri)} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
                 IReadOnlyList<BackupBlob> matches = MatchName(Run(ct => BackupCatalog.ListAsync(location, null, ct)), BackupName);
                 foreach (BackupBlob blob in matches) WriteObject(ToApimBackup(blob));
                 if (matches.Count == 0 && !string.IsNullOrEmpty(BackupName) && !WildcardPattern.ContainsWildcardCharacters(BackupName))

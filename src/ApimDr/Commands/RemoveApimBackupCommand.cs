@@ -49,6 +49,9 @@ namespace ApimDr.Commands
                     throw new ApimDrException(ErrorIds.RetentionRuleRequired, ApimErrorCategory.InvalidArgument,
                         "Say which backups to remove: -BackupName (a name or pattern), -Expired, -OlderThan or -KeepLast. Remove-ApimBackup never empties a container by default.", Target);
                 }
+                // Before anything is listed: a rule that would select every backup, a name that is not one.
+                BackupRetention.ValidateRules(OlderThan, KeepLast);
+                ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
                 IReadOnlyList<BackupBlob> considered = MatchName(Run(ct => BackupCatalog.ListAsync(location, null, ct)), BackupName);
                 IReadOnlyList<BackupBlob> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);

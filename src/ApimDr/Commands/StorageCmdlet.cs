@@ -5,6 +5,7 @@ using System.Management.Automation;
 using System.Security;
 using ApimDr.Completers;
 using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Identity;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
@@ -33,13 +34,29 @@ namespace ApimDr.Commands
 
         protected string Target => StorageAccountName + "/" + ContainerName;
 
-        /// <summary>Validates the names (before any request) and picks the key, else a Storage token.</summary>
-        private protected StorageLocation CreateLocation() =>
-            new StorageLocation(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint)
+        /// <summary>
+        /// Validates the names, endpoint and key (before any request) and picks the key, else a Storage
+        /// token (refused over plain http).
+        /// </summary>
+        private protected StorageLocation CreateLocation()
+        {
+            var location = new StorageLocation(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint)
             {
                 AccountKey = StorageAccountKey,
                 Credentials = CreateCredentials(null),
             };
+            location.ValidateCredentials();
+            return location;
+        }
+
+        /// <summary>A -BackupName without wildcards is a literal blob name: InvalidBackupName before any request when it could not be one.</summary>
+        private protected static void ValidateLiteralBackupName(string? nameOrPattern)
+        {
+            if (!string.IsNullOrEmpty(nameOrPattern) && !WildcardPattern.ContainsWildcardCharacters(nameOrPattern))
+            {
+                ResourceNames.ValidateBlobName(nameOrPattern);
+            }
+        }
 
         /// <summary>The backups whose name matches a wildcard pattern (all when none), case-insensitively.</summary>
         private protected static IReadOnlyList<BackupBlob> MatchName(IEnumerable<BackupBlob> backups, string? pattern)

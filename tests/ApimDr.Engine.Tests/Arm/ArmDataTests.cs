@@ -86,7 +86,7 @@ namespace ApimDr.Engine.Tests.Arm
         }
 
         [Theory]
-        [InlineData(StorageAccessType.AccessKey, "the-key", null, "AccessKey", true, false)]
+        [InlineData(StorageAccessType.AccessKey, "dGhlLWtleQ==", null, "AccessKey", true, false)]   // base64 of "the-key": keys must be base64
         [InlineData(StorageAccessType.SystemAssignedManagedIdentity, null, null, "SystemAssignedManagedIdentity", false, false)]
         [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", "UserAssignedManagedIdentity", false, true)]
         public void TheBodyAlwaysNamesTheAccessTypeAndEachSecretOnlyWhereItBelongs(StorageAccessType type, string? key, string? clientId, string accessType, bool hasKey, bool hasClientId)

@@ -91,6 +91,60 @@ namespace ApimDr.Engine.Tests.Identity
             else Assert.Equal("InvalidBackupName", Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName(name)).ErrorId);
         }
 
+        [Theory]
+        [InlineData("prod/2026-01-01.apimbackup")]
+        [InlineData("a/b/c/backup.apimbackup")]
+        [InlineData("..backup")]
+        [InlineData("backup..apimbackup")]
+        [InlineData("folder/.hidden.apimbackup")]
+        [InlineData("name with spaces.apimbackup")]
+        public void AcceptsBlobNamesThatStayInTheirContainer(string name) => ResourceNames.ValidateBlobName(name);
+
+        /// <summary>'../other/x.apimbackup' used to land in container 'other': URLs resolve dot segments.</summary>
+        [Theory]
+        [InlineData("../other/x.apimbackup", "'..' path segment")]
+        [InlineData("a/../../other/x.apimbackup", "'..' path segment")]
+        [InlineData("./x.apimbackup", "'.' path segment")]
+        [InlineData("a/./x.apimbackup", "'.' path segment")]
+        [InlineData("a/%2e%2e/x.apimbackup", "'..' path segment")]
+        [InlineData("..", "ends with a period")]
+        [InlineData("/x.apimbackup", "starts with '/'")]
+        [InlineData("\\x.apimbackup", "backslash")]
+        [InlineData("folder\\x.apimbackup", "backslash")]
+        [InlineData("..\\other\\x.apimbackup", "backslash")]
+        [InlineData("a//b.apimbackup", "empty path segment")]
+        public void RefusesBlobNamesThatWouldLandElsewhere(string name, string reason)
+        {
+            var ex = Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName(name));
+            Assert.Equal(ErrorIds.InvalidBackupName, ex.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
+            Assert.Contains(reason, ex.Message);
+        }
+
+        // Code points, not characters, in the test data: a NUL or line break would break the test report.
+        [Theory]
+        [InlineData(0x00)]
+        [InlineData(0x0A)]
+        [InlineData(0x0D)]
+        [InlineData(0x1B)]
+        [InlineData(0x7F)]
+        [InlineData(0x85)]
+        public void RefusesControlCharactersInBlobNames(int codePoint)
+        {
+            var ex = Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName("prod" + (char)codePoint + ".apimbackup"));
+            Assert.Equal(ErrorIds.InvalidBackupName, ex.ErrorId);
+            Assert.Contains($"control character U+{codePoint:X4}", ex.Message);
+        }
+
+        [Fact]
+        public void ABlobNameErrorShowsControlCharactersEscaped()
+        {
+            var ex = Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName("evil\r\nWARNING: fake.apimbackup"));
+            Assert.DoesNotContain("\n", ex.Message);
+            Assert.DoesNotContain("\r", ex.Message);
+            Assert.Contains("evil\\u000D\\u000AWARNING", ex.Message);
+        }
+
         [Fact]
         public void BlobNameLengthLimitIs1024()
         {
@@ -116,7 +170,7 @@ namespace ApimDr.Engine.Tests.Identity
         [Fact]
         public void CustomEndpointTakesItsAudienceFromTheEndpoint()
         {
-            CloudEnvironment cloud = CloudEnvironment.Custom(new Uri("https://127.0.0.1:8443/some/path"));
+            CloudEnvironment cloud = CloudEnvironment.Custom(new Uri("https://127.0.0.1:8443"));
             Assert.Equal("https://127.0.0.1:8443/.default", cloud.ArmScope);
             Assert.Equal(new Uri("https://127.0.0.1:8443/"), cloud.ResourceManagerUrl);
         }
@@ -128,6 +182,50 @@ namespace ApimDr.Engine.Tests.Identity
         [InlineData("https://127.0.0.1:8443/", "Custom")]
         public void FindsTheCloudOfASavedOperation(string url, string name)
             => Assert.Equal(name, CloudEnvironment.ForResourceManagerUrl(new Uri(url)).Name);
+
+        [Theory]
+        [InlineData("https://127.0.0.1:8443/")]
+        [InlineData("https://127.0.0.1:8443")]
+        [InlineData("https://arm.contoso.internal/")]
+        [InlineData("https://[::1]:8443/")]
+        public void AcceptsAnArmEndpointRoot(string url) => Assert.Equal("Custom", CloudEnvironment.ForResourceManagerUrl(new Uri(url)).Name);
+
+        /// <summary>Every message shows scheme://host:port and never what came before '@' or after '?'/'#'.</summary>
+        [Theory]
+        [InlineData("https://admin:hunter2@management.azure.com/", "user name or password")]
+        [InlineData("https://admin:hunter2@127.0.0.1:8443/", "user name or password")]
+        [InlineData("https://hunter2@127.0.0.1:8443/", "user name or password")]
+        [InlineData("https://127.0.0.1:8443/?code=hunter2", "query or fragment")]
+        [InlineData("https://management.azure.com/?sig=hunter2", "query or fragment")]
+        [InlineData("https://127.0.0.1:8443/#hunter2", "query or fragment")]
+        [InlineData("https://127.0.0.1:8443/a/../", "'.' or '..'")]
+        [InlineData("https://127.0.0.1:8443/%2e%2e/", "'.' or '..'")]
+        [InlineData("https://127.0.0.1:8443/./", "'.' or '..'")]
+        [InlineData("https://127.0.0.1:8443/hunter2", "has a path")]
+        [InlineData("https://127.0.0.1:8443/subscriptions/hunter2/", "has a path")]
+        [InlineData("http://127.0.0.1:8443/", "https")]
+        [InlineData("http://admin:hunter2@127.0.0.1:8443/?x=hunter2", "user name or password")]
+        [InlineData("ftp://127.0.0.1:8443/", "https")]
+        public void RefusesAnArmEndpointThatIsNotAnHttpsRoot(string url, string reason)
+        {
+            foreach (Func<CloudEnvironment> resolve in new Func<CloudEnvironment>[] { () => CloudEnvironment.Custom(new Uri(url)), () => CloudEnvironment.ForResourceManagerUrl(new Uri(url)) })
+            {
+                var ex = Assert.Throws<ApimDrException>(() => resolve());
+                Assert.Equal(ErrorIds.InvalidResourceManagerUrl, ex.ErrorId);
+                Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
+                Assert.Contains(reason, ex.Message);
+                Assert.DoesNotContain("hunter2", ex.Message);
+                Assert.DoesNotContain("admin", ex.Message);
+                Assert.DoesNotContain("hunter2", ex.Target?.ToString() ?? string.Empty);
+                Uri parsed = new Uri(url);
+                Assert.Contains($"{parsed.Scheme}://{parsed.Host}:{parsed.Port}", ex.Message);
+            }
+        }
+
+        [Fact]
+        public void RefusesARelativeArmEndpoint()
+            => Assert.Equal(ErrorIds.InvalidResourceManagerUrl,
+                Assert.Throws<ApimDrException>(() => CloudEnvironment.ForResourceManagerUrl(new Uri("management.azure.com", UriKind.Relative))).ErrorId);
 
         [Fact]
         public void RejectsUnknownEnvironmentAndPlainHttpEndpoint()

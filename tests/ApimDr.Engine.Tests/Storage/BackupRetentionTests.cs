@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
 using Xunit;
 
@@ -37,6 +38,35 @@ namespace ApimDr.Engine.Tests.Storage
             Assert.Equal(new[] { "prod-45d.apimbackup" }, Names(BackupRetention.SelectForRemoval(Backups, true, TimeSpan.FromDays(1), 4, Now)));
             Assert.Empty(BackupRetention.SelectForRemoval(Backups, true, null, 5, Now));
         }
+
+        /// <summary>Before: a zero or negative -OlderThan (or -30, bound as ticks) selected every backup.</summary>
+        [Theory]
+        [InlineData(0L)]
+        [InlineData(-30L)]
+        [InlineData(30L)]
+        [InlineData(9_999_999L)]
+        [InlineData(-864_000_000_000L)]
+        public void AnAgeThatWouldSelectEverythingIsRefused(long ticks)
+        {
+            var ex = Assert.Throws<ApimDrException>(() => BackupRetention.SelectForRemoval(Backups, false, TimeSpan.FromTicks(ticks), null, Now));
+            Assert.Equal(ErrorIds.InvalidRetentionRule, ex.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
+            Assert.Contains("would select every backup", ex.Message);
+            Assert.Equal(Math.Abs(ticks) < TimeSpan.TicksPerSecond, ex.Message.Contains("binds as ticks"));
+        }
+
+        [Fact]
+        public void ANegativeKeepLastIsRefused()
+            => Assert.Equal(ErrorIds.InvalidRetentionRule,
+                Assert.Throws<ApimDrException>(() => BackupRetention.SelectForRemoval(Backups, false, null, -1, Now)).ErrorId);
+
+        [Fact]
+        public void OneSecondIsTheShortestAge()
+            => Assert.Equal(5, BackupRetention.SelectForRemoval(Backups, false, TimeSpan.FromSeconds(1), null, Now.AddSeconds(2)).Count);
+
+        [Fact]
+        public void AnAgeBeyondTheCalendarSelectsNothing()
+            => Assert.Empty(BackupRetention.SelectForRemoval(Backups, false, TimeSpan.MaxValue, null, Now));
 
         [Fact]
         public void NoRuleSelectsEverythingGiven()

@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
+using ApimDr.Engine.Tests.Fakes;
+using ApimDr.Engine.Workflow;
+using Xunit;
+using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
+
+namespace ApimDr.Engine.Tests.Workflow
+{
+    /// <summary>
+    /// Restore pre-flight against a storage account that says no: a refused KEY stops the restore (the same key
+    /// would go to ARM); a refusal about network or rights stays a warning (APIM may be let in where we are not).
+    /// </summary>
+    public class RestorePreflightTests
+    {
+        private static (VirtualClock Clock, FakeArmTransport Transport, ArmClient Client) Arm()
+        {
+            var clock = new VirtualClock();
+            var transport = new FakeArmTransport(clock, r => r.Method == "GET" ? Reply.Of(200, ServiceJson()) : Accepted(Location()));
+            return (clock, transport, Client(clock, transport));
+        }
+
+        private static StorageLocation Storage(Uri endpoint, bool withKey = true)
+        {
+            var location = new StorageLocation("backupstore", "apim-backups", CloudEnvironment.AzureCloud, endpoint);
+            if (withKey) location.AccountKey = Secure(StorageKey);
+            return location;
+        }
+
+        [Fact]
+        public async Task AKeyTheAccountRejectsStopsTheRestoreBeforeThePost()
+        {
+            using var blobs = new FakeBlobServer(403, "AuthenticationFailed");
+            var (clock, transport, client) = Arm();
+            using (client)
+            {
+                var warnings = new List<string>();
+
+                var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
+                    DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default)));
+
+                Assert.Equal(ErrorIds.StorageKeyRejected, ex.ErrorId);
+                Assert.Equal(ApimErrorCategory.AuthenticationError, ex.Category);
+                Assert.Contains("refused the access key", ex.Message);
+                Assert.Contains("restore was not started", ex.Message);
+                Assert.DoesNotContain(StorageKey, ex.ToString());
+                Assert.Equal(403, ex.HttpStatus);
+                Assert.Equal("AuthenticationFailed", ex.ArmCode);
+                Assert.Single(blobs.Requests);
+                Assert.DoesNotContain(transport.Requests, r => r.Method == "POST");
+                Assert.Empty(warnings);
+            }
+        }
+
+        [Theory]
+        [InlineData("AuthorizationFailure")]
+        [InlineData("AuthorizationPermissionMismatch")]
+        [InlineData("AuthorizationSourceIPMismatch")]
+        [InlineData(null)]
+        public async Task ARefusalAboutNetworkOrRightsStaysAWarning(string? code)
+        {
+            using var blobs = new FakeBlobServer(403, code);
+            var (clock, transport, client) = Arm();
+            using (client)
+            {
+                var warnings = new List<string>();
+
+                OperationState op = await Run(clock,
+                    DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default));
+
+                Assert.Equal(OperationKind.Restore, op.Kind);
+                Assert.Single(warnings);
+                Assert.Contains("skipping the blob checks", warnings[0]);
+                Assert.Single(transport.Requests, r => r.Method == "POST");
+            }
+        }
+
+        [Fact]
+        public void OnlyARefusedKeyCountsAsAKeyRejection()
+        {
+            var withKey = Storage(new Uri("https://backupstore.blob.core.windows.net/"));
+            var withToken = Storage(new Uri("https://backupstore.blob.core.windows.net/"), withKey: false);
+            ApimDrException Refusal(int status, string code) => new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied, "no") { HttpStatus = status, ArmCode = code };
+
+            Assert.True(DrWorkflow.IsKeyRejected(Refusal(403, "AuthenticationFailed"), withKey));
+            Assert.False(DrWorkflow.IsKeyRejected(Refusal(403, "AuthenticationFailed"), withToken));
+            Assert.False(DrWorkflow.IsKeyRejected(Refusal(403, "AuthorizationFailure"), withKey));
+            Assert.False(DrWorkflow.IsKeyRejected(Refusal(403, "AuthorizationPermissionMismatch"), withKey));
+            Assert.False(DrWorkflow.IsKeyRejected(Refusal(404, "AuthenticationFailed"), withKey));
+        }
+
+        [Fact]
+        public async Task ATokenOverPlainHttpIsRefusedBeforeAnyRequest()
+        {
+            using var blobs = new FakeBlobServer(200, null);
+            var (clock, transport, client) = Arm();
+            using (client)
+            {
+                BackupRestoreRequest request = KeyRequest();
+                request.AccessKey = null;
+                request.AccessType = StorageAccessType.SystemAssignedManagedIdentity;
+
+                var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
+                    DrWorkflow.StartRestoreAsync(client, Service(), request, Storage(blobs.Endpoint("backupstore"), withKey: false), false, null, _ => { }, default)));
+
+                Assert.Equal(ErrorIds.InvalidBlobEndpoint, ex.ErrorId);
+                Assert.Empty(transport.Requests);
+                Assert.Empty(blobs.Requests);
+            }
+        }
+    }
+}
