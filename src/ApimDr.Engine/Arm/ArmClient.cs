@@ -90,7 +90,7 @@ namespace ApimDr.Engine.Arm
 
             OperationState state = OperationState.ForStart(kind, service, request, Options.Cloud.ResourceManagerUrl, correlationId, start);
             state.RequestId = RequestIdOf(response);
-            // Choose the polling style by which header came back, never by URL shape (ARM-PROTOCOL.md §2).
+            // Choose the polling style by which header came back, never by URL shape (docs/arm-protocol.md §2).
             if (TryGetUrl(response, "Azure-AsyncOperation", out Uri? statusUrl))
             {
                 state.PollUrl = statusUrl;

@@ -26,7 +26,7 @@ namespace ApimDr.Engine.Arm
         /// <summary>The clock every wait goes through (tests use virtual time).</summary>
         public TimeProvider Time { get; set; } = TimeProvider.System;
 
-        /// <summary>Used when the service sends no Retry-After (ARM-PROTOCOL.md §3).</summary>
+        /// <summary>Used when the service sends no Retry-After (docs/arm-protocol.md §3).</summary>
         public TimeSpan DefaultRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
 
         /// <summary>The poller never polls faster than this nor than the service's Retry-After.</summary>

@@ -63,7 +63,7 @@ namespace ApimDr.Engine.Arm
         private static ApimDrException Conflict(string message, object? target)
             => ApimDrException.InvalidArgument(ErrorIds.ConflictingAccessType, message, target);
 
-        /// <summary>The request body of ARM-PROTOCOL.md §1: accessType always explicit, each secret only where it belongs.</summary>
+        /// <summary>The request body of docs/arm-protocol.md §1: accessType always explicit, each secret only where it belongs.</summary>
         internal byte[] ToBody()
         {
             using var stream = new MemoryStream();

@@ -5,7 +5,7 @@ using Azure.Core;
 
 namespace ApimDr.Engine.Arm
 {
-    /// <summary>Reads how long the service asked us to wait (ARM-PROTOCOL.md §3).</summary>
+    /// <summary>Reads how long the service asked us to wait (docs/arm-protocol.md §3).</summary>
     internal static class RetryAfter
     {
         public static TimeSpan? Read(Response? response, TimeProvider time)

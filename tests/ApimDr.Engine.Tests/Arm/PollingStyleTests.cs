@@ -9,7 +9,7 @@ using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
 
 namespace ApimDr.Engine.Tests.Arm
 {
-    /// <summary>The Azure-AsyncOperation style and the failures a poll can meet on the way (ARM-PROTOCOL.md §3).</summary>
+    /// <summary>The Azure-AsyncOperation style and the failures a poll can meet on the way (docs/arm-protocol.md §3).</summary>
     public class PollingStyleTests
     {
         private static string StatusUrl => $"{ArmUrl}/subscriptions/{SubscriptionId}/providers/Microsoft.ApiManagement/locations/westeurope/operationsStatus/op-1==?api-version=2024-05-01";

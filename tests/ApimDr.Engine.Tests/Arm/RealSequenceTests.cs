@@ -10,7 +10,7 @@ using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
 
 namespace ApimDr.Engine.Tests.Arm
 {
-    /// <summary>Replays of what the real service does for a backup/restore (ARM-PROTOCOL.md §2).</summary>
+    /// <summary>Replays of what the real service does for a backup/restore (docs/arm-protocol.md §2).</summary>
     public class RealSequenceTests
     {
         [Theory]
