@@ -167,10 +167,7 @@ namespace ApimDr.Engine.Arm
             if (status == 401 || (status == 403 && ArmErrorMapping.IsArmAuthorizationFailure(error.Code)))
             {
                 ApimDrException denied = ArmErrorMapping.ToException(status, error, "Checking the " + Describe(operation), operation.ResourceId, answer.RequestId, operation.CorrelationId);
-                throw new ApimDrException(denied.ErrorId, denied.Category,
-                    denied.Message + (status == 403 ? " The identity needs read access to the service's operations (e.g. Microsoft.ApiManagement/service/read, as in the API Management Service Contributor or Reader role)." : string.Empty),
-                    operation.ResourceId)
-                { HttpStatus = status, ArmCode = error.Code, RequestId = answer.RequestId, CorrelationId = operation.CorrelationId };
+                throw denied.Rephrase(denied.Message + (status == 403 ? " The identity needs read access to the service's operations (e.g. Microsoft.ApiManagement/service/read, as in the API Management Service Contributor or Reader role)." : string.Empty));
             }
             if (status == 404)
             {
@@ -279,17 +276,10 @@ namespace ApimDr.Engine.Arm
             string state = knownRunning
                 ? $"The {kind} is still running on the service"
                 : $"The outcome of the {kind} is unknown: it may still be running or have ended (check Get-ApimBackup or the service's provisioningState)";
-            return new ApimDrException(reason.ErrorId, reason.Category,
+            return reason.Rephrase(
                 $"Stopped waiting for the {kind} of '{operation.Name}': {reason.Message} {state}; " +
                 "resume the wait with Wait-ApimOperation, passing this operation object (it survives Export-Clixml/Import-Clixml and ConvertTo-Json; Get-ApimOperation lists it too).",
-                operation.ResourceId, reason)
-            {
-                HttpStatus = reason.HttpStatus,
-                ArmCode = reason.ArmCode,
-                ArmTarget = reason.ArmTarget,
-                RequestId = reason.RequestId,
-                CorrelationId = operation.CorrelationId,
-            };
+                operation.CorrelationId);
         }
 
         internal static TimeSpan Clamp(TimeSpan delay) => delay > LongestDelay ? LongestDelay : delay;

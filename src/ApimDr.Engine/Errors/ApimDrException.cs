@@ -27,6 +27,17 @@ namespace ApimDr.Engine.Errors
         public string? RequestId { get; set; }
         public string? CorrelationId { get; set; }
 
+        /// <summary>The same failure told differently (more context, resume advice): id, codes and request ids carried over, this one as the inner exception.</summary>
+        internal ApimDrException Rephrase(string message, string? correlationId = null)
+            => new ApimDrException(ErrorId, Category, message, Target, this)
+            {
+                HttpStatus = HttpStatus,
+                ArmCode = ArmCode,
+                ArmTarget = ArmTarget,
+                RequestId = RequestId,
+                CorrelationId = correlationId ?? CorrelationId,
+            };
+
         internal static ApimDrException InvalidArgument(string errorId, string message, object? target)
             => new ApimDrException(errorId, ApimErrorCategory.InvalidArgument, message, target);
     }

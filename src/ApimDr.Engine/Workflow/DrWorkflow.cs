@@ -80,12 +80,8 @@ namespace ApimDr.Engine.Workflow
                 known = null;
             }
             if (known == null) return busy;
-            return new ApimDrException(busy.ErrorId, busy.Category,
-                busy.Message + $" ApimDr started a {known.Kind.ToString().ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
-                $"follow it with Get-ApimOperation -Name {known.Name} | Wait-ApimOperation.", busy.Target, busy)
-            {
-                HttpStatus = busy.HttpStatus, ArmCode = busy.ArmCode, ArmTarget = busy.ArmTarget, RequestId = busy.RequestId, CorrelationId = busy.CorrelationId,
-            };
+            return busy.Rephrase(busy.Message + $" ApimDr started a {known.Kind.ToString().ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
+                $"follow it with Get-ApimOperation -Name {known.Name} | Wait-ApimOperation.");
         }
 
         /// <summary>

@@ -95,6 +95,7 @@ namespace ApimDr.Commands
         private OperationState ToState()
         {
             ServiceId service = ServiceId.Parse(ResourceId);
+            ResolveCloud();   // a bad -ResourceManagerUrl / -Environment is refused here, per input, before any request
             if (!PollUrl.IsAbsoluteUri)
             {
                 throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
