@@ -9,6 +9,8 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
+    # The public record types (ApimOperation, ApimBackup): default load context, shared with the isolated engine.
+    RequiredAssemblies     = @('ApimDr.Model.dll')
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
     CmdletsToExport        = @(
         'Backup-ApimService'

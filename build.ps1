@@ -62,7 +62,10 @@ function Invoke-Build {
     Copy-Item (Join-Path $moduleBin 'net8.0/ApimDr.dll') $ModuleDir
     Copy-Item (Join-Path $moduleBin 'net472/ApimDr.dll') (Join-Path $ModuleDir 'net472')
     # The engine and ALL of its dependencies live in Dependencies/, never beside the module dll.
-    Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps
+    # The public record types (ApimDr.Model) live beside the manifest, loaded into the default context by
+    # RequiredAssemblies and shared by cmdlets and engine: never in Dependencies/.
+    Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps -Exclude 'ApimDr.Model.dll'
+    Copy-Item (Join-Path $Root "src/ApimDr.Model/bin/$Configuration/netstandard2.0/ApimDr.Model.dll") $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
     Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir

@@ -71,10 +71,10 @@ namespace ApimDr.Engine.Tests.Workflow
             {
                 var warnings = new List<string>();
 
-                OperationState op = await Run(clock,
+                ApimOperation op = await Run(clock,
                     DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default));
 
-                Assert.Equal(OperationKind.Restore, op.Kind);
+                Assert.Equal("Restore", op.Kind);
                 Assert.Single(warnings);
                 Assert.Contains("skipping the blob checks", warnings[0]);
                 Assert.Single(transport.Requests, r => r.Method == "POST");
