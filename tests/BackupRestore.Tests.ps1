@@ -211,15 +211,26 @@ Describe 'Restore-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
-    It 'with -SkipPreflight fails at the last poll with ApimOperationFailed carrying RestoreFailed' {
+    It 'with -SkipPreflight fails at the last poll with the SAME SkuMismatch, carrying the service''s RestoreFailed' {
         $err = $null
         $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-standard -BackupName $prodBackup.BackupName @storage @arm -Force -SkipPreflight -ErrorVariable err -ErrorAction SilentlyContinue
         $op.Status | Should -Be 'Failed'
         $op.ErrorCode | Should -Be 'RestoreFailed'
         $op.ErrorMessage | Should -Be "Cannot restore: current SKU is 'Standard', backup SKU is 'Premium'"
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $op.ErrorId | Should -Be 'SkuMismatch'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'   # one ErrorId per failure kind, with or without the pre-flight
         "$($err[0])" | Should -Match 'RestoreFailed'
         @(Get-ActionPosts).Count | Should -Be 1
+    }
+
+    It 'a wrong storage key is the same StorageAccessDenied from Backup-ApimService (ARM''s answer) and from Get-ApimBackup (storage''s)' {
+        $wrong = ConvertTo-SecureString ([Convert]::ToBase64String([byte[]](1..64))) -AsPlainText -Force
+        $err = $null
+        $null = Backup-ApimService @prod -BackupName (New-BackupName) -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $wrong -BlobEndpoint $t.BlobEndpoint @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
+        $err2 = $null
+        $null = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $wrong -BlobEndpoint $t.BlobEndpoint -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
     }
 
     It 'reports the service''s "backup expired" failure at the last poll when the service''s clock says it is older than 30 days' {
@@ -228,7 +239,7 @@ Describe 'Restore-ApimService' {
         $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
         $op.Status | Should -Be 'Failed'
         $op.ErrorMessage | Should -Be 'Cannot restore: backup expired'
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BackupExpired,*'
     }
 
     It 'refuses a missing backup before any POST with BackupNotFound' {
@@ -239,7 +250,7 @@ Describe 'Restore-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
-    It 'pre-flight: stops with StorageKeyRejected, before any POST, when the storage account refuses the key itself (403 AuthenticationFailed)' {
+    It 'pre-flight: stops with StorageAccessDenied, before any POST, when the storage account refuses the key itself (403 AuthenticationFailed)' {
         # Azure answers a key that signs wrongly with 403 AuthenticationFailed. Azurite 3.37 does not (it says
         # AuthorizationFailure, see the next test), so a loopback stand-in answers every request as Azure would.
         $listener = [System.Net.HttpListener]::new()
@@ -270,7 +281,7 @@ Describe 'Restore-ApimService' {
                 -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
             $op | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageKeyRejected,*'
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
             $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
             "$($err[0].ErrorDetails)" | Should -Match 'HTTP: 403, code: AuthenticationFailed'
             "$($err[0])" | Should -Match 'refused the access key'
@@ -300,7 +311,7 @@ Describe 'Restore-ApimService' {
         "$($warnings[0])" | Should -Not -Match ([regex]::Escape($wrong))
         @(Get-ActionPosts).Count | Should -Be 1
         # The service judged the key itself (the emulator, like APIM, refuses it synchronously).
-        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'StorageKeyRejected,*' }) | Should -BeNullOrEmpty
+        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'StorageAccessDenied,*' }) | Should -BeNullOrEmpty
     }
 
     It 'refuses an unknown target with ServiceNotFound' {

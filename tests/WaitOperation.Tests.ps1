@@ -53,7 +53,7 @@ Describe 'Wait-ApimOperation' {
         $done.Status | Should -Be @('Succeeded', 'Succeeded')
     }
 
-    It 'emits a failed operation AND a non-terminating ApimOperationFailed error with the ARM code and message' {
+    It 'emits a failed operation AND a non-terminating error with the failure kind''s ErrorId (SkuMismatch) and the ARM code and message' {
         $backup = Backup-ApimService @prod -BackupName ((New-TestName 'prod-') + '.apimbackup') @storage @arm
         $op = Restore-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby-standard -BackupName $backup.BackupName `
             @storage @arm -Force -SkipPreflight -NoWait
@@ -62,7 +62,7 @@ Describe 'Wait-ApimOperation' {
         $r.Status | Should -Be 'Failed'
         $r.ErrorCode | Should -Be 'RestoreFailed'
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
         $err[0].TargetObject | Should -Be $op.ResourceId
         "$($err[0])" | Should -Match "RestoreFailed.*current SKU is 'Standard'"
     }

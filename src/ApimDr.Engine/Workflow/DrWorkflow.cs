@@ -153,7 +153,7 @@ namespace ApimDr.Engine.Workflow
             catch (ApimDrException ex) when (IsKeyRejected(ex, storage))
             {
                 // The same key would go to ARM in the restore body: the service would fail with it too.
-                throw new ApimDrException(ErrorIds.StorageKeyRejected, ApimErrorCategory.AuthenticationError,
+                throw new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied,
                     $"Storage account '{storage.AccountName}' refused the access key itself (403 AuthenticationFailed: the request signature did not match), so the restore was not started and the key was not sent to ARM. " +
                     "The key is wrong, belongs to another account or was rotated: pass the current key1 or key2 of the account. (If the key is right, this machine's clock may be more than 15 minutes off, which storage also refuses: fix the clock, or pass -SkipPreflight.)",
                     storage.AccountName, ex)
