@@ -282,7 +282,7 @@ Describe 'Restore-ApimService' {
             $op | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
-            $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
             "$($err[0].ErrorDetails)" | Should -Match 'HTTP: 403, code: AuthenticationFailed'
             "$($err[0])" | Should -Match 'refused the access key'
             "$($err[0])" | Should -Match 'restore was not started'
@@ -310,8 +310,11 @@ Describe 'Restore-ApimService' {
         "$($warnings[0])" | Should -Match 'AuthorizationFailure.*skipping the blob checks'
         "$($warnings[0])" | Should -Not -Match ([regex]::Escape($wrong))
         @(Get-ActionPosts).Count | Should -Be 1
-        # The service judged the key itself (the emulator, like APIM, refuses it synchronously).
-        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'StorageAccessDenied,*' }) | Should -BeNullOrEmpty
+        # The service judged the key itself (the emulator, like APIM, refuses it synchronously): the same
+        # failure kind, StorageAccessDenied, but from ARM's answer to the POST, not from the pre-flight.
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
+        "$($err[0])" | Should -Match '^Starting the restore'
     }
 
     It 'refuses an unknown target with ServiceNotFound' {
