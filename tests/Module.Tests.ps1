@@ -13,9 +13,10 @@ Describe 'The built module folder' {
         $m.PowerShellVersion | Should -Be ([version]'5.1')
     }
 
-    It 'keeps Azure, MSAL and System.* dlls out of the module root (only in Dependencies/)' {
-        $rootDlls = Get-ChildItem -Path $moduleDir -Filter *.dll | ForEach-Object Name
-        $rootDlls | Should -Be @('ApimDr.dll')
+    It 'keeps Azure, MSAL and System.* dlls out of the module root (only in Dependencies/); the public types beside the manifest, never isolated' {
+        $rootDlls = Get-ChildItem -Path $moduleDir -Filter *.dll | ForEach-Object Name | Sort-Object
+        $rootDlls | Should -Be @('ApimDr.dll', 'ApimDr.Model.dll')
+        (Get-ChildItem -Path (Join-Path $moduleDir 'Dependencies') -Filter 'ApimDr.Model.dll') | Should -BeNullOrEmpty
         $deps = Get-ChildItem -Path (Join-Path $moduleDir 'Dependencies') -Filter *.dll | ForEach-Object Name
         $deps | Should -Contain 'ApimDr.Engine.dll'
         $deps | Should -Contain 'Azure.Core.dll'
