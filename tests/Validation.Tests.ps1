@@ -37,7 +37,7 @@ Describe 'Input validation before any request' {
         @{ Command = 'Restore-ApimService'; Case = 'a container with a double hyphen'; ErrorId = 'InvalidContainerName'; Arguments = @{ ResourceId = 'ID'; ContainerName = 'back--ups'; BackupName = 'b.apimbackup'; Force = $true } }
         @{ Command = 'Backup-ApimService'; Case = 'a backup name ending in a period'; ErrorId = 'InvalidBackupName'; Arguments = @{ ResourceId = 'ID'; BackupName = 'backup.' } }
         @{ Command = 'Restore-ApimService'; Case = 'a backup name ending in a slash'; ErrorId = 'InvalidBackupName'; Arguments = @{ ResourceId = 'ID'; BackupName = 'folder/'; Force = $true } }
-        @{ Command = 'Backup-ApimService'; Case = 'AccessKey without a key'; ErrorId = 'AccessKeyRequired'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; StorageAccountKey = $null } }
+        @{ Command = 'Backup-ApimService'; Case = 'AccessKey without a key'; ErrorId = 'AccessKeyRequired'; Message = 'Give -StorageAccountKey'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; StorageAccountKey = $null } }
         @{ Command = 'Backup-ApimService'; Case = 'UserAssigned without a client id'; ErrorId = 'IdentityClientIdRequired'; Arguments = @{ ResourceId = 'ID'; AccessType = 'UserAssignedManagedIdentity'; StorageAccountKey = $null } }
         @{ Command = 'Backup-ApimService'; Case = 'a key with SystemAssigned'; ErrorId = 'ConflictingAccessType'; Arguments = @{ ResourceId = 'ID'; AccessType = 'SystemAssignedManagedIdentity' } }
         @{ Command = 'Restore-ApimService'; Case = 'a client id with AccessKey'; ErrorId = 'ConflictingAccessType'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; IdentityClientId = [guid]::NewGuid(); BackupName = 'b.apimbackup'; Force = $true } }
