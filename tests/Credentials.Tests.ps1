@@ -1,5 +1,5 @@
 #Requires -Modules Pester
-# Identity, in ARCHITECTURE.md §5 order: -AccessToken, a signed-in Az context, DefaultAzureCredential (managed identity).
+# Identity, in the order of docs/design.md (Cmdlet layer, "Identity order"): -AccessToken, a signed-in Az context, DefaultAzureCredential (managed identity).
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:t = Get-TestEnvironment

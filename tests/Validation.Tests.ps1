@@ -1,5 +1,5 @@
 #Requires -Modules Pester
-# Every input error CMDLETS.md implies is caught before any request: specific ErrorId, InvalidArgument, nothing sent.
+# Every input error of docs/errors.md ("Input: refused before any request") is caught before any request: specific ErrorId, InvalidArgument, nothing sent.
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:t = Get-TestEnvironment
