@@ -7,12 +7,18 @@ Set-StrictMode -Version 3.0
 # Get-PwshCommand (how to start a fresh pwsh like this one) is shared with build.ps1 there.
 Import-Module (Join-Path $PSScriptRoot 'TestServices.psm1')
 
-function Get-TestEnvironment {
-    foreach ($name in 'APIMDR_TEST_MODULE_PATH', 'APIMDR_TEST_BLOB_ENDPOINT', 'APIMDR_TEST_STORAGE_ACCOUNT', 'APIMDR_TEST_STORAGE_KEY') {
-        if (-not [Environment]::GetEnvironmentVariable($name)) {
-            throw "$name is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
+function Assert-TestVariable {
+    <# The APIMDR_TEST_* variables build.ps1 sets for the suites must all be there. #>
+    param([Parameter(Mandatory)][string[]] $Name)
+    foreach ($n in $Name) {
+        if (-not [Environment]::GetEnvironmentVariable($n)) {
+            throw "$n is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
         }
     }
+}
+
+function Get-TestEnvironment {
+    Assert-TestVariable 'APIMDR_TEST_MODULE_PATH', 'APIMDR_TEST_BLOB_ENDPOINT', 'APIMDR_TEST_STORAGE_ACCOUNT', 'APIMDR_TEST_STORAGE_KEY'
     return [pscustomobject]@{
         ModulePath         = $env:APIMDR_TEST_MODULE_PATH
         BlobEndpoint       = $env:APIMDR_TEST_BLOB_ENDPOINT
@@ -170,11 +176,7 @@ function Get-TestHttpClient {
 }
 
 function Get-EmulatorEnvironment {
-    foreach ($name in 'APIMDR_TEST_ARM_URL', 'APIMDR_TEST_ARM_TOKEN', 'APIMDR_TEST_CONTROL_URL', 'APIMDR_TEST_SUBSCRIPTION_ID', 'APIMDR_TEST_RESOURCE_GROUP') {
-        if (-not [Environment]::GetEnvironmentVariable($name)) {
-            throw "$name is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
-        }
-    }
+    Assert-TestVariable 'APIMDR_TEST_ARM_URL', 'APIMDR_TEST_ARM_TOKEN', 'APIMDR_TEST_CONTROL_URL', 'APIMDR_TEST_SUBSCRIPTION_ID', 'APIMDR_TEST_RESOURCE_GROUP'
     return [pscustomobject]@{
         ArmUrl           = $env:APIMDR_TEST_ARM_URL
         Token            = $env:APIMDR_TEST_ARM_TOKEN
