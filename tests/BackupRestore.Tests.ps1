@@ -1,28 +1,16 @@
 #Requires -Modules Pester
 # Backup-ApimService, Restore-ApimService and Wait-ApimOperation end to end against the emulator + Azurite.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
-    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
-    $script:container = New-TestName 'dr'
-    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
-    $script:sub = $e.SubscriptionId
-    $script:rg = $e.ResourceGroup
-    function script:Get-ServiceId([string] $Name) { "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$Name" }
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix dr
     function script:Get-ActionPosts { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match '/(backup|restore)\?' }) }
     function script:New-AzApimObject([string] $Name, [string] $Sku) {
         # The shape of Get-AzApiManagement output (PsApiManagement): Id, Name, ResourceGroupName, Sku, Location, …
         [pscustomobject]@{
             PSTypeName = 'Microsoft.Azure.Commands.ApiManagement.Models.PsApiManagement'
-            Id = Get-ServiceId $Name; Name = $Name; ResourceGroupName = $rg; Sku = $Sku; Capacity = 1; Location = 'West Europe'
+            Id = Get-ApimServiceId $Name; Name = $Name; ResourceGroupName = $rg; Sku = $Sku; Capacity = 1; Location = 'West Europe'
             ProvisioningState = 'Succeeded'
         }
     }
-    $script:prod = @{ SubscriptionId = $sub; ResourceGroupName = $rg; Name = 'prod' }
-    function script:New-BackupName { (New-TestName 'prod-') + '.apimbackup' }
 }
 
 Describe 'Backup-ApimService' {
@@ -32,7 +20,7 @@ Describe 'Backup-ApimService' {
     }
 
     It 'backs up by name, writes the blob to Azurite and records source service and SKU on it' {
-        $name = (New-TestName 'prod-') + '.apimbackup'
+        $name = New-BackupName
         $op = Backup-ApimService @prod -BackupName $name @storage @arm
         $op.PSObject.TypeNames[0] | Should -Be 'ApimDr.ApimOperation'
         $op.Kind | Should -Be 'Backup'
@@ -48,12 +36,12 @@ Describe 'Backup-ApimService' {
         $b = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $name
         $b.SizeBytes | Should -BeGreaterThan 0
         $b.SourceSku | Should -Be 'Premium'
-        $b.SourceServiceId | Should -Be (Get-ServiceId 'prod')
+        $b.SourceServiceId | Should -Be (Get-ApimServiceId 'prod')
         (Get-TestBlobContent -Container $container -Name $name) | Should -Match 'orders'
     }
 
     It 'backs up by resource id with the default backup name' {
-        $op = Backup-ApimService -ResourceId (Get-ServiceId 'standby') @storage @arm
+        $op = Backup-ApimService -ResourceId (Get-ApimServiceId 'standby') @storage @arm
         $op.Status | Should -Be 'Succeeded'
         $op.Name | Should -Be 'standby'
         $op.BackupName | Should -Match '^standby-\d{8}T\d{6}Z\.apimbackup$'
@@ -254,8 +242,7 @@ Describe 'Restore-ApimService' {
         # Azure answers a key that signs wrongly with 403 AuthenticationFailed. Azurite 3.37 does not (it says
         # AuthorizationFailure, see the next test), so a loopback stand-in answers every request as Azure would.
         $listener = [System.Net.HttpListener]::new()
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = ([System.Net.IPEndPoint]$probe.LocalEndpoint).Port; $probe.Stop()
+        $port = Get-FreeLoopbackPort
         $listener.Prefixes.Add("http://127.0.0.1:$port/")
         $listener.Start()
         $server = Start-ThreadJob -ArgumentList $listener -ScriptBlock {
@@ -333,7 +320,7 @@ Describe 'Restore-ApimService' {
 
     It 'fails safely without -Force or -Confirm:$false in a non-interactive host' {
         Clear-EmulatorRequestLog
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Sub = $sub; Rg = $rg; Name = $prodBackup.BackupName
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Sub = $sub; Rg = $rg; Name = $prodBackup.BackupName
             Account = $t.StorageAccountName; Container = $container; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint } -ScriptBlock {
             param($Path, $Arm, $Token, $Sub, $Rg, $Name, $Account, $Container, $Key, $Blob)
             Import-Module $Path

@@ -50,7 +50,7 @@ Describe 'Assembly isolation from other Azure.Core versions' {
     }
 
     It 'works with Azure.Core 1.38.0 loaded BEFORE Import-Module' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'Before' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'Before' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         ($r.Loaded | Where-Object Version -eq '1.38.0.0').Context | Should -Be 'Default'
         $ours = $r.Loaded | Where-Object Context -eq 'ApimDr'
@@ -59,19 +59,19 @@ Describe 'Assembly isolation from other Azure.Core versions' {
     }
 
     It 'works with Azure.Core 1.38.0 loaded AFTER Import-Module' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterImport' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterImport' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         @($r.Loaded).Count | Should -Be 2
     }
 
     It 'works with Azure.Core 1.38.0 loaded after ApimDr already used its own copy' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterUse' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterUse' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         @($r.Loaded).Count | Should -Be 2
     }
 
     It 'uses the 1.64 copy from Dependencies/ in its private load context' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'None' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'None' })
         $r.EngineContext | Should -Be 'ApimDr'
         # The public record types are NOT isolated: one ApimDr.Model, in the default context, from the module root.
         $r.ModelContexts | Should -Be @('Default')

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Arm
 {
@@ -210,8 +211,8 @@ namespace ApimDr.Engine.Arm
             try
             {
                 using JsonDocument document = JsonDocument.Parse(answer.Body);
-                status = ArmError.GetString(document.RootElement, "status");
-                if (document.RootElement.ValueKind == JsonValueKind.Object && ArmError.TryGetProperty(document.RootElement, "error", out JsonElement _))
+                status = JsonRead.GetString(document.RootElement, "status");
+                if (document.RootElement.ValueKind == JsonValueKind.Object && JsonRead.TryGetProperty(document.RootElement, "error", out JsonElement _))
                 {
                     error = ArmError.Parse(answer.Body, answer.Status);
                 }

@@ -2,7 +2,7 @@ using System;
 
 namespace ApimDr.Engine.Errors
 {
-    /// <summary>What an ARM error means for the user: the ErrorId and category of CMDLETS.md §Errors.</summary>
+    /// <summary>What an ARM error means for the user: the ErrorId and category docs/errors.md lists ("The service said no", "The conversation itself went wrong").</summary>
     internal static class ArmErrorMapping
     {
         public const string BusyMessage = "an operation is already running on this service";

@@ -44,7 +44,7 @@ namespace ApimDr.Engine.Tests.Arm
         public void CreateValidatesEachPart(string subscription, string group, string name, string errorId)
         {
             Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Create(subscription, group, name)).ErrorId);
-            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Parse($"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ApiManagement/service/{name}")).ErrorId);
+            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Parse(ServicePath(name, subscription, group))).ErrorId);
         }
     }
 
@@ -73,6 +73,14 @@ namespace ApimDr.Engine.Tests.Arm
             var error = Assert.Throws<ApimDrException>(() => Request(type, key, clientId).Validate());
             Assert.Equal(errorId, error.ErrorId);
             Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+        }
+
+        [Fact]
+        public void AMissingKeyNamesTheRealParameter()
+        {
+            var error = Assert.Throws<ApimDrException>(() => Request(StorageAccessType.AccessKey, null, null).Validate());
+            Assert.Contains("-StorageAccountKey", error.Message);
+            Assert.DoesNotContain("-StorageAccessKey", error.Message);
         }
 
         [Fact]

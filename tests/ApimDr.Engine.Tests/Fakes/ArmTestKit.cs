@@ -24,8 +24,9 @@ namespace ApimDr.Engine.Tests.Fakes
 
         public static ServiceId Service(string name = "contoso-apim") => ServiceId.Create(SubscriptionId, ResourceGroup, name);
 
-        public static string ServicePath(string name = "contoso-apim")
-            => $"/subscriptions/{SubscriptionId}/resourceGroups/{ResourceGroup}/providers/Microsoft.ApiManagement/service/{name}";
+        /// <summary>The one place the tests write an APIM service resource id by hand (the engine's own is <see cref="ServiceId.ResourceId"/>).</summary>
+        public static string ServicePath(string name = "contoso-apim", string subscriptionId = SubscriptionId, string resourceGroup = ResourceGroup)
+            => $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.ApiManagement/service/{name}";
 
         /// <summary>A Location like the recorded one: base64 opaque id ending in '=', api-version kept.</summary>
         public static string Location(string name = "contoso-apim", string id = "ZXlKcWIySkpaQ0k2SWpFeU16UTFOamM0T1NJc0luUjVjR1VpT2lKaVlXTnJkWEFpZlE+L3c9")
