@@ -1,6 +1,7 @@
 @{
     RootModule             = 'ApimDr.psm1'
-    ModuleVersion          = '0.1.0'
+    # A placeholder: build.ps1 writes <Version> from Directory.Build.props (the one version source) into out/ApimDr/ApimDr.psd1.
+    ModuleVersion          = '0.0.0'
     GUID                   = '6c0e6c1e-4f55-4c55-9a3e-0a7d5d3f2b61'
     Author                 = 'ApimDr contributors'
     CompanyName            = 'ApimDr'
@@ -9,6 +10,8 @@
     PowerShellVersion      = '5.1'
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
+    # The public record types (ApimOperation, ApimBackup): default load context, shared with the isolated engine.
+    RequiredAssemblies     = @('ApimDr.Model.dll')
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
     CmdletsToExport        = @(
         'Backup-ApimService'

@@ -51,6 +51,23 @@ function Get-NuGetPackageRoot {
     return Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages'
 }
 
+function Get-ProductVersion {
+    <# <Version> of Directory.Build.props: the one version source (assemblies and the built manifest). #>
+    [xml] $props = Get-Content -Raw (Join-Path $Root 'Directory.Build.props')
+    $version = @($props.SelectNodes('/Project/PropertyGroup/Version') | ForEach-Object InnerText)
+    if ($version.Count -ne 1 -or -not ($version[0] -as [version])) { throw "Directory.Build.props must hold exactly one <Version> (major.minor.patch); found '$($version -join ', ')'." }
+    return $version[0]
+}
+
+function Write-ManifestVersion {
+    <# Sets ModuleVersion in the BUILT manifest by a text replace (Update-ModuleManifest would rewrite the whole file). #>
+    param([Parameter(Mandatory)][string] $Path, [Parameter(Mandatory)][string] $Version)
+    $text = Get-Content -Raw $Path
+    $pattern = "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'"
+    if (-not [regex]::IsMatch($text, $pattern)) { throw "$Path has no ModuleVersion line to set." }
+    Set-Content -Path $Path -Value ([regex]::Replace($text, $pattern, "`${1}'$Version'")) -NoNewline -Encoding utf8
+}
+
 function Invoke-Build {
     Invoke-Native dotnet @('build', (Join-Path $Root 'src/ApimDr/ApimDr.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
 
@@ -62,12 +79,17 @@ function Invoke-Build {
     Copy-Item (Join-Path $moduleBin 'net8.0/ApimDr.dll') $ModuleDir
     Copy-Item (Join-Path $moduleBin 'net472/ApimDr.dll') (Join-Path $ModuleDir 'net472')
     # The engine and ALL of its dependencies live in Dependencies/, never beside the module dll.
-    Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps
+    # The public record types (ApimDr.Model) live beside the manifest, loaded into the default context by
+    # RequiredAssemblies and shared by cmdlets and engine: never in Dependencies/.
+    Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps -Exclude 'ApimDr.Model.dll'
+    Copy-Item (Join-Path $Root "src/ApimDr.Model/bin/$Configuration/netstandard2.0/ApimDr.Model.dll") $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
     Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir
+    $version = Get-ProductVersion
+    Write-ManifestVersion -Path (Join-Path $ModuleDir 'ApimDr.psd1') -Version $version
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'ApimDr.psd1')
-    Write-Host "Module: $ModuleDir"
+    Write-Host "Module: $ModuleDir ($version)"
 }
 
 function Restore-TestTools {
@@ -110,7 +132,7 @@ function Invoke-XunitSuites {
     return $totals
 }
 
-function Invoke-FreshPwsh {
+function Invoke-PwshScriptFile {
     <# Runs a script in a NEW pwsh with extra environment variables (SSL_CERT_DIR must be set at process start). #>
     param([hashtable] $Environment, [string] $Script, [string[]] $ArgumentList = @())
     $pwsh = Get-PwshCommand
@@ -148,7 +170,7 @@ function Invoke-PesterSuites {
     if (Test-Path $resultFile) { Remove-Item $resultFile }
     $arguments = @('-PesterPath', $PesterPath, '-ModulePath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-SummaryPath', $resultFile)
     if ($TestName) { $arguments += @('-FullNameFilter', ($TestName -join ',')) }
-    $null = Invoke-FreshPwsh -Environment $Environment -Script (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') -ArgumentList $arguments
+    $null = Invoke-PwshScriptFile -Environment $Environment -Script (Join-Path $Root 'tests/Invoke-PesterSuites.ps1') -ArgumentList $arguments
     if (-not (Test-Path $resultFile)) {
         Write-Warning 'Pester wrote no summary (the runner crashed).'
         return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
@@ -190,7 +212,7 @@ function Invoke-Drill {
     Invoke-EmulatorBuild
     $exit = Invoke-WithServices {
         param($environment)
-        Invoke-FreshPwsh -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Drill.ps1')
+        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Drill.ps1')
     }
     if ($exit -ne 0) { Write-Host 'Drill FAILED'; exit 1 }
 }
@@ -201,7 +223,7 @@ function Invoke-Bench {
     $benchDir = Join-Path $OutDir 'bench'
     $exit = Invoke-WithServices {
         param($environment)
-        Invoke-FreshPwsh -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList @('-OutputDirectory', $benchDir)
+        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList @('-OutputDirectory', $benchDir)
     }
     if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
 }

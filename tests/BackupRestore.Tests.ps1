@@ -1,28 +1,16 @@
 #Requires -Modules Pester
 # Backup-ApimService, Restore-ApimService and Wait-ApimOperation end to end against the emulator + Azurite.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
-    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
-    $script:container = New-TestName 'dr'
-    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
-    $script:sub = $e.SubscriptionId
-    $script:rg = $e.ResourceGroup
-    function script:Get-ServiceId([string] $Name) { "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$Name" }
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix dr
     function script:Get-ActionPosts { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match '/(backup|restore)\?' }) }
     function script:New-AzApimObject([string] $Name, [string] $Sku) {
         # The shape of Get-AzApiManagement output (PsApiManagement): Id, Name, ResourceGroupName, Sku, Location, …
         [pscustomobject]@{
             PSTypeName = 'Microsoft.Azure.Commands.ApiManagement.Models.PsApiManagement'
-            Id = Get-ServiceId $Name; Name = $Name; ResourceGroupName = $rg; Sku = $Sku; Capacity = 1; Location = 'West Europe'
+            Id = Get-ApimServiceId $Name; Name = $Name; ResourceGroupName = $rg; Sku = $Sku; Capacity = 1; Location = 'West Europe'
             ProvisioningState = 'Succeeded'
         }
     }
-    $script:prod = @{ SubscriptionId = $sub; ResourceGroupName = $rg; Name = 'prod' }
-    function script:New-BackupName { (New-TestName 'prod-') + '.apimbackup' }
 }
 
 Describe 'Backup-ApimService' {
@@ -32,7 +20,7 @@ Describe 'Backup-ApimService' {
     }
 
     It 'backs up by name, writes the blob to Azurite and records source service and SKU on it' {
-        $name = (New-TestName 'prod-') + '.apimbackup'
+        $name = New-BackupName
         $op = Backup-ApimService @prod -BackupName $name @storage @arm
         $op.PSObject.TypeNames[0] | Should -Be 'ApimDr.ApimOperation'
         $op.Kind | Should -Be 'Backup'
@@ -48,12 +36,12 @@ Describe 'Backup-ApimService' {
         $b = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $name
         $b.SizeBytes | Should -BeGreaterThan 0
         $b.SourceSku | Should -Be 'Premium'
-        $b.SourceServiceId | Should -Be (Get-ServiceId 'prod')
+        $b.SourceServiceId | Should -Be (Get-ApimServiceId 'prod')
         (Get-TestBlobContent -Container $container -Name $name) | Should -Match 'orders'
     }
 
     It 'backs up by resource id with the default backup name' {
-        $op = Backup-ApimService -ResourceId (Get-ServiceId 'standby') @storage @arm
+        $op = Backup-ApimService -ResourceId (Get-ApimServiceId 'standby') @storage @arm
         $op.Status | Should -Be 'Succeeded'
         $op.Name | Should -Be 'standby'
         $op.BackupName | Should -Match '^standby-\d{8}T\d{6}Z\.apimbackup$'
@@ -211,15 +199,26 @@ Describe 'Restore-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
-    It 'with -SkipPreflight fails at the last poll with ApimOperationFailed carrying RestoreFailed' {
+    It 'with -SkipPreflight fails at the last poll with the SAME SkuMismatch, carrying the service''s RestoreFailed' {
         $err = $null
         $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-standard -BackupName $prodBackup.BackupName @storage @arm -Force -SkipPreflight -ErrorVariable err -ErrorAction SilentlyContinue
         $op.Status | Should -Be 'Failed'
         $op.ErrorCode | Should -Be 'RestoreFailed'
         $op.ErrorMessage | Should -Be "Cannot restore: current SKU is 'Standard', backup SKU is 'Premium'"
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $op.ErrorId | Should -Be 'SkuMismatch'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'   # one ErrorId per failure kind, with or without the pre-flight
         "$($err[0])" | Should -Match 'RestoreFailed'
         @(Get-ActionPosts).Count | Should -Be 1
+    }
+
+    It 'a wrong storage key is the same StorageAccessDenied from Backup-ApimService (ARM''s answer) and from Get-ApimBackup (storage''s)' {
+        $wrong = ConvertTo-SecureString ([Convert]::ToBase64String([byte[]](1..64))) -AsPlainText -Force
+        $err = $null
+        $null = Backup-ApimService @prod -BackupName (New-BackupName) -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $wrong -BlobEndpoint $t.BlobEndpoint @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
+        $err2 = $null
+        $null = Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $container -StorageAccountKey $wrong -BlobEndpoint $t.BlobEndpoint -ErrorVariable err2 -ErrorAction SilentlyContinue
+        $err2[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
     }
 
     It 'reports the service''s "backup expired" failure at the last poll when the service''s clock says it is older than 30 days' {
@@ -228,7 +227,7 @@ Describe 'Restore-ApimService' {
         $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
         $op.Status | Should -Be 'Failed'
         $op.ErrorMessage | Should -Be 'Cannot restore: backup expired'
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BackupExpired,*'
     }
 
     It 'refuses a missing backup before any POST with BackupNotFound' {
@@ -239,12 +238,11 @@ Describe 'Restore-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
-    It 'pre-flight: stops with StorageKeyRejected, before any POST, when the storage account refuses the key itself (403 AuthenticationFailed)' {
+    It 'pre-flight: stops with StorageAccessDenied, before any POST, when the storage account refuses the key itself (403 AuthenticationFailed)' {
         # Azure answers a key that signs wrongly with 403 AuthenticationFailed. Azurite 3.37 does not (it says
         # AuthorizationFailure, see the next test), so a loopback stand-in answers every request as Azure would.
         $listener = [System.Net.HttpListener]::new()
-        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $probe.Start(); $port = ([System.Net.IPEndPoint]$probe.LocalEndpoint).Port; $probe.Stop()
+        $port = Get-FreeLoopbackPort
         $listener.Prefixes.Add("http://127.0.0.1:$port/")
         $listener.Start()
         $server = Start-ThreadJob -ArgumentList $listener -ScriptBlock {
@@ -270,8 +268,8 @@ Describe 'Restore-ApimService' {
                 -ErrorVariable err -ErrorAction SilentlyContinue -WarningVariable warnings -WarningAction SilentlyContinue
             $op | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageKeyRejected,*'
-            $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
             "$($err[0].ErrorDetails)" | Should -Match 'HTTP: 403, code: AuthenticationFailed'
             "$($err[0])" | Should -Match 'refused the access key'
             "$($err[0])" | Should -Match 'restore was not started'
@@ -299,8 +297,11 @@ Describe 'Restore-ApimService' {
         "$($warnings[0])" | Should -Match 'AuthorizationFailure.*skipping the blob checks'
         "$($warnings[0])" | Should -Not -Match ([regex]::Escape($wrong))
         @(Get-ActionPosts).Count | Should -Be 1
-        # The service judged the key itself (the emulator, like APIM, refuses it synchronously).
-        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'StorageKeyRejected,*' }) | Should -BeNullOrEmpty
+        # The service judged the key itself (the emulator, like APIM, refuses it synchronously): the same
+        # failure kind, StorageAccessDenied, but from ARM's answer to the POST, not from the pre-flight.
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageAccessDenied,*'
+        "$($err[0])" | Should -Match '^Starting the restore'
     }
 
     It 'refuses an unknown target with ServiceNotFound' {
@@ -319,7 +320,7 @@ Describe 'Restore-ApimService' {
 
     It 'fails safely without -Force or -Confirm:$false in a non-interactive host' {
         Clear-EmulatorRequestLog
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Sub = $sub; Rg = $rg; Name = $prodBackup.BackupName
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Sub = $sub; Rg = $rg; Name = $prodBackup.BackupName
             Account = $t.StorageAccountName; Container = $container; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint } -ScriptBlock {
             param($Path, $Arm, $Token, $Sub, $Rg, $Name, $Account, $Container, $Key, $Blob)
             Import-Module $Path

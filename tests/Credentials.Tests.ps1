@@ -1,10 +1,7 @@
 #Requires -Modules Pester
-# Identity, in ARCHITECTURE.md §5 order: -AccessToken, a signed-in Az context, DefaultAzureCredential (managed identity).
+# Identity, in the order of docs/design.md (Cmdlet layer, "Identity order"): -AccessToken, a signed-in Az context, DefaultAzureCredential (managed identity).
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    $script:container = New-TestName 'cred'
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix cred
     $script:common = @{
         Path = $t.ModulePath; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup
         Account = $t.StorageAccountName; Container = $container; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint
@@ -18,7 +15,7 @@ Describe 'Credentials' {
 
     It 'uses managed identity (IDENTITY_ENDPOINT) when no token or Az context is given, refreshing 30-second tokens across a 90-second operation' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 90; retryAfterSeconds = 10; tokenLifetimeSeconds = 30 }
-        $r = Invoke-FreshPwsh -Parameters $common -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters $common -ScriptBlock {
             param($Path, $Arm, $Sub, $Rg, $Account, $Container, $Key, $Blob)
             Import-Module $Path
             Backup-ApimService -ResourceManagerUrl $Arm -SubscriptionId $Sub -ResourceGroupName $Rg -Name prod -StorageAccountName $Account -ContainerName $Container `
@@ -37,7 +34,7 @@ Describe 'Credentials' {
     It 'reuses a signed-in Az context through Get-AzContext / Get-AzAccessToken (subscription and token), not managed identity' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
         $token = New-EmulatorToken -LifetimeSeconds 3600
-        $r = Invoke-FreshPwsh -Parameters ($common + @{ Token = $token }) -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters ($common + @{ Token = $token }) -ScriptBlock {
             param($Path, $Arm, $Sub, $Rg, $Account, $Container, $Key, $Blob, $Token)
             # Stand-ins with the shape of Az.Accounts' commands.
             $global:azCalls = [System.Collections.Generic.List[string]]::new()
@@ -63,7 +60,7 @@ Describe 'Credentials' {
 
     It 'takes the subscription from AZURE_SUBSCRIPTION_ID when nothing else names one' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 1; retryAfterSeconds = 1 }
-        $r = Invoke-FreshPwsh -Parameters ($common + @{ Token = $e.Token }) -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters ($common + @{ Token = $e.Token }) -ScriptBlock {
             param($Path, $Arm, $Sub, $Rg, $Account, $Container, $Key, $Blob, $Token)
             $env:AZURE_SUBSCRIPTION_ID = $Sub
             Import-Module $Path

@@ -392,7 +392,7 @@ Describe 'Emulator: authentication' {
 
     It 'works with the real Azure.Identity (DefaultAzureCredential, managed identity path) in a fresh pwsh' {
         $deps = Join-Path (Split-Path $t.ModulePath) 'Dependencies'
-        $result = Invoke-FreshPwsh -Parameters @{ Deps = $deps; Url = "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion"; Arm = $e.ArmUrl } -ScriptBlock {
+        $result = Invoke-PwshChild -Parameters @{ Deps = $deps; Url = "$(Get-ArmServiceUrl -Name 'prod')?$apiVersion"; Arm = $e.ArmUrl } -ScriptBlock {
             param($Deps, $Url, $Arm)
             foreach ($n in 'System.ClientModel', 'System.Memory.Data', 'Microsoft.IdentityModel.Abstractions', 'Microsoft.Identity.Client', 'Azure.Core', 'Azure.Identity') {
                 $null = [System.Reflection.Assembly]::LoadFrom((Join-Path $Deps "$n.dll"))
@@ -668,7 +668,7 @@ Describe 'Emulator: service PUT (Azure-AsyncOperation style) and settings' {
 Describe 'Emulator: start and stop of the pair' {
     It 'starts and stops Azurite + emulator from a fresh pwsh, listening only on 127.0.0.1, leaving no process' {
         $services = Join-Path $PSScriptRoot 'TestServices.psm1'
-        $result = Invoke-FreshPwsh -Parameters @{ Services = $services } -ScriptBlock {
+        $result = Invoke-PwshChild -Parameters @{ Services = $services } -ScriptBlock {
             param($Services)
             Import-Module $Services
             $sw = [Diagnostics.Stopwatch]::StartNew()

@@ -1,9 +1,7 @@
 #Requires -Modules Pester
 # The shipped examples and the main job run against the emulator exactly as users run them.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
+    . (Join-Path $PSScriptRoot 'common.ps1')
     $script:examples = Join-Path (Split-Path $PSScriptRoot) 'docs/examples'
 }
 
@@ -16,22 +14,22 @@ Describe 'Examples and the drill' {
     It 'runs the fleet-backup runbook pair: start with -NoWait in one process, wait in another' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'fleet').xml"
         $container = New-TestName 'fleet'
-        $p = @{ Path = $t.ModulePath; Examples = $examples; File = $file; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup
-            Account = $t.StorageAccountName; Container = $container }
+        $p = @{ Path = $t.ModulePath; Examples = $examples; File = $file; Arm = $e.ArmUrl; Rg = $e.ResourceGroup
+            Account = $t.StorageAccountName; Container = $container; Ids = @((Get-ApimServiceId prod-msi), (Get-ApimServiceId standby-msi)) }
         try {
             # Job 1: managed identity (the emulator's IDENTITY_ENDPOINT), services shaped like Get-AzApiManagement output.
-            $started = Invoke-FreshPwsh -Parameters $p -ScriptBlock {
-                param($Path, $Examples, $File, $Arm, $Sub, $Rg, $Account, $Container)
+            $started = Invoke-PwshChild -Parameters $p -ScriptBlock {
+                param($Path, $Examples, $File, $Arm, $Rg, $Account, $Container, $Ids)
                 Import-Module $Path
-                $services = 'prod-msi', 'standby-msi' | ForEach-Object {
-                    [pscustomobject]@{ Id = "/subscriptions/$Sub/resourceGroups/$Rg/providers/Microsoft.ApiManagement/service/$_"; Name = $_; ResourceGroupName = $Rg; Sku = 'Developer' }
+                $services = $Ids | ForEach-Object {
+                    [pscustomobject]@{ Id = $_; Name = ($_ -split '/')[-1]; ResourceGroupName = $Rg; Sku = 'Developer' }
                 }
                 & "$Examples/Start-FleetBackup.ps1" -Service $services -StorageAccountName $Account -ContainerName $Container -OperationsPath $File -ResourceManagerUrl $Arm
             }
             $started | Should -Match 'Started 2 backup\(s\)'
             (Import-Clixml $file).Status | Should -Be @('InProgress', 'InProgress')
             # Job 2, a new process: wait and report.
-            $done = Invoke-FreshPwsh -Parameters $p -ScriptBlock {
+            $done = Invoke-PwshChild -Parameters $p -ScriptBlock {
                 param($Path, $Examples, $File, $Arm)
                 Import-Module $Path
                 & "$Examples/Complete-FleetBackup.ps1" -OperationsPath $File -ResourceManagerUrl $Arm | Where-Object { $_ -isnot [string] } | Select-Object Name, Status, AccessType
@@ -45,7 +43,7 @@ Describe 'Examples and the drill' {
     }
 
     It 'runs the adaptable Pester DR-drill test file (docs/examples/DrDrill.Tests.ps1) green' {
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Pester = $env:APIMDR_TEST_PESTER_PATH; Examples = $examples; Arm = $e.ArmUrl; Token = $e.Token
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Pester = $env:APIMDR_TEST_PESTER_PATH; Examples = $examples; Arm = $e.ArmUrl; Token = $e.Token
             Sub = $e.SubscriptionId; Rg = $e.ResourceGroup; Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint } -ScriptBlock {
             param($Path, $Pester, $Examples, $Arm, $Token, $Sub, $Rg, $Account, $Key, $Blob)
             Import-Module $Pester

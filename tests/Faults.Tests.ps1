@@ -4,17 +4,8 @@
 # Each asserts the outcome, how many POSTs reached the service (never two for one intent), what the
 # journal holds, and whether a resume reaches the true final state.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
-    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
-    $script:container = New-TestName 'fault'
-    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
-    $script:prod = @{ SubscriptionId = $e.SubscriptionId; ResourceGroupName = $e.ResourceGroup; Name = 'prod' }
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix fault
 
-    function script:New-BackupName { (New-TestName 'prod-') + '.apimbackup' }
     function script:Add-Fault([hashtable] $Spec) { $null = Invoke-EmulatorControl -Method POST -Path 'faults' -Body $Spec }
     function script:Get-Posts([string] $Action = 'backup') { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match "/$Action\?" }) }
     function script:Get-Polls { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'GET' -and $_.url -match '/operationresults/' }) }
@@ -167,9 +158,7 @@ Describe 'Outcome table: polls' {
 
 Describe 'Trust boundary' {
     BeforeAll {
-        $script:trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $trap.Start()
-        $script:trapUrl = "https://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
+        $script:trap = New-TrapListener
     }
     AfterAll { $trap.Stop() }
     BeforeEach {
@@ -182,11 +171,11 @@ Describe 'Trust boundary' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'ops').xml"
         try {
             $forged = $op | Select-Object *
-            $forged.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace '^https://[^/]+', $trapUrl)
-            $forged.ResourceManagerUrl = [Uri]"$trapUrl/"
+            $forged.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace '^https://[^/]+', $trap.Url)
+            $forged.ResourceManagerUrl = [Uri]"$($trap.Url)/"
             $forged | Export-Clixml -Path $file
             Clear-EmulatorRequestLog
-            $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token; Arm = $e.ArmUrl } -ScriptBlock {
+            $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token; Arm = $e.ArmUrl } -ScriptBlock {
                 param($Path, $File, $Token, $Arm)
                 Import-Module $Path
                 $errors = @()
@@ -199,7 +188,7 @@ Describe 'Trust boundary' {
             @($r).Count | Should -Be 3
             $r | ForEach-Object { $_ | Should -BeLike 'UntrustedPollHost,*' }
             $trap.Pending() | Should -BeFalse
-            @(Get-EmulatorRequestLog | Where-Object { $_.url -match [regex]::Escape(($trapUrl -replace '^https://', '')) }).Count | Should -Be 0
+            @(Get-EmulatorRequestLog | Where-Object { $_.url -match [regex]::Escape($trap.Authority) }).Count | Should -Be 0
             @(Get-EmulatorRequestLog | Where-Object route -eq 'identity').Count | Should -Be 0
         } finally {
             Remove-Item $file -ErrorAction SilentlyContinue
@@ -223,12 +212,12 @@ Describe 'Trust boundary' {
 
     It 'refuses a relative -PollUrl before any request' {
         $err = $null
-        Wait-ApimOperation -PollUrl '/subscriptions/x/operationresults/y' -ResourceId "/subscriptions/$($e.SubscriptionId)/resourceGroups/$($e.ResourceGroup)/providers/Microsoft.ApiManagement/service/prod" @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        Wait-ApimOperation -PollUrl '/subscriptions/x/operationresults/y' -ResourceId (Get-ApimServiceId prod) @arm -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
     }
 
     It 'sends storage credentials only to a blob endpoint given on the command line, never one read from a piped object' {
-        $backup = [pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = 'x.apimbackup'; BlobEndpoint = "$($trapUrl -replace '^https','http')/devstoreaccount1" }
+        $backup = [pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = 'x.apimbackup'; BlobEndpoint = "http://$($trap.Authority)/devstoreaccount1" }
         $err = $null
         $backup | Restore-ApimService @prod -StorageAccountKey $t.StorageKey @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedEndpoint,*'

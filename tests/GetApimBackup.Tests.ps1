@@ -1,15 +1,12 @@
 #Requires -Modules Pester
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    Import-Module $t.ModulePath -Force
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix cat
     $script:common = @{ StorageAccountName = $t.StorageAccountName; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
 
-    $script:container = New-TestName 'cat'
     New-TestContainer -Name $container
     $script:uploadedFrom = [DateTime]::UtcNow.AddSeconds(-5)
     New-TestBlob -Container $container -Name 'prod-20261101.apimbackup' -SizeBytes 1000 -Metadata @{
-        apimdr_sourceserviceid = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ApiManagement/service/prod'
+        apimdr_sourceserviceid = Get-ApimServiceId prod -SubscriptionId '00000000-0000-0000-0000-000000000001' -ResourceGroup rg
         apimdr_sourcesku       = 'Premium'
     }
     Start-Sleep -Milliseconds 1100   # Created has one-second resolution: make the order observable.
@@ -17,13 +14,6 @@ BeforeAll {
     Start-Sleep -Milliseconds 1100
     New-TestBlob -Container $container -Name 'other-20261103.apimbackup' -SizeBytes 3000
     $script:uploadedTo = [DateTime]::UtcNow.AddSeconds(5)
-
-    # A loopback listener nobody should ever connect to: proves "no request sent".
-    function script:New-TrapListener {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start()
-        return $l
-    }
 }
 
 Describe 'Get-ApimBackup' {
@@ -105,7 +95,7 @@ Describe 'Get-ApimBackup' {
         param($Account, $Container, $ErrorId)
         $trap = New-TrapListener
         try {
-            $endpoint = "http://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)/devstoreaccount1"
+            $endpoint = "http://$($trap.Authority)/devstoreaccount1"
             $err = $null
             Get-ApimBackup -StorageAccountName $Account -ContainerName $Container -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ErrorVariable err -ErrorAction SilentlyContinue
             $err[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"

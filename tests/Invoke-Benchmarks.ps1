@@ -79,7 +79,7 @@ $importDelta = $importMedian - $bareMedian
 Write-Host ('   bare    {0}' -f (($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
 Write-Host ('   import  {0}' -f (($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
 
-$loaded = Invoke-FreshPwsh -Parameters @{ Path = $modulePath } -ScriptBlock {
+$loaded = Invoke-PwshChild -Parameters @{ Path = $modulePath } -ScriptBlock {
     param($Path)
     Import-Module $Path
     [pscustomobject]@{
@@ -123,9 +123,8 @@ $null = New-Item -ItemType Directory -Force -Path $work
 $servicesFile = Join-Path $work 'services.json'
 $goFile = Join-Path $work 'go'
 Remove-Item $goFile -ErrorAction SilentlyContinue
-$sub = $e.SubscriptionId; $rg = $e.ResourceGroup
 $names | ForEach-Object {
-    [pscustomobject]@{ Id = "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$_"; Name = $_; ResourceGroupName = $rg }
+    [pscustomobject]@{ Id = (Get-ApimServiceId $_); Name = $_; ResourceGroupName = $e.ResourceGroup }
 } | ConvertTo-Json -AsArray | Set-Content -Path $servicesFile
 Clear-EmulatorRequestLog
 
@@ -236,7 +235,7 @@ $memOk = $rssDelta -le 50 * $MB
 Write-Host "== 5. Long session: $SessionCalls Backup-ApimService -NoWait calls in one process, Az-context credential"
 $null = Set-EmulatorSetting @{ operationDurationSeconds = 1; backupDurationSeconds = 1; retryAfterSeconds = $RetryAfterSeconds }
 $sessionServices = @((Invoke-EmulatorControl -Path 'services').services | Where-Object name -like 'bench-*' | ForEach-Object name)
-$session = Invoke-FreshPwsh -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup; Token = $e.Token
+$session = Invoke-PwshChild -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup; Token = $e.Token
     Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Services = $sessionServices; Calls = $SessionCalls } -ScriptBlock {
     param($Path, $Arm, $Sub, $Rg, $Token, $Account, $Key, $Blob, $Services, $Calls)
     # Stand-ins with the shape of Az.Accounts' Get-AzContext / Get-AzAccessToken (no Azure here).

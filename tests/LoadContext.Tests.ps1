@@ -34,6 +34,10 @@ BeforeAll {
                         Context  = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name
                     }
                 })
+            # The public record types: loaded once, in the default context, the same type the engine returns.
+            ModelContexts = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'ApimDr.Model' } |
+                ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name })
+            BackupType = @($first)[0].GetType().AssemblyQualifiedName
             EngineContext = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(
                 ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'ApimDr.Engine' })).Name
         }
@@ -46,28 +50,32 @@ Describe 'Assembly isolation from other Azure.Core versions' {
     }
 
     It 'works with Azure.Core 1.38.0 loaded BEFORE Import-Module' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'Before' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'Before' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         ($r.Loaded | Where-Object Version -eq '1.38.0.0').Context | Should -Be 'Default'
         $ours = $r.Loaded | Where-Object Context -eq 'ApimDr'
         $ours.Version | Should -Be '1.64.0.0'
+        $r.ModelContexts | Should -Be @('Default')
     }
 
     It 'works with Azure.Core 1.38.0 loaded AFTER Import-Module' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterImport' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterImport' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         @($r.Loaded).Count | Should -Be 2
     }
 
     It 'works with Azure.Core 1.38.0 loaded after ApimDr already used its own copy' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterUse' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'AfterUse' })
         $r.Names | Should -Be @('prod-1.apimbackup', 'prod-1.apimbackup')
         @($r.Loaded).Count | Should -Be 2
     }
 
     It 'uses the 1.64 copy from Dependencies/ in its private load context' {
-        $r = Invoke-FreshPwsh -ScriptBlock $probe -Parameters ($common + @{ Order = 'None' })
+        $r = Invoke-PwshChild -ScriptBlock $probe -Parameters ($common + @{ Order = 'None' })
         $r.EngineContext | Should -Be 'ApimDr'
+        # The public record types are NOT isolated: one ApimDr.Model, in the default context, from the module root.
+        $r.ModelContexts | Should -Be @('Default')
+        $r.BackupType | Should -BeLike 'ApimDr.ApimBackup, ApimDr.Model,*'
         @($r.Loaded).Count | Should -Be 1
         $r.Loaded[0].Version | Should -Be '1.64.0.0'
         $r.Loaded[0].Context | Should -Be 'ApimDr'

@@ -13,9 +13,20 @@ Describe 'The built module folder' {
         $m.PowerShellVersion | Should -Be ([version]'5.1')
     }
 
-    It 'keeps Azure, MSAL and System.* dlls out of the module root (only in Dependencies/)' {
-        $rootDlls = Get-ChildItem -Path $moduleDir -Filter *.dll | ForEach-Object Name
-        $rootDlls | Should -Be @('ApimDr.dll')
+    It 'carries the version of Directory.Build.props (the one version source) in the manifest and the dlls' {
+        [xml] $props = Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'Directory.Build.props')
+        $version = [version]$props.SelectSingleNode('/Project/PropertyGroup/Version').InnerText
+        (Import-PowerShellDataFile $t.ModulePath).ModuleVersion | Should -Be $version.ToString()
+        (Test-ModuleManifest -Path $t.ModulePath).Version | Should -Be $version
+        foreach ($dll in 'ApimDr.dll', 'net472/ApimDr.dll', 'Dependencies/ApimDr.Engine.dll') {
+            [Reflection.AssemblyName]::GetAssemblyName((Join-Path $moduleDir $dll)).Version.ToString(3) | Should -Be $version.ToString(3) -Because $dll
+        }
+    }
+
+    It 'keeps Azure, MSAL and System.* dlls out of the module root (only in Dependencies/); the public types beside the manifest, never isolated' {
+        $rootDlls = Get-ChildItem -Path $moduleDir -Filter *.dll | ForEach-Object Name | Sort-Object
+        $rootDlls | Should -Be @('ApimDr.dll', 'ApimDr.Model.dll')
+        (Get-ChildItem -Path (Join-Path $moduleDir 'Dependencies') -Filter 'ApimDr.Model.dll') | Should -BeNullOrEmpty
         $deps = Get-ChildItem -Path (Join-Path $moduleDir 'Dependencies') -Filter *.dll | ForEach-Object Name
         $deps | Should -Contain 'ApimDr.Engine.dll'
         $deps | Should -Contain 'Azure.Core.dll'
@@ -26,7 +37,7 @@ Describe 'The built module folder' {
     }
 
     It 'exports exactly the manifest''s CmdletsToExport, each with an OutputType' {
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
             param($Path)
             Import-Module $Path
             $manifest = Import-PowerShellDataFile $Path
@@ -43,7 +54,7 @@ Describe 'The built module folder' {
     }
 
     It 'loads no Azure assembly and not the engine at import (they load lazily on first use)' {
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
             param($Path)
             Import-Module $Path
             [AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } |
@@ -53,7 +64,7 @@ Describe 'The built module folder' {
     }
 
     It 'completes -Environment with the three clouds' {
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
             param($Path)
             Import-Module $Path
             $line = 'Get-ApimBackup -Environment Azure'

@@ -1,8 +1,6 @@
 #Requires -Modules Pester
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    Import-Module $t.ModulePath -Force
+    . (Join-Path $PSScriptRoot 'common.ps1')
     $script:common = @{ StorageAccountName = $t.StorageAccountName; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
     function script:New-BackupSet {
         # Three backups, oldest first, one second apart (Created has one-second resolution).
@@ -83,10 +81,9 @@ Describe 'Remove-ApimBackup' {
         }
 
         It 'refuses it before any storage request' {
-            $trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-            $trap.Start()
+            $trap = New-TrapListener
             try {
-                $endpoint = "http://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)/$($t.StorageAccountName)"
+                $endpoint = "http://$($trap.Authority)/$($t.StorageAccountName)"
                 $err = $null
                 Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
                     -OlderThan ([TimeSpan]::FromDays(-30)) -Force -ErrorVariable err -ErrorAction SilentlyContinue
@@ -100,7 +97,7 @@ Describe 'Remove-ApimBackup' {
 
     It 'fails safely in a non-interactive host without -Force (ConfirmationRequired)' {
         $c = New-BackupSet
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Container = $c } -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Container = $c } -ScriptBlock {
             param($Path, $Account, $Key, $Blob, $Container)
             Import-Module $Path
             $err = $null

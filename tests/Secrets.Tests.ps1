@@ -1,11 +1,7 @@
 #Requires -Modules Pester
 # Storage keys and tokens never appear in any output stream, error, transcript or exported object.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:container = New-TestName 'sec'
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix sec
     $script:secrets = @($t.StorageKeyText, $e.Token)
     function script:Assert-NoSecret([string] $Text) {
         foreach ($s in $secrets) {

@@ -7,12 +7,18 @@ Set-StrictMode -Version 3.0
 # Get-PwshCommand (how to start a fresh pwsh like this one) is shared with build.ps1 there.
 Import-Module (Join-Path $PSScriptRoot 'TestServices.psm1')
 
-function Get-TestEnvironment {
-    foreach ($name in 'APIMDR_TEST_MODULE_PATH', 'APIMDR_TEST_BLOB_ENDPOINT', 'APIMDR_TEST_STORAGE_ACCOUNT', 'APIMDR_TEST_STORAGE_KEY') {
-        if (-not [Environment]::GetEnvironmentVariable($name)) {
-            throw "$name is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
+function Assert-TestVariable {
+    <# The APIMDR_TEST_* variables build.ps1 sets for the suites must all be there. #>
+    param([Parameter(Mandatory)][string[]] $Name)
+    foreach ($n in $Name) {
+        if (-not [Environment]::GetEnvironmentVariable($n)) {
+            throw "$n is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
         }
     }
+}
+
+function Get-TestEnvironment {
+    Assert-TestVariable 'APIMDR_TEST_MODULE_PATH', 'APIMDR_TEST_BLOB_ENDPOINT', 'APIMDR_TEST_STORAGE_ACCOUNT', 'APIMDR_TEST_STORAGE_KEY'
     return [pscustomobject]@{
         ModulePath         = $env:APIMDR_TEST_MODULE_PATH
         BlobEndpoint       = $env:APIMDR_TEST_BLOB_ENDPOINT
@@ -25,6 +31,28 @@ function Get-TestEnvironment {
 function New-TestName {
     param([string] $Prefix = 't')
     return $Prefix + [Guid]::NewGuid().ToString('n').Substring(0, 12)
+}
+
+function New-BackupName {
+    <# A fresh backup (blob) name, e.g. prod-1a2b3c4d5e6f.apimbackup. #>
+    param([string] $Prefix = 'prod-')
+    return (New-TestName $Prefix) + '.apimbackup'
+}
+
+function New-TrapListener {
+    <#
+    .SYNOPSIS
+    A loopback TCP listener nobody may connect to: point an endpoint at it, run the command, then assert
+    $trap.Pending() is $false, which proves nothing was sent there. Stop it in a finally ($trap.Stop()).
+    Returns Listener, Authority ('127.0.0.1:<port>') and Url ('https://127.0.0.1:<port>', no trailing slash).
+    #>
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    $authority = "127.0.0.1:$(([System.Net.IPEndPoint]$listener.LocalEndpoint).Port)"
+    $trap = [pscustomobject]@{ Listener = $listener; Authority = $authority; Url = "https://$authority" }
+    $trap | Add-Member -MemberType ScriptMethod -Name Pending -Value { $this.Listener.Pending() }
+    $trap | Add-Member -MemberType ScriptMethod -Name Stop -Value { $this.Listener.Stop() }
+    return $trap
 }
 
 function Invoke-AzuriteRequest {
@@ -103,11 +131,13 @@ function New-TestBlob {
     $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
 }
 
-function Invoke-FreshPwsh {
+function Invoke-PwshChild {
     <#
     .SYNOPSIS
-    Runs a script block in a NEW pwsh -NoProfile process (the same pwsh as this one) and returns what
-    it wrote to the output stream, round-tripped through Clixml so objects keep their shape.
+    Runs a script BLOCK in a NEW pwsh -NoProfile process (the same pwsh as this one) with -Parameters
+    splatted into it, and returns what it wrote to the output stream, round-tripped through Clixml so
+    objects keep their shape. (build.ps1's Invoke-PwshScriptFile runs a script FILE with extra
+    environment variables instead.)
     #>
     param([Parameter(Mandatory)][scriptblock] $ScriptBlock, [hashtable] $Parameters = @{})
     $pwsh = Get-PwshCommand
@@ -146,11 +176,7 @@ function Get-TestHttpClient {
 }
 
 function Get-EmulatorEnvironment {
-    foreach ($name in 'APIMDR_TEST_ARM_URL', 'APIMDR_TEST_ARM_TOKEN', 'APIMDR_TEST_CONTROL_URL', 'APIMDR_TEST_SUBSCRIPTION_ID', 'APIMDR_TEST_RESOURCE_GROUP') {
-        if (-not [Environment]::GetEnvironmentVariable($name)) {
-            throw "$name is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'."
-        }
-    }
+    Assert-TestVariable 'APIMDR_TEST_ARM_URL', 'APIMDR_TEST_ARM_TOKEN', 'APIMDR_TEST_CONTROL_URL', 'APIMDR_TEST_SUBSCRIPTION_ID', 'APIMDR_TEST_RESOURCE_GROUP'
     return [pscustomobject]@{
         ArmUrl           = $env:APIMDR_TEST_ARM_URL
         Token            = $env:APIMDR_TEST_ARM_TOKEN
@@ -162,12 +188,22 @@ function Get-EmulatorEnvironment {
     }
 }
 
+function Get-ApimServiceId {
+    <#
+    /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ApiManagement/service/<Name>: the one
+    place the Pester suites write an APIM service resource id. Subscription and resource group are the
+    emulator's unless given.
+    #>
+    param([Parameter(Mandatory, Position = 0)][string] $Name, [string] $SubscriptionId, [string] $ResourceGroup)
+    if (-not $SubscriptionId) { $SubscriptionId = (Get-EmulatorEnvironment).SubscriptionId }
+    if (-not $ResourceGroup) { $ResourceGroup = (Get-EmulatorEnvironment).ResourceGroup }
+    return "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroup/providers/Microsoft.ApiManagement/service/$Name"
+}
+
 function Get-ArmServiceUrl {
     <# https://127.0.0.1:port/subscriptions/…/providers/Microsoft.ApiManagement/service/<Name>[/<Action>] (no query). #>
     param([Parameter(Mandatory)][string] $Name, [string] $Action, [string] $ResourceGroup)
-    $e = Get-EmulatorEnvironment
-    $rg = if ($ResourceGroup) { $ResourceGroup } else { $e.ResourceGroup }
-    $url = "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/$Name"
+    $url = "$((Get-EmulatorEnvironment).ArmUrl)$(Get-ApimServiceId -Name $Name -ResourceGroup $ResourceGroup)"
     if ($Action) { $url += "/$Action" }
     return $url
 }
@@ -293,7 +329,7 @@ function Reset-Emulator {
     $null = Invoke-EmulatorControl -Method POST -Path 'reset'
 }
 
-Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-TestContainer, New-TestBlob, Get-TestBlobContent, Invoke-FreshPwsh, Get-PwshCommand,
-    Get-EmulatorEnvironment, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Clear-EmulatorRequestLog,
+Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
+    Invoke-PwshChild, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
     Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator

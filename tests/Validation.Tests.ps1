@@ -1,24 +1,16 @@
 #Requires -Modules Pester
-# Every input error CMDLETS.md implies is caught before any request: specific ErrorId, InvalidArgument, nothing sent.
+# Every input error of docs/errors.md ("Input: refused before any request") is caught before any request: specific ErrorId, InvalidArgument, nothing sent.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
+    . (Join-Path $PSScriptRoot 'common.ps1')
     $script:key = $t.StorageKey
-    $script:sub = $e.SubscriptionId
-    $script:rg = $e.ResourceGroup
-    $script:serviceId = "/subscriptions/$sub/resourceGroups/$rg/providers/Microsoft.ApiManagement/service/prod"
+    $script:serviceId = Get-ApimServiceId prod
 }
 
 Describe 'Input validation before any request' {
     BeforeEach {
         Clear-EmulatorRequestLog
-        $script:trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $trap.Start()
-        $script:trapHost = "127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
-        $script:blob = "http://$trapHost/devstoreaccount1"
+        $script:trap = New-TrapListener
+        $script:blob = "http://$($trap.Authority)/devstoreaccount1"
     }
     AfterEach {
         $trap.Stop()
@@ -37,7 +29,7 @@ Describe 'Input validation before any request' {
         @{ Command = 'Restore-ApimService'; Case = 'a container with a double hyphen'; ErrorId = 'InvalidContainerName'; Arguments = @{ ResourceId = 'ID'; ContainerName = 'back--ups'; BackupName = 'b.apimbackup'; Force = $true } }
         @{ Command = 'Backup-ApimService'; Case = 'a backup name ending in a period'; ErrorId = 'InvalidBackupName'; Arguments = @{ ResourceId = 'ID'; BackupName = 'backup.' } }
         @{ Command = 'Restore-ApimService'; Case = 'a backup name ending in a slash'; ErrorId = 'InvalidBackupName'; Arguments = @{ ResourceId = 'ID'; BackupName = 'folder/'; Force = $true } }
-        @{ Command = 'Backup-ApimService'; Case = 'AccessKey without a key'; ErrorId = 'AccessKeyRequired'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; StorageAccountKey = $null } }
+        @{ Command = 'Backup-ApimService'; Case = 'AccessKey without a key'; ErrorId = 'AccessKeyRequired'; Message = 'Give -StorageAccountKey'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; StorageAccountKey = $null } }
         @{ Command = 'Backup-ApimService'; Case = 'UserAssigned without a client id'; ErrorId = 'IdentityClientIdRequired'; Arguments = @{ ResourceId = 'ID'; AccessType = 'UserAssignedManagedIdentity'; StorageAccountKey = $null } }
         @{ Command = 'Backup-ApimService'; Case = 'a key with SystemAssigned'; ErrorId = 'ConflictingAccessType'; Arguments = @{ ResourceId = 'ID'; AccessType = 'SystemAssignedManagedIdentity' } }
         @{ Command = 'Restore-ApimService'; Case = 'a client id with AccessKey'; ErrorId = 'ConflictingAccessType'; Arguments = @{ ResourceId = 'ID'; AccessType = 'AccessKey'; IdentityClientId = [guid]::NewGuid(); BackupName = 'b.apimbackup'; Force = $true } }
@@ -78,7 +70,7 @@ Describe 'Input validation before any request' {
         foreach ($k in $Arguments.Keys) {
             $v = $Arguments[$k]
             # TRAP: the listener no request may reach; ARMHOST: the emulator, whose log must stay empty.
-            if ($v -is [string]) { $v = $v.Replace('TRAP', $trapHost).Replace('ARMHOST', ([Uri]$e.ArmUrl).Authority) }
+            if ($v -is [string]) { $v = $v.Replace('TRAP', $trap.Authority).Replace('ARMHOST', ([Uri]$e.ArmUrl).Authority) }
             if ($v -is [string] -and $v -eq 'ID') { $v = $serviceId }
             if ($v -is [string] -and $v -eq 'S') { $v = $sub }
             if ($v -is [string] -and $v -eq 'R') { $v = $rg }
@@ -100,7 +92,7 @@ Describe 'Input validation before any request' {
     }
 
     It 'asks for a subscription (SubscriptionRequired) when none can be found, sending nothing' {
-        $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Rg = $rg } -ScriptBlock {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Rg = $rg } -ScriptBlock {
             param($Path, $Arm, $Token, $Rg)
             Remove-Item Env:AZURE_SUBSCRIPTION_ID -ErrorAction SilentlyContinue
             Import-Module $Path
@@ -124,9 +116,7 @@ Describe 'Input validation before any request' {
 
 Describe 'Input validation of the catalog cmdlets before any request' {
     BeforeEach {
-        $script:trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $trap.Start()
-        $script:trapHost = "127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
+        $script:trap = New-TrapListener
     }
     AfterEach {
         $trap.Stop()
@@ -148,10 +138,10 @@ Describe 'Input validation of the catalog cmdlets before any request' {
         @{ Command = 'Remove-ApimBackup'; Case = '-OlderThan 30 (30 ticks, not days)'; ErrorId = 'InvalidRetentionRule'; Message = 'binds as ticks'; Arguments = @{ OlderThan = 30; Force = $true } }
     ) {
         param($Command, $ErrorId, $Arguments, $Secret, $Message)
-        $a = @{ StorageAccountName = $t.StorageAccountName; ContainerName = 'backups'; StorageAccountKey = $key; BlobEndpoint = "http://$trapHost/devstoreaccount1" }
+        $a = @{ StorageAccountName = $t.StorageAccountName; ContainerName = 'backups'; StorageAccountKey = $key; BlobEndpoint = "http://$($trap.Authority)/devstoreaccount1" }
         foreach ($k in $Arguments.Keys) {
             $v = $Arguments[$k]
-            if ($v -is [string]) { $v = $v.Replace('TRAP', $trapHost) }
+            if ($v -is [string]) { $v = $v.Replace('TRAP', $trap.Authority) }
             if ($null -eq $v) { $a.Remove($k) } else { $a[$k] = $v }
         }
         $err = $null

@@ -1,16 +1,8 @@
 #Requires -Modules Pester
 # Wait-ApimOperation: live and deserialized operations, failures, timeouts, Ctrl+C, progress, Retry-After.
 BeforeAll {
-    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
-    $script:t = Get-TestEnvironment
-    $script:e = Get-EmulatorEnvironment
-    Import-Module $t.ModulePath -Force
-    $script:token = ConvertTo-SecureString $e.Token -AsPlainText -Force
-    $script:arm = @{ ResourceManagerUrl = $e.ArmUrl; AccessToken = $token }
-    $script:container = New-TestName 'wait'
-    $script:storage = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
-    $script:prod = @{ SubscriptionId = $e.SubscriptionId; ResourceGroupName = $e.ResourceGroup; Name = 'prod' }
-    function script:Start-ProdBackup { Backup-ApimService @prod -BackupName ((New-TestName 'prod-') + '.apimbackup') @storage @arm -NoWait }
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix wait
+    function script:Start-ProdBackup { Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait }
 }
 
 Describe 'Wait-ApimOperation' {
@@ -24,7 +16,7 @@ Describe 'Wait-ApimOperation' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'ops').xml"
         try {
             $op | Export-Clixml -Path $file
-            $r = Invoke-FreshPwsh -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token; Arm = $e.ArmUrl } -ScriptBlock {
+            $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; File = $file; Token = $e.Token; Arm = $e.ArmUrl } -ScriptBlock {
                 param($Path, $File, $Token, $Arm)
                 Import-Module $Path
                 Import-Clixml -Path $File | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken (ConvertTo-SecureString $Token -AsPlainText -Force) |
@@ -47,14 +39,14 @@ Describe 'Wait-ApimOperation' {
     }
 
     It 'waits for several operations together and emits each' {
-        $ops = @(Start-ProdBackup) + @(Backup-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby -BackupName ((New-TestName 'sb-') + '.apimbackup') @storage @arm -NoWait)
+        $ops = @(Start-ProdBackup) + @(Backup-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby -BackupName (New-BackupName 'sb-') @storage @arm -NoWait)
         $done = @($ops | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token)
         $done.Count | Should -Be 2
         $done.Status | Should -Be @('Succeeded', 'Succeeded')
     }
 
-    It 'emits a failed operation AND a non-terminating ApimOperationFailed error with the ARM code and message' {
-        $backup = Backup-ApimService @prod -BackupName ((New-TestName 'prod-') + '.apimbackup') @storage @arm
+    It 'emits a failed operation AND a non-terminating error with the failure kind''s ErrorId (SkuMismatch) and the ARM code and message' {
+        $backup = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm
         $op = Restore-ApimService -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -Name standby-standard -BackupName $backup.BackupName `
             @storage @arm -Force -SkipPreflight -NoWait
         $err = $null
@@ -62,7 +54,7 @@ Describe 'Wait-ApimOperation' {
         $r.Status | Should -Be 'Failed'
         $r.ErrorCode | Should -Be 'RestoreFailed'
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'ApimOperationFailed,*'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
         $err[0].TargetObject | Should -Be $op.ResourceId
         "$($err[0])" | Should -Match "RestoreFailed.*current SKU is 'Standard'"
     }
@@ -141,11 +133,10 @@ Describe 'Wait-ApimOperation' {
     }
 
     It 'refuses to send a token to a poll URL on another host (UntrustedPollHost), sending nothing there' {
-        $trap = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $trap.Start()
+        $trap = New-TrapListener
         try {
             $op = Start-ProdBackup | ConvertTo-Json | ConvertFrom-Json
-            $op.PollUrl = $op.PollUrl -replace '^https://[^/]+', "https://127.0.0.1:$(([System.Net.IPEndPoint]$trap.LocalEndpoint).Port)"
+            $op.PollUrl = $op.PollUrl -replace '^https://[^/]+', $trap.Url
             $err = $null
             $r = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
             $r.Status | Should -Be 'InProgress'

@@ -37,8 +37,9 @@ namespace ApimDr
         }
 
         /// <summary>
-        /// Identity in ARCHITECTURE.md §5 order: a static token when given, else the signed-in Az context
-        /// (Get-AzAccessToken marshalled onto the pipeline thread), else DefaultAzureCredential.
+        /// Identity in the order of docs/design.md (Cmdlet layer, "Identity order"): a static token when
+        /// given, else the signed-in Az context (Get-AzAccessToken marshalled onto the pipeline thread),
+        /// else DefaultAzureCredential.
         /// </summary>
         private protected CredentialSource CreateCredentials(System.Security.SecureString? staticToken)
         {

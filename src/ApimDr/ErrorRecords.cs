@@ -22,9 +22,9 @@ namespace ApimDr
             }
             if (exception is PipelineStoppedException || exception is OperationCanceledException)
             {
-                return new ErrorRecord(exception, "OperationStopped", ErrorCategory.OperationStopped, target);
+                return new ErrorRecord(exception, ErrorIds.OperationStopped, ErrorCategory.OperationStopped, target);
             }
-            return new ErrorRecord(exception, "UnexpectedError", ErrorCategory.NotSpecified, target);
+            return new ErrorRecord(exception, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, target);
         }
 
         private static ErrorCategory MapCategory(ApimErrorCategory category)

@@ -40,14 +40,14 @@ namespace ApimDr.Engine.Arm
             throw Error(response, $"Reading API Management service '{service.Name}'", service, correlationId);
         }
 
-        public Task<OperationState> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
+        public Task<ApimOperation> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
             => StartAsync(OperationKind.Backup, service, request, correlationId, cancellationToken);
 
-        public Task<OperationState> StartRestoreAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
+        public Task<ApimOperation> StartRestoreAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)
             => StartAsync(OperationKind.Restore, service, request, correlationId, cancellationToken);
 
         /// <summary>POSTs …/backup or …/restore and reads the answer by the outcome table of docs/arm-protocol.md.</summary>
-        public async Task<OperationState> StartAsync(OperationKind kind, ServiceId service, BackupRestoreRequest request, string? correlationId, CancellationToken cancellationToken)
+        public async Task<ApimOperation> StartAsync(OperationKind kind, ServiceId service, BackupRestoreRequest request, string? correlationId, CancellationToken cancellationToken)
         {
             if (service == null) throw new ArgumentNullException(nameof(service));
             if (request == null) throw new ArgumentNullException(nameof(request));
@@ -88,18 +88,18 @@ namespace ApimDr.Engine.Arm
                 throw Error(response, what, service, correlationId);
             }
 
-            OperationState state = OperationState.ForStart(kind, service, request, Options.Cloud.ResourceManagerUrl, correlationId, start);
+            ApimOperation state = Operations.ForStart(kind, service, request, Options.Cloud.ResourceManagerUrl, correlationId, start);
             state.RequestId = RequestIdOf(response);
             // Choose the polling style by which header came back, never by URL shape (docs/arm-protocol.md §2).
             if (TryGetUrl(response, "Azure-AsyncOperation", out Uri? statusUrl))
             {
                 state.PollUrl = statusUrl;
-                state.PollStyle = OperationState.AzureAsyncOperationStyle;
+                state.PollStyle = ApimOperation.AzureAsyncOperationStyle;
             }
             else if (TryGetUrl(response, "Location", out Uri? location))
             {
                 state.PollUrl = location;
-                state.PollStyle = OperationState.LocationStyle;
+                state.PollStyle = ApimOperation.LocationStyle;
             }
             else if (response.Status == 202)
             {
@@ -111,16 +111,16 @@ namespace ApimDr.Engine.Arm
             {
                 // Finished synchronously: nothing to poll.
                 state.PollUrl = ServiceUrl(service, null);
-                state.Status = OperationState.Succeeded;
-                state.EndTime = Options.Time.GetUtcNow();
+                state.Status = ApimOperation.Succeeded;
+                state.EndTime = Options.Time.GetUtcNow().UtcDateTime;
                 return state;
             }
-            state.NextPollAt = Options.Time.GetUtcNow() + PollInterval(response);
+            state.NextPollAt = (Options.Time.GetUtcNow() + PollInterval(response)).UtcDateTime;
             return state;
         }
 
         /// <summary>One GET of the operation's poll URL, exactly as the service gave it. The poller interprets the answer.</summary>
-        internal async Task<PollAnswer> PollAsync(OperationState operation, CancellationToken cancellationToken)
+        internal async Task<PollAnswer> PollAsync(ApimOperation operation, CancellationToken cancellationToken)
         {
             using HttpMessage message = CreateMessage(RequestMethod.Get, operation.PollUrl!, operation.CorrelationId);
             ArmRetryPolicy.DisableFor(message);

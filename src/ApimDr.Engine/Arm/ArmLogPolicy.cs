@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Json;
 using ApimDr.Engine.Security;
 using Azure;
 using Azure.Core;
@@ -137,11 +138,11 @@ namespace ApimDr.Engine.Arm
             {
                 using JsonDocument body = JsonDocument.Parse(content.ToMemory());
                 JsonElement root = body.RootElement;
-                string? status = ArmError.GetString(root, "status");
+                string? status = JsonRead.GetString(root, "status");
                 if (status != null) return $"  status: {status}";
-                if (root.ValueKind == JsonValueKind.Object && ArmError.TryGetProperty(root, "properties", out JsonElement properties))
+                if (root.ValueKind == JsonValueKind.Object && JsonRead.TryGetProperty(root, "properties", out JsonElement properties))
                 {
-                    return $"  ({length} bytes) provisioningState: {ArmError.GetString(properties, "provisioningState")}";
+                    return $"  ({length} bytes) provisioningState: {JsonRead.GetString(properties, "provisioningState")}";
                 }
             }
             catch (JsonException)

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 
 namespace ApimDr.Engine.Arm
 {
@@ -38,7 +38,7 @@ namespace ApimDr.Engine.Arm
                     if (!hasKey)
                     {
                         throw ApimDrException.InvalidArgument(ErrorIds.AccessKeyRequired,
-                            $"Access type AccessKey needs the key of storage account '{StorageAccountName}'. Give -StorageAccessKey, or use a managed identity access type.", StorageAccountName);
+                            $"Access type AccessKey needs the key of storage account '{StorageAccountName}'. Give -StorageAccountKey, or use a managed identity access type.", StorageAccountName);
                     }
                     StorageKeys.Validate(AccessKey!, StorageAccountName);   // InvalidStorageAccountKey: never POST a malformed key
                     break;

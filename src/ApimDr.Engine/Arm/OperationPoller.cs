@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Arm
 {
@@ -30,7 +31,7 @@ namespace ApimDr.Engine.Arm
         /// or <paramref name="timeout"/> passes. The states are updated in place and returned.
         /// Cancellation throws <see cref="OperationCanceledException"/> promptly, leaving each state resumable.
         /// </summary>
-        public async Task<IReadOnlyList<OperationState>> WaitAllAsync(IReadOnlyList<OperationState> operations, PollCallbacks? callbacks, TimeSpan? timeout, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<ApimOperation>> WaitAllAsync(IReadOnlyList<ApimOperation> operations, PollCallbacks? callbacks, TimeSpan? timeout, CancellationToken cancellationToken)
         {
             if (operations == null) throw new ArgumentNullException(nameof(operations));
             callbacks ??= new PollCallbacks();
@@ -46,7 +47,7 @@ namespace ApimDr.Engine.Arm
         }
 
         /// <summary>Whether the operation may be polled through this client at all (host, scheme, shape); null when it may.</summary>
-        public ApimDrException? CheckTrust(OperationState operation)
+        public ApimDrException? CheckTrust(ApimOperation operation)
         {
             Uri arm = _client.Options.Cloud.ResourceManagerUrl;
             string what = Describe(operation);
@@ -61,7 +62,7 @@ namespace ApimDr.Engine.Arm
             return refused;
         }
 
-        private async Task WaitOneAsync(OperationState operation, Wait wait)
+        private async Task WaitOneAsync(ApimOperation operation, Wait wait)
         {
             if (operation.IsTerminal)
             {
@@ -99,7 +100,7 @@ namespace ApimDr.Engine.Arm
                         if (Apply(operation, answer, health))
                         {
                             operation.NextPollAt = null;
-                            operation.EndTime = time.GetUtcNow();
+                            operation.EndTime = time.GetUtcNow().UtcDateTime;
                             wait.Callbacks.Completed?.Invoke(operation);
                             return;
                         }
@@ -118,7 +119,7 @@ namespace ApimDr.Engine.Arm
                         throw new ApimDrException(ErrorIds.OperationOutcomeUnknown, ApimErrorCategory.ConnectionError,
                             $"For {FormatSpan(_client.Options.MaxUnhealthyPollStreak)} every check failed ({health.Count} in a row; the last: {health.LastError})." , operation.ResourceId);
                     }
-                    operation.NextPollAt = time.GetUtcNow() + next;
+                    operation.NextPollAt = (time.GetUtcNow() + next).UtcDateTime;
                     wait.Callbacks.Progress?.Invoke(new OperationProgress(operation, operation.Status, time.GetUtcNow() - operation.StartTime, operation.NextPollAt));
                 }
             }
@@ -139,7 +140,7 @@ namespace ApimDr.Engine.Arm
         }
 
         /// <summary>Reads one answer into the state by the outcome table; true when the operation reached a terminal status.</summary>
-        private bool Apply(OperationState operation, PollAnswer answer, Health health)
+        private bool Apply(ApimOperation operation, PollAnswer answer, Health health)
         {
             int status = answer.Status;
             if (status == 408 || status == 429 || status >= 500 || (status >= 300 && status < 400) || status < 200)
@@ -156,13 +157,13 @@ namespace ApimDr.Engine.Arm
                 Fail(operation, status, error);
                 return true;
             }
-            return string.Equals(operation.PollStyle, OperationState.AzureAsyncOperationStyle, StringComparison.OrdinalIgnoreCase)
+            return string.Equals(operation.PollStyle, ApimOperation.AzureAsyncOperationStyle, StringComparison.OrdinalIgnoreCase)
                 ? ApplyStatusResource(operation, answer, health)
                 : ApplyLocation(operation, answer, health);
         }
 
         /// <summary>401, ARM's own authorization failures and 404 say nothing about the operation: outcome unknown.</summary>
-        private static void ThrowIfNoVerdict(OperationState operation, int status, ArmError error, PollAnswer answer)
+        private static void ThrowIfNoVerdict(ApimOperation operation, int status, ArmError error, PollAnswer answer)
         {
             if (status == 401 || (status == 403 && ArmErrorMapping.IsArmAuthorizationFailure(error.Code)))
             {
@@ -179,7 +180,7 @@ namespace ApimDr.Engine.Arm
         }
 
         // Location: 202 running (follow the newest Location), 2xx done.
-        private bool ApplyLocation(OperationState operation, PollAnswer answer, Health health)
+        private bool ApplyLocation(ApimOperation operation, PollAnswer answer, Health health)
         {
             health.Reset();
             if (answer.Status == 202)
@@ -192,13 +193,13 @@ namespace ApimDr.Engine.Arm
                 }
                 return false;
             }
-            operation.Status = OperationState.Succeeded;
+            operation.Status = ApimOperation.Succeeded;
             operation.Sku = ReadSku(answer.Body) ?? operation.Sku;
             return true;
         }
 
         // Azure-AsyncOperation: 200 {"status": …}; an unreadable body is no verdict.
-        private static bool ApplyStatusResource(OperationState operation, PollAnswer answer, Health health)
+        private static bool ApplyStatusResource(ApimOperation operation, PollAnswer answer, Health health)
         {
             if (answer.Status == 202)
             {
@@ -210,8 +211,8 @@ namespace ApimDr.Engine.Arm
             try
             {
                 using JsonDocument document = JsonDocument.Parse(answer.Body);
-                status = ArmError.GetString(document.RootElement, "status");
-                if (document.RootElement.ValueKind == JsonValueKind.Object && ArmError.TryGetProperty(document.RootElement, "error", out JsonElement _))
+                status = JsonRead.GetString(document.RootElement, "status");
+                if (document.RootElement.ValueKind == JsonValueKind.Object && JsonRead.TryGetProperty(document.RootElement, "error", out JsonElement _))
                 {
                     error = ArmError.Parse(answer.Body, answer.Status);
                 }
@@ -222,19 +223,19 @@ namespace ApimDr.Engine.Arm
                 return false;
             }
             health.Reset();
-            if (string.Equals(status, OperationState.Succeeded, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(status, ApimOperation.Succeeded, StringComparison.OrdinalIgnoreCase))
             {
-                operation.Status = OperationState.Succeeded;
+                operation.Status = ApimOperation.Succeeded;
                 return true;
             }
-            if (string.Equals(status, OperationState.Failed, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(status, ApimOperation.Failed, StringComparison.OrdinalIgnoreCase))
             {
                 Fail(operation, null, error ?? new ArmError("Failed", "The operation failed without an error description."));
                 return true;
             }
-            if (string.Equals(status, OperationState.Canceled, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(status, ApimOperation.Canceled, StringComparison.OrdinalIgnoreCase))
             {
-                operation.Status = OperationState.Canceled;
+                operation.Status = ApimOperation.Canceled;
                 operation.ErrorCode = error?.Code;
                 operation.ErrorMessage = error?.Message;
                 return true;
@@ -242,9 +243,9 @@ namespace ApimDr.Engine.Arm
             return false;
         }
 
-        private static void Fail(OperationState operation, int? httpStatus, ArmError error)
+        private static void Fail(ApimOperation operation, int? httpStatus, ArmError error)
         {
-            operation.Status = OperationState.Failed;
+            operation.Status = ApimOperation.Failed;
             operation.HttpStatus = httpStatus;
             operation.ErrorCode = error.Code;
             operation.ErrorMessage = error.Message;
@@ -265,12 +266,12 @@ namespace ApimDr.Engine.Arm
             }
         }
 
-        private static string Describe(OperationState operation) => $"{operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'";
+        private static string Describe(ApimOperation operation) => $"{operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'";
 
         private static string Describe(ArmError error) => $"{error.Code}: {error.Message}";
 
         /// <summary>Why the wait stopped, plus the two facts the user needs: what is known of the operation, and how to resume.</summary>
-        private static ApimDrException Resumable(OperationState operation, ApimDrException reason, bool knownRunning)
+        private static ApimDrException Resumable(ApimOperation operation, ApimDrException reason, bool knownRunning)
         {
             string kind = operation.Kind.ToString().ToLowerInvariant();
             string state = knownRunning

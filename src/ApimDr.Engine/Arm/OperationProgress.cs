@@ -5,7 +5,7 @@ namespace ApimDr.Engine.Arm
     /// <summary>One poll's news about one operation, for Write-Progress.</summary>
     public sealed class OperationProgress
     {
-        public OperationProgress(OperationState operation, string status, TimeSpan elapsed, DateTimeOffset? nextPollAt)
+        public OperationProgress(ApimOperation operation, string status, TimeSpan elapsed, DateTimeOffset? nextPollAt)
         {
             Operation = operation;
             Status = status;
@@ -13,7 +13,7 @@ namespace ApimDr.Engine.Arm
             NextPollAt = nextPollAt;
         }
 
-        public OperationState Operation { get; }
+        public ApimOperation Operation { get; }
         public string Status { get; }
         public TimeSpan Elapsed { get; }
         public DateTimeOffset? NextPollAt { get; }

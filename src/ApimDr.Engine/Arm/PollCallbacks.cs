@@ -13,9 +13,9 @@ namespace ApimDr.Engine.Arm
         public Action<OperationProgress>? Progress { get; set; }
 
         /// <summary>Terminal: Succeeded, Failed or Canceled (failures carry ErrorId/ErrorCode/ErrorMessage).</summary>
-        public Action<OperationState>? Completed { get; set; }
+        public Action<ApimOperation>? Completed { get; set; }
 
         /// <summary>The wait for this operation stopped, but the operation may still run on the service.</summary>
-        public Action<OperationState, ApimDrException>? Abandoned { get; set; }
+        public Action<ApimOperation, ApimDrException>? Abandoned { get; set; }
     }
 }

@@ -1,6 +1,6 @@
 using System;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 
 namespace ApimDr.Engine.Arm
 {

@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Text.Json;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Arm
 {
@@ -33,23 +34,23 @@ namespace ApimDr.Engine.Arm
                 JsonElement root = document.RootElement;
                 var info = new ServiceInfo
                 {
-                    ResourceId = ArmError.GetString(root, "id") ?? string.Empty,
-                    Name = ArmError.GetString(root, "name") ?? string.Empty,
-                    Location = ArmError.GetString(root, "location") ?? string.Empty,
+                    ResourceId = JsonRead.GetString(root, "id") ?? string.Empty,
+                    Name = JsonRead.GetString(root, "name") ?? string.Empty,
+                    Location = JsonRead.GetString(root, "location") ?? string.Empty,
                 };
-                if (ArmError.TryGetProperty(root, "sku", out JsonElement sku) && sku.ValueKind == JsonValueKind.Object)
+                if (JsonRead.TryGetProperty(root, "sku", out JsonElement sku) && sku.ValueKind == JsonValueKind.Object)
                 {
-                    info.SkuName = ArmError.GetString(sku, "name") ?? string.Empty;
-                    if (ArmError.TryGetProperty(sku, "capacity", out JsonElement capacity) && capacity.ValueKind == JsonValueKind.Number) info.SkuCapacity = capacity.GetInt32();
+                    info.SkuName = JsonRead.GetString(sku, "name") ?? string.Empty;
+                    if (JsonRead.TryGetProperty(sku, "capacity", out JsonElement capacity) && capacity.ValueKind == JsonValueKind.Number) info.SkuCapacity = capacity.GetInt32();
                 }
-                if (ArmError.TryGetProperty(root, "identity", out JsonElement identity) && identity.ValueKind == JsonValueKind.Object)
+                if (JsonRead.TryGetProperty(root, "identity", out JsonElement identity) && identity.ValueKind == JsonValueKind.Object)
                 {
-                    info.IdentityType = ArmError.GetString(identity, "type");
+                    info.IdentityType = JsonRead.GetString(identity, "type");
                 }
-                if (ArmError.TryGetProperty(root, "properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
+                if (JsonRead.TryGetProperty(root, "properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
                 {
-                    info.ProvisioningState = ArmError.GetString(properties, "provisioningState") ?? string.Empty;
-                    info.TargetProvisioningState = ArmError.GetString(properties, "targetProvisioningState") ?? string.Empty;
+                    info.ProvisioningState = JsonRead.GetString(properties, "provisioningState") ?? string.Empty;
+                    info.TargetProvisioningState = JsonRead.GetString(properties, "targetProvisioningState") ?? string.Empty;
                 }
                 return info;
             }

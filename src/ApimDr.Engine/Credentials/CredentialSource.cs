@@ -22,8 +22,8 @@ namespace ApimDr.Engine.Credentials
 
     /// <summary>
     /// What the caller said about identity, in BCL types only (no Azure.Core type crosses into the
-    /// cmdlet layer). Order of use, as ARCHITECTURE.md §5: a static token, then an external token
-    /// provider (the loaded Az context), then DefaultAzureCredential.
+    /// cmdlet layer). Order of use, as docs/design.md (Cmdlet layer, "Identity order"): a static token,
+    /// then an external token provider (the loaded Az context), then DefaultAzureCredential.
     /// </summary>
     public sealed class CredentialSource
     {

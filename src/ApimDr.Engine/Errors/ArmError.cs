@@ -1,5 +1,6 @@
 using System;
 using System.Text.Json;
+using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Errors
 {
@@ -32,34 +33,17 @@ namespace ApimDr.Engine.Errors
                 JsonElement root = document.RootElement;
                 if (root.ValueKind != JsonValueKind.Object) return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
                 // ARM nests under "error"; a few RPs (and status resources) put code/message at the top level.
-                JsonElement error = TryGetProperty(root, "error", out JsonElement nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
-                string? code = GetString(error, "code");
-                string? message = GetString(error, "message");
+                JsonElement error = JsonRead.TryGetProperty(root, "error", out JsonElement nested) && nested.ValueKind == JsonValueKind.Object ? nested : root;
+                string? code = JsonRead.GetString(error, "code");
+                string? message = JsonRead.GetString(error, "message");
                 if (code == null && message == null) return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
-                return new ArmError(code ?? fallbackCode, message ?? fallbackMessage, GetString(error, "target"));
+                return new ArmError(code ?? fallbackCode, message ?? fallbackMessage, JsonRead.GetString(error, "target"));
             }
             catch (JsonException)
             {
                 return new ArmError(fallbackCode, fallbackMessage + ": " + Shorten(body!));
             }
         }
-
-        internal static bool TryGetProperty(JsonElement element, string name, out JsonElement value)
-        {
-            foreach (JsonProperty property in element.EnumerateObject())
-            {
-                if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    value = property.Value;
-                    return true;
-                }
-            }
-            value = default;
-            return false;
-        }
-
-        internal static string? GetString(JsonElement element, string name)
-            => element.ValueKind == JsonValueKind.Object && TryGetProperty(element, name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
         // A non-JSON body (an HTML error page) is only a hint; keep the message readable.
         private static string Shorten(string body)

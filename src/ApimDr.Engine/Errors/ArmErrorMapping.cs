@@ -2,7 +2,7 @@ using System;
 
 namespace ApimDr.Engine.Errors
 {
-    /// <summary>What an ARM error means for the user: the ErrorId and category of CMDLETS.md §Errors.</summary>
+    /// <summary>What an ARM error means for the user: the ErrorId and category docs/errors.md lists ("The service said no", "The conversation itself went wrong").</summary>
     internal static class ArmErrorMapping
     {
         public const string BusyMessage = "an operation is already running on this service";
@@ -36,12 +36,23 @@ namespace ApimDr.Engine.Errors
             string message = error.Message;
             if (Contains(message, "backup expired")) return (ErrorIds.BackupExpired, ApimErrorCategory.InvalidOperation);
             if (Contains(message, "SKU") && Contains(message, "Cannot restore")) return (ErrorIds.SkuMismatch, ApimErrorCategory.InvalidOperation);
+            if (IsStorageRefusal(code, message)) return (ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied);
             if (Contains(code, "BlobNotFound") || Contains(message, "blob does not exist") || Contains(message, "backup not found"))
             {
                 return (ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound);
             }
             return (ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidOperation);
         }
+
+        /// <summary>
+        /// Storage refused the service (or us): a wrong key, an identity without a role, a firewall. The same
+        /// failure kind whether ARM reports it synchronously, at the last poll, or storage tells the catalog.
+        /// </summary>
+        public static bool IsStorageRefusal(string? code, string? message)
+            => string.Equals(code, "AuthorizationPermissionMismatch", StringComparison.OrdinalIgnoreCase)
+               || string.Equals(code, "AuthorizationFailure", StringComparison.OrdinalIgnoreCase)
+               || Contains(message, "failed to authenticate the request to storage account")
+               || (Contains(message, "not authorized to") && Contains(message, "storage account"));
 
         /// <summary>ARM's own refusals of the CALLER (not failures of the operation): the answer says nothing about the operation.</summary>
         public static bool IsArmAuthorizationFailure(string? code)

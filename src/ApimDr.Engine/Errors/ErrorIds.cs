@@ -63,7 +63,8 @@ namespace ApimDr.Engine.Errors
         public const string StorageAccessDenied = "StorageAccessDenied";
         public const string StorageRequestFailed = "StorageRequestFailed";
 
-        // Storage refused the access key itself (restore pre-flight): the restore is not started.
-        public const string StorageKeyRejected = "StorageKeyRejected";
+        // The cmdlet layer's own (ErrorRecords): Ctrl+C, and an exception no code path expected.
+        public const string OperationStopped = "OperationStopped";
+        public const string UnexpectedError = "UnexpectedError";
     }
 }

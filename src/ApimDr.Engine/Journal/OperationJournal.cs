@@ -15,7 +15,7 @@ namespace ApimDr.Engine.Journal
     /// event, keyed by the operation's correlation id, last record wins. Before a backup/restore POST
     /// the intent is written; after the answer, the operation (poll URL, resource id, kind, start, next
     /// poll); when a wait sees it end, it is removed. Entries older than 7 days are pruned. Holds no
-    /// secret (an <see cref="OperationState"/> has none). A journal that cannot be written never fails
+    /// secret (an <see cref="ApimOperation"/> has none). A journal that cannot be written never fails
     /// an operation: the caller gets a warning instead.
     /// </summary>
     public sealed class OperationJournal
@@ -66,16 +66,16 @@ namespace ApimDr.Engine.Journal
         }
 
         /// <summary>Before the POST: what is about to be started (no poll URL yet).</summary>
-        public string? RecordIntent(OperationState operation) => Append(Starting, operation);
+        public string? RecordIntent(ApimOperation operation) => Append(Starting, operation);
 
         /// <summary>After a 202: the operation, resumable from here on.</summary>
-        public string? RecordStarted(OperationState operation) => Append(Running, operation);
+        public string? RecordStarted(ApimOperation operation) => Append(Running, operation);
 
         /// <summary>The POST's outcome is unknown: kept so the user can find it (Get-ApimOperation).</summary>
-        public string? RecordUnknown(OperationState operation) => Append(Unknown, operation);
+        public string? RecordUnknown(ApimOperation operation) => Append(Unknown, operation);
 
         /// <summary>Finished, or surely never started: forgotten.</summary>
-        public string? Remove(OperationState operation) => Append(Removed, operation);
+        public string? Remove(ApimOperation operation) => Append(Removed, operation);
 
         /// <summary>The live entries (not removed, younger than 7 days), newest first; compacts the file.</summary>
         public IReadOnlyList<JournalEntry> Read()
@@ -101,7 +101,7 @@ namespace ApimDr.Engine.Journal
         public IReadOnlyList<JournalEntry> ForResource(string resourceId)
             => Read().Where(e => string.Equals(e.Operation.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase)).ToList();
 
-        private string? Append(string state, OperationState operation)
+        private string? Append(string state, ApimOperation operation)
         {
             if (string.IsNullOrEmpty(operation.CorrelationId)) return null;
             var entry = new JournalEntry { State = state, At = _time.GetUtcNow(), Operation = operation };
@@ -201,6 +201,6 @@ namespace ApimDr.Engine.Journal
         /// <summary>Starting (POST sent, no answer yet), InProgress, Unknown (the POST's outcome), Removed.</summary>
         public string State { get; set; } = OperationJournal.Starting;
         public DateTimeOffset At { get; set; }
-        public OperationState Operation { get; set; } = new OperationState();
+        public ApimOperation Operation { get; set; } = new ApimOperation();
     }
 }

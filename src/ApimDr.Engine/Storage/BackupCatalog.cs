@@ -5,7 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 using ApimDr.Engine.Security;
 using Azure;
 using Azure.Identity;

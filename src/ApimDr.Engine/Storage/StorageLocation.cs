@@ -3,7 +3,7 @@ using System.Security;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 using ApimDr.Engine.Security;
 
 namespace ApimDr.Engine.Storage

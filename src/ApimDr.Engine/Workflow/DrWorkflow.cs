@@ -16,12 +16,12 @@ namespace ApimDr.Engine.Workflow
     public static class DrWorkflow
     {
         /// <summary>Checks the service exists, supports backup and is idle, then POSTs …/backup.</summary>
-        public static async Task<OperationState> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+        public static async Task<ApimOperation> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
             OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
-            OperationState operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
             return operation;
         }
@@ -30,15 +30,15 @@ namespace ApimDr.Engine.Workflow
         /// The POST with its journal records: the intent before, the operation after; a POST whose
         /// outcome is unknown stays in the journal as Unknown, one surely not taken is removed.
         /// </summary>
-        private static async Task<OperationState> PostAsync(OperationKind kind, ArmClient client, ServiceId service, BackupRestoreRequest request,
+        private static async Task<ApimOperation> PostAsync(OperationKind kind, ArmClient client, ServiceId service, BackupRestoreRequest request,
             OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             request.Validate();
             cancellationToken.ThrowIfCancellationRequested();
-            OperationState intent = OperationState.ForStart(kind, service, request, client.Options.Cloud.ResourceManagerUrl, Guid.NewGuid().ToString(), client.Options.Time.GetUtcNow());
-            intent.Status = OperationState.Unknown;
+            ApimOperation intent = Operations.ForStart(kind, service, request, client.Options.Cloud.ResourceManagerUrl, Guid.NewGuid().ToString(), client.Options.Time.GetUtcNow());
+            intent.Status = ApimOperation.Unknown;
             Warn(warn, journal?.RecordIntent(intent));
-            OperationState operation;
+            ApimOperation operation;
             try
             {
                 operation = await client.StartAsync(kind, service, request, intent.CorrelationId, cancellationToken).ConfigureAwait(false);
@@ -70,7 +70,7 @@ namespace ApimDr.Engine.Workflow
         /// <summary>A busy service: if this user's journal knows an operation on it, say which and how to follow it.</summary>
         private static ApimDrException WithJournalHint(ApimDrException busy, OperationJournal? journal, string resourceId)
         {
-            OperationState? known;
+            ApimOperation? known;
             try
             {
                 known = journal?.ForResource(resourceId).Select(e => e.Operation).FirstOrDefault(o => o.PollUrl != null);
@@ -89,7 +89,7 @@ namespace ApimDr.Engine.Workflow
         /// with the caller's storage credentials, it exists, is younger than 30 days and its recorded
         /// source SKU matches the target's. An unreadable blob is a warning (the service checks it too).
         /// </summary>
-        public static async Task<OperationState> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+        public static async Task<ApimOperation> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
             StorageLocation? storage, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             string? sku = null;
@@ -106,13 +106,13 @@ namespace ApimDr.Engine.Workflow
                     if (blob != null) CheckBackupFits(blob, target, client.Options.Time.GetUtcNow());
                 }
             }
-            OperationState operation = await PostAsync(OperationKind.Restore, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = sku;
             return operation;
         }
 
         /// <summary>Best effort: returns a warning instead of failing the (already successful) backup.</summary>
-        public static async Task<string?> RecordBackupSourceAsync(StorageLocation storage, OperationState operation, CancellationToken cancellationToken)
+        public static async Task<string?> RecordBackupSourceAsync(StorageLocation storage, ApimOperation operation, CancellationToken cancellationToken)
         {
             try
             {
@@ -153,7 +153,7 @@ namespace ApimDr.Engine.Workflow
             catch (ApimDrException ex) when (IsKeyRejected(ex, storage))
             {
                 // The same key would go to ARM in the restore body: the service would fail with it too.
-                throw new ApimDrException(ErrorIds.StorageKeyRejected, ApimErrorCategory.AuthenticationError,
+                throw new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied,
                     $"Storage account '{storage.AccountName}' refused the access key itself (403 AuthenticationFailed: the request signature did not match), so the restore was not started and the key was not sent to ARM. " +
                     "The key is wrong, belongs to another account or was rotated: pass the current key1 or key2 of the account. (If the key is right, this machine's clock may be more than 15 minutes off, which storage also refuses: fix the clock, or pass -SkipPreflight.)",
                     storage.AccountName, ex)

@@ -18,7 +18,7 @@ namespace ApimDr.Commands
         protected const string ByName = "ByName";
         protected const string ByResourceId = "ByResourceId";
 
-        private readonly List<OperationState> _started = new List<OperationState>();
+        private readonly List<ApimOperation> _started = new List<ApimOperation>();
         private HashSet<string> _boundOnCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
@@ -97,18 +97,18 @@ namespace ApimDr.Commands
             try
             {
                 if (!Confirm(service, request)) return;
-                OperationState operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
+                ApimOperation operation = Run(ct => StartAsync(GetClient(ResolveCloud()), service, request, storage, ct));
                 // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
                 if (CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
                 WriteVerbose($"{operation.Kind} of {service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
                 if (NoWait)
                 {
-                    WriteObject(OperationMapper.ToPublic(operation));
+                    WriteObject(operation);
                 }
                 else
                 {
                     // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
-                    WriteInformation(OperationMapper.ToPublic(operation), new[] { "ApimDr.OperationStarted" });
+                    WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
                     _started.Add(operation);
                 }
             }
@@ -133,9 +133,9 @@ namespace ApimDr.Commands
         /// <summary>ShouldProcess (and, for restore, -Force); false means skip this input.</summary>
         protected abstract bool Confirm(ServiceId service, BackupRestoreRequest request);
 
-        private protected abstract System.Threading.Tasks.Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, System.Threading.CancellationToken cancellationToken);
+        private protected abstract System.Threading.Tasks.Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, System.Threading.CancellationToken cancellationToken);
 
-        private protected virtual System.Threading.Tasks.Task OnSucceededAsync(OperationState operation, System.Threading.CancellationToken cancellationToken)
+        private protected virtual System.Threading.Tasks.Task OnSucceededAsync(ApimOperation operation, System.Threading.CancellationToken cancellationToken)
             => System.Threading.Tasks.Task.CompletedTask;
 
         /// <summary>

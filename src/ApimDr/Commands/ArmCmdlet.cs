@@ -74,7 +74,7 @@ namespace ApimDr.Commands
         /// when the user named none; a custom endpoint read from an object is used only when the user
         /// gave that same endpoint with -ResourceManagerUrl (else UntrustedPollHost, nothing sent).
         /// </summary>
-        private CloudEnvironment CloudFor(OperationState operation)
+        private CloudEnvironment CloudFor(ApimOperation operation)
         {
             bool userChose = ResourceManagerUrl != null || !string.IsNullOrEmpty(Environment);
             if (userChose || operation.ResourceManagerUrl == null) return ResolveCloud();
@@ -125,7 +125,7 @@ namespace ApimDr.Commands
         /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
         /// terminal state; a Failed/Canceled one also gets a non-terminating ApimOperationFailed error.
         /// </summary>
-        private protected void WaitAndEmit(IReadOnlyList<OperationState> operations, Func<OperationState, CancellationToken, Task>? onSucceeded = null)
+        private protected void WaitAndEmit(IReadOnlyList<ApimOperation> operations, Func<ApimOperation, CancellationToken, Task>? onSucceeded = null)
         {
             if (operations.Count == 0) return;
             int total = operations.Count;
@@ -138,7 +138,7 @@ namespace ApimDr.Commands
                 {
                     Interlocked.Increment(ref done);
                     JournalWrite(j => j.Remove(op));
-                    if (onSucceeded != null && op.Status == "Succeeded")
+                    if (onSucceeded != null && op.Status == ApimOperation.Succeeded)
                     {
                         lock (followUps) followUps.Add(onSucceeded(op, CancelToken));
                     }
@@ -151,13 +151,13 @@ namespace ApimDr.Commands
                     Post(() =>
                     {
                         CompleteProgress(op);
-                        WriteObject(OperationMapper.ToPublic(op));
+                        WriteObject(op);
                         WriteFailure(error, op.ResourceId);
                     });
                 },
             };
-            var byCloud = new List<(CloudEnvironment Cloud, OperationState Operation)>();
-            foreach (OperationState op in operations)
+            var byCloud = new List<(CloudEnvironment Cloud, ApimOperation Operation)>();
+            foreach (ApimOperation op in operations)
             {
                 try
                 {
@@ -194,26 +194,19 @@ namespace ApimDr.Commands
             if (warning != null) Post(() => WriteWarning(warning));
         }
 
-        private void EmitTerminal(OperationState op, int done, int total)
+        private void EmitTerminal(ApimOperation op, int done, int total)
         {
             CompleteProgress(op);
-            WriteObject(OperationMapper.ToPublic(op));
-            if (op.Status != "Succeeded")
-            {
-                var error = new ApimDrException(ErrorIds.ApimOperationFailed, ApimErrorCategory.InvalidResult,
-                    $"{op.Kind} of '{op.Name}' {op.Status.ToLowerInvariant()}: {op.ErrorCode}: {op.ErrorMessage}", op.ResourceId)
-                {
-                    ArmCode = op.ErrorCode,
-                    CorrelationId = op.CorrelationId,
-                };
-                WriteFailure(error, op.ResourceId);
-            }
+            WriteObject(op);
+            // ONE ErrorId per failure kind, the same as before the POST (SkuMismatch, BackupExpired, …; docs/errors.md).
+            ApimDrException? failure = Operations.ToException(op);
+            if (failure != null) WriteFailure(failure, op.ResourceId);
             WriteOverallProgress(done, total);
         }
 
         private void WriteOperationProgress(OperationProgress p, int done, int total)
         {
-            OperationState op = p.Operation;
+            ApimOperation op = p.Operation;
             var record = new ProgressRecord(ActivityIdFor(op), $"{op.Kind} {op.Name}",
                 p.NextPollAt.HasValue
                     ? $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed, next check {p.NextPollAt.Value.ToLocalTime():HH:mm:ss}"
@@ -233,7 +226,7 @@ namespace ApimDr.Commands
             });
         }
 
-        private void CompleteProgress(OperationState op)
+        private void CompleteProgress(ApimOperation op)
         {
             WriteProgress(new ProgressRecord(ActivityIdFor(op), $"{op.Kind} {op.Name}", op.Status)
             {
@@ -242,7 +235,7 @@ namespace ApimDr.Commands
             });
         }
 
-        private int ActivityIdFor(OperationState op)
+        private int ActivityIdFor(ApimOperation op)
         {
             string key = op.PollUrl?.AbsoluteUri ?? op.ResourceId;
             if (!_activityIds.TryGetValue(key, out int id))

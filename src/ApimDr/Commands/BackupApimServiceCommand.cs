@@ -26,15 +26,15 @@ namespace ApimDr.Commands
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
             => ShouldProcessUnlessForced(false, service.ResourceId, $"Back up to {Describe(request)}");   // -Confirm in a host that cannot prompt: ConfirmationRequired
 
-        private protected override async Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
+        private protected override async Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
         {
-            OperationState operation = await DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken).ConfigureAwait(false);
             lock (_locations) _locations[operation.PollUrl!.AbsoluteUri] = storage;
             return operation;
         }
 
         /// <summary>Best effort: record the source service and SKU on the blob; a warning, never a failed backup.</summary>
-        private protected override async Task OnSucceededAsync(OperationState operation, CancellationToken cancellationToken)
+        private protected override async Task OnSucceededAsync(ApimOperation operation, CancellationToken cancellationToken)
         {
             object? location;
             lock (_locations) _locations.TryGetValue(operation.PollUrl!.AbsoluteUri, out location);

@@ -47,13 +47,13 @@ namespace ApimDr.Commands
             WildcardPattern? group = Pattern(ResourceGroupName);
             foreach (JournalEntry entry in journal.Read())
             {
-                OperationState op = entry.Operation;
+                ApimOperation op = entry.Operation;
                 if (name != null && !name.IsMatch(op.Name)) continue;
                 if (group != null && !group.IsMatch(op.ResourceGroupName)) continue;
                 bool started = entry.State == OperationJournal.Running && op.PollUrl != null;
                 if (Running && !started) continue;
-                if (!started) op.Status = OperationState.Unknown;
-                WriteObject(OperationMapper.ToPublic(op));
+                if (!started) op.Status = ApimOperation.Unknown;
+                WriteObject(op);
             }
         }
 

@@ -31,7 +31,7 @@ namespace ApimDr.Commands
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
             => ShouldProcessUnlessForced(Force, service.ResourceId, $"Restore {Describe(request)}, replacing the service's configuration");
 
-        private protected override Task<OperationState> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
+        private protected override Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
             => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : storage,
                 SkipPreflight, Journal, message => Post(() => WriteWarning(message)), cancellationToken);
     }

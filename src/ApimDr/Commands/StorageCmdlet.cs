@@ -5,7 +5,7 @@ using System.Management.Automation;
 using System.Security;
 using ApimDr.Completers;
 using ApimDr.Engine.Clouds;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands

@@ -9,71 +9,55 @@ namespace ApimDr.Commands
 {
     /// <summary>
     /// Waits for APIM backup/restore operations — live ApimOperation objects or deserialized ones
-    /// (Import-Clixml, ConvertFrom-Json), bound by property name — all together, emitting each as it ends.
+    /// (Import-Clixml, ConvertFrom-Json, Get-ApimOperation), or one named by -PollUrl/-ResourceId —
+    /// all together, emitting each as it ends. Every input becomes the operation record through
+    /// <see cref="ApimOperation.FromProperties"/>, the one factory.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Wait, "ApimOperation")]
+    [Cmdlet(VerbsLifecycle.Wait, "ApimOperation", DefaultParameterSetName = ByObject)]
     [OutputType(typeof(ApimOperation))]
     public sealed class WaitApimOperationCommand : ArmCmdlet
     {
-        private readonly List<OperationState> _pending = new List<OperationState>();
+        private const string ByObject = "ByObject";
+        private const string ByUrl = "ByUrl";
+        private readonly List<ApimOperation> _pending = new List<ApimOperation>();
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, Position = 0)]
+        /// <summary>An operation object: what Backup-/Restore-ApimService or Get-ApimOperation returned, live or deserialized.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true, Position = 0)]
+        [Alias("Operation")]
+        public PSObject InputObject { get; set; } = null!;
+
+        /// <summary>The operation's poll URL (the resume line of a started operation prints it).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByUrl)]
         [Alias("Location")]
         public Uri PollUrl { get; set; } = null!;
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, ParameterSetName = ByUrl)]
         [Alias("Id")]
         public string ResourceId { get; set; } = string.Empty;
 
-        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = ByUrl)]
         [ValidateSet("Backup", "Restore")]
         public string Kind { get; set; } = "Backup";
 
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? Status { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? PollStyle { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public DateTime? StartTime { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public DateTime? NextPollAt { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? StorageAccountName { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? ContainerName { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? BackupName { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? AccessType { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? CorrelationId { get; set; }
-
-        [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
-        public string? Sku { get; set; }
-
         protected override void ProcessRecord()
         {
+            ApimOperation? operation = null;
             try
             {
-                OperationState state = ToState();
-                if (state.IsTerminal)
+                operation = ParameterSetName == ByUrl
+                    ? ApimOperation.FromProperties(name => name == nameof(PollUrl) ? PollUrl : name == nameof(ResourceId) ? ResourceId : name == nameof(Kind) ? Kind : null)
+                    : ApimOperation.FromProperties(name => Property(InputObject, name));
+                Validate(operation);
+                if (operation.IsTerminal)
                 {
-                    WriteObject(OperationMapper.ToPublic(state));   // the service's verdict is final: nothing to poll
+                    WriteObject(operation);   // the service's verdict is final: nothing to poll
                     return;
                 }
-                _pending.Add(state);
+                _pending.Add(operation);
             }
             catch (ApimDrException ex)
             {
-                WriteFailure(ex, PollUrl);
+                WriteFailure(ex, operation?.PollUrl ?? (object?)InputObject);
             }
         }
 
@@ -89,41 +73,20 @@ namespace ApimDr.Commands
             }
         }
 
-        private static DateTimeOffset ToUtc(DateTime time)
-            => new DateTimeOffset(time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime());
-
-        private OperationState ToState()
+        private static object? Property(PSObject input, string name)
         {
-            ServiceId service = ServiceId.Parse(ResourceId);
-            ResolveCloud();   // a bad -ResourceManagerUrl / -Environment is refused here, per input, before any request
-            if (!PollUrl.IsAbsoluteUri)
-            {
-                throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
-                    $"-PollUrl '{PollUrl.OriginalString}' is not an absolute URL. Pass the operation object Backup-ApimService or Restore-ApimService returned (or Get-ApimOperation lists).", ResourceId);
-            }
-            var state = new OperationState
-            {
-                Kind = (OperationKind)Enum.Parse(typeof(OperationKind), Kind, ignoreCase: true),
-                ResourceId = service.ResourceId,
-                SubscriptionId = service.SubscriptionId,
-                ResourceGroupName = service.ResourceGroupName,
-                Name = service.Name,
-                PollUrl = PollUrl,
-                PollStyle = string.IsNullOrEmpty(PollStyle) ? "Location" : PollStyle!,
-                // Never the object's own ResourceManagerUrl (data, not the user's choice): only a well-known
-                // cloud recognised from the poll URL; otherwise the wait uses the endpoint the user chose.
-                ResourceManagerUrl = CloudEnvironment.KnownFor(PollUrl)?.ResourceManagerUrl,
-                StorageAccountName = StorageAccountName ?? string.Empty,
-                ContainerName = ContainerName ?? string.Empty,
-                BackupName = BackupName ?? string.Empty,
-                StartTime = StartTime.HasValue ? ToUtc(StartTime.Value) : DateTimeOffset.UtcNow,
-                Status = string.IsNullOrEmpty(Status) ? "InProgress" : Status!,
-                CorrelationId = string.IsNullOrEmpty(CorrelationId) ? Guid.NewGuid().ToString() : CorrelationId!,
-                Sku = Sku,
-                NextPollAt = NextPollAt.HasValue ? ToUtc(NextPollAt.Value) : (DateTimeOffset?)null,
-            };
-            if (!string.IsNullOrEmpty(AccessType) && Enum.TryParse(AccessType, true, out StorageAccessType access)) state.AccessType = access;
-            return state;
+            object? value = input?.Properties[name]?.Value;
+            return value is PSObject wrapped ? wrapped.BaseObject : value;
+        }
+
+        /// <summary>Input checks, before any request: the record itself (engine), then the endpoint.</summary>
+        private void Validate(ApimOperation operation)
+        {
+            Operations.ValidateForResume(operation);
+            ResolveCloud();   // a bad -ResourceManagerUrl / -Environment is refused here, per input
+            // Never the object's own ResourceManagerUrl (data, not the user's choice): only a well-known
+            // cloud recognised from the poll URL; otherwise the wait uses the endpoint the user chose.
+            operation.ResourceManagerUrl = CloudEnvironment.KnownFor(operation.PollUrl)?.ResourceManagerUrl;
         }
     }
 }

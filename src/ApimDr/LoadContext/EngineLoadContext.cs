@@ -40,7 +40,8 @@ namespace ApimDr.LoadContext
 
         protected override Assembly? Load(AssemblyName name)
         {
-            if (name.Name == null) return null;
+            // The public record types are shared with the cmdlets: always the default context's copy.
+            if (name.Name == null || name.Name == ModuleInitializer.ModelAssemblyName) return null;
             string path = Path.Combine(_directory, name.Name + ".dll");
             if (!File.Exists(path)) return null;
             if (IsSatisfiedByPlatform(name)) return null;

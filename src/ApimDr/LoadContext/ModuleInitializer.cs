@@ -15,6 +15,9 @@ namespace ApimDr.LoadContext
     {
         internal const string EngineAssemblyName = "ApimDr.Engine";
 
+        /// <summary>ApimOperation/ApimBackup: loaded by the manifest (RequiredAssemblies) into the default context, never isolated.</summary>
+        internal const string ModelAssemblyName = "ApimDr.Model";
+
         internal static string DependencyDirectory { get; } = Path.Combine(
             Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? ".",
 #if NET

@@ -25,9 +25,9 @@ namespace ApimDr.Engine.Tests.Arm
                 : Accepted(Location()));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
+            ApimOperation op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
 
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Equal(2, transport.Requests.Count);
             Assert.Equal(TimeSpan.FromSeconds(7), transport.Requests[1].At - transport.Requests[0].At);
         }
@@ -60,11 +60,11 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => ++posts == 1 ? Reply.ArmError(429, "TooManyRequests", "slow down").With("Retry-After", "7") : Accepted(Location()));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
+            ApimOperation op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
 
             Assert.Equal(2, transport.Requests.Count);
             Assert.Equal(TimeSpan.FromSeconds(7), transport.Requests[1].At - transport.Requests[0].At);
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]
@@ -77,10 +77,10 @@ namespace ApimDr.Engine.Tests.Arm
                 : Accepted(Location()));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
+            ApimOperation op = await clock.RunAsync(client.StartBackupAsync(Service(), KeyRequest(), default), () => 1);
 
             Assert.Equal(2, transport.Requests.Count(r => r.Method == "POST"));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]
@@ -169,7 +169,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" || ++polls < 3 ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             var requests = transport.Requests;

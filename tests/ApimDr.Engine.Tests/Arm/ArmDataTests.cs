@@ -1,3 +1,4 @@
+using System.Linq;
 using System;
 using System.Text;
 using System.Text.Json;
@@ -43,7 +44,7 @@ namespace ApimDr.Engine.Tests.Arm
         public void CreateValidatesEachPart(string subscription, string group, string name, string errorId)
         {
             Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Create(subscription, group, name)).ErrorId);
-            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Parse($"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.ApiManagement/service/{name}")).ErrorId);
+            Assert.Equal(errorId, Assert.Throws<ApimDrException>(() => ServiceId.Parse(ServicePath(name, subscription, group))).ErrorId);
         }
     }
 
@@ -72,6 +73,14 @@ namespace ApimDr.Engine.Tests.Arm
             var error = Assert.Throws<ApimDrException>(() => Request(type, key, clientId).Validate());
             Assert.Equal(errorId, error.ErrorId);
             Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+        }
+
+        [Fact]
+        public void AMissingKeyNamesTheRealParameter()
+        {
+            var error = Assert.Throws<ApimDrException>(() => Request(StorageAccessType.AccessKey, null, null).Validate());
+            Assert.Contains("-StorageAccountKey", error.Message);
+            Assert.DoesNotContain("-StorageAccessKey", error.Message);
         }
 
         [Fact]
@@ -156,62 +165,83 @@ namespace ApimDr.Engine.Tests.Arm
         }
     }
 
-    public class OperationStateTests
+    public class OperationRecordTests
     {
-        private static OperationState Sample() => new()
+        private static ApimOperation Sample() => new()
         {
-            Kind = OperationKind.Restore,
+            Kind = "Restore",
             ResourceId = ServicePath(),
             SubscriptionId = SubscriptionId,
             ResourceGroupName = ResourceGroup,
             Name = "contoso-apim",
             PollUrl = new Uri(Location()),
-            PollStyle = OperationState.LocationStyle,
+            PollStyle = ApimOperation.LocationStyle,
             ResourceManagerUrl = new Uri("https://management.azure.com/"),
             StorageAccountName = "backupstore",
             ContainerName = "apim-backups",
             BackupName = "b1",
-            AccessType = StorageAccessType.UserAssignedManagedIdentity,
-            StartTime = new DateTimeOffset(2026, 1, 1, 10, 0, 0, TimeSpan.Zero),
+            AccessType = "UserAssignedManagedIdentity",
+            StartTime = new DateTime(2026, 1, 1, 10, 0, 0, DateTimeKind.Utc),
             CorrelationId = Guid.NewGuid().ToString(),
-            NextPollAt = new DateTimeOffset(2026, 1, 1, 10, 1, 0, TimeSpan.Zero),
+            NextPollAt = new DateTime(2026, 1, 1, 10, 1, 0, DateTimeKind.Utc),
             PollCount = 3,
             Sku = "Premium",
+            ErrorId = "SkuMismatch",
+            HttpStatus = 400,
         };
 
         [Fact]
-        public void RoundTripsThroughJson()
+        public void RoundTripsThroughJsonWithTheOneFactory()
         {
-            OperationState original = Sample();
-            OperationState copy = OperationState.FromJson(original.ToJson());
-            Assert.Equal(original.ToJson(), copy.ToJson());
+            ApimOperation original = Sample();
+            ApimOperation copy = FromJson(ToJson(original));
+            foreach (var property in typeof(ApimOperation).GetProperties().Where(p => p.CanWrite))
+            {
+                Assert.Equal(property.GetValue(original), property.GetValue(copy));
+            }
             Assert.Equal(Location(), copy.PollUrl!.OriginalString);
-            Assert.Equal(StorageAccessType.UserAssignedManagedIdentity, copy.AccessType);
-            Assert.Equal(OperationKind.Restore, copy.Kind);
-            Assert.Contains("\"UserAssignedManagedIdentity\"", original.ToJson());
+            Assert.Equal("UserAssignedManagedIdentity", copy.AccessType);
+            Assert.Equal("Restore", copy.Kind);
+            Assert.Equal(DateTimeKind.Utc, copy.StartTime.Kind);
+        }
+
+        [Fact]
+        public void EveryWritablePropertyIsReadBackByTheFactory()
+        {
+            // Adding a field to the record without a line in FromProperties fails here.
+            ApimOperation original = Sample();
+            original.EndTime = new DateTime(2026, 1, 1, 11, 0, 0, DateTimeKind.Utc);
+            original.ErrorCode = "RestoreFailed";
+            original.ErrorMessage = "no";
+            original.RequestId = "r";
+            original.Status = ApimOperation.Failed;
+            ApimOperation copy = ApimOperation.FromProperties(name => typeof(ApimOperation).GetProperty(name)!.GetValue(original));
+            foreach (var property in typeof(ApimOperation).GetProperties().Where(p => p.CanWrite))
+            {
+                Assert.Equal(property.GetValue(original), property.GetValue(copy));
+            }
         }
 
         [Fact]
         public void ToleratesMissingOptionalFieldsAndOtherCasing()
         {
-            OperationState state = OperationState.FromJson("{\"pollUrl\":\"" + Location() + "\",\"kind\":1,\"extra\":{\"x\":[1]}}");
-            Assert.Equal(OperationKind.Restore, state.Kind);
-            Assert.Equal(OperationState.InProgress, state.Status);
-            Assert.Equal(OperationState.LocationStyle, state.PollStyle);
-            Assert.Equal(new Uri("https://management.azure.com/"), state.ResourceManagerUrl);
+            ApimOperation state = FromJson("{\"pollUrl\":\"" + Location() + "\",\"resourceId\":\"" + ServicePath() + "\",\"kind\":\"restore\",\"extra\":{\"x\":[1]}}");
+            Assert.Equal("Restore", state.Kind);
+            Assert.Equal("contoso-apim", state.Name);   // from the resource id, not the object
+            Assert.Equal(ApimOperation.InProgress, state.Status);
+            Assert.Equal(ApimOperation.LocationStyle, state.PollStyle);
             Assert.Null(state.EndTime);
         }
 
         [Theory]
-        [InlineData("{\"Name\":\"x\"}")]
-        [InlineData("{\"PollUrl\":\"/relative/path\"}")]
-        [InlineData("not json")]
-        [InlineData("null")]
-        [InlineData("")]
-        public void WithoutAPollUrlItCannotBeResumed(string json)
+        [InlineData("{\"Name\":\"x\"}", ErrorIds.InvalidResourceId)]
+        [InlineData("{\"ResourceId\":\"{svc}\"}", ErrorIds.InvalidPollUrl)]
+        [InlineData("{\"ResourceId\":\"{svc}\",\"PollUrl\":\"/relative/path\"}", ErrorIds.InvalidPollUrl)]
+        [InlineData("{\"ResourceId\":\"{svc}\",\"PollUrl\":\"https://management.azure.com/x\",\"Kind\":\"Delete\"}", ErrorIds.InvalidOperationObject)]
+        public void WithoutAResourceIdAPollUrlAndAKindItCannotBeResumed(string json, string errorId)
         {
-            var error = Assert.Throws<ApimDrException>(() => OperationState.FromJson(json));
-            Assert.Equal(ErrorIds.InvalidOperationObject, error.ErrorId);
+            var error = Assert.Throws<ApimDrException>(() => FromJson(json.Replace("{svc}", ServicePath())));
+            Assert.Equal(errorId, error.ErrorId);
             Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
         }
     }

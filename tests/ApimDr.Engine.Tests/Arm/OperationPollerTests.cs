@@ -57,13 +57,13 @@ namespace ApimDr.Engine.Tests.Arm
             using ArmClient client = Client(clock, transport);
             DateTimeOffset start = clock.GetUtcNow();
 
-            OperationState[] ops = await Run(clock, Task.WhenAll(plans.Keys.Select(name => client.StartBackupAsync(Service(name), KeyRequest(), default))));
+            ApimOperation[] ops = await Run(clock, Task.WhenAll(plans.Keys.Select(name => client.StartBackupAsync(Service(name), KeyRequest(), default))));
             var recorder = new Recorder();
             await WaitAsync(clock, client, ops, recorder);
 
-            Assert.All(ops, op => Assert.Equal(OperationState.Succeeded, op.Status));
+            Assert.All(ops, op => Assert.Equal(ApimOperation.Succeeded, op.Status));
             Assert.Equal(100, recorder.Completed.Count);
-            foreach (OperationState op in ops)
+            foreach (ApimOperation op in ops)
             {
                 (TimeSpan duration, int retryAfter) = plans[op.Name];
                 var interval = TimeSpan.FromSeconds(retryAfter);
@@ -84,22 +84,22 @@ namespace ApimDr.Engine.Tests.Arm
             int polls = 0;
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" || ++polls <= 5 ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient first = Client(clock, transport);
-            OperationState started = await Run(clock, first.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation started = await Run(clock, first.StartBackupAsync(Service(), KeyRequest(), default));
 
             // The first wait is stopped after two polls, like a runbook that ends.
             using var stop = new CancellationTokenSource();
             var recorder = new Recorder();
             var callbacks = recorder.Callbacks;
             callbacks.Progress = p => { if (p.Operation.PollCount == 2) stop.Cancel(); };
-            Task<IReadOnlyList<OperationState>> firstWait = clock.RunAsync(new OperationPoller(first).WaitAllAsync(new[] { started }, callbacks, null, stop.Token), () => 1);
+            Task<IReadOnlyList<ApimOperation>> firstWait = clock.RunAsync(new OperationPoller(first).WaitAllAsync(new[] { started }, callbacks, null, stop.Token), () => 1);
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => firstWait);
-            Assert.Equal(OperationState.InProgress, started.Status);
+            Assert.Equal(ApimOperation.InProgress, started.Status);
             Assert.Equal(2, started.PollCount);
 
-            string json = started.ToJson();
+            string json = ToJson(started);
             Assert.DoesNotContain(StorageKey, json);
             Assert.DoesNotContain(StaticToken, json);
-            OperationState resumed = OperationState.FromJson(json);
+            ApimOperation resumed = FromJson(json);
             Assert.Equal(started.PollUrl!.OriginalString, resumed.PollUrl!.OriginalString);
             Assert.Equal(started.CorrelationId, resumed.CorrelationId);
             Assert.Equal(started.NextPollAt, resumed.NextPollAt);
@@ -107,7 +107,7 @@ namespace ApimDr.Engine.Tests.Arm
             using ArmClient second = Client(clock, transport);
             await WaitAsync(clock, second, new[] { resumed }, new Recorder());
 
-            Assert.Equal(OperationState.Succeeded, resumed.Status);
+            Assert.Equal(ApimOperation.Succeeded, resumed.Status);
             Assert.Equal(6, resumed.PollCount);
             var gets = transport.Requests.Where(r => r.Method == "GET").ToList();
             Assert.Equal(6, gets.Count); // no poll wasted by the interruption
@@ -126,7 +126,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
-            OperationState op = OperationState.FromJson("{\"Kind\":\"Backup\",\"ResourceId\":\"" + ServicePath() + "\",\"Name\":\"contoso-apim\",\"PollUrl\":\"" + pollUrl + "\",\"ResourceManagerUrl\":\"https://management.azure.com/\"}");
+            ApimOperation op = FromJson("{\"Kind\":\"Backup\",\"ResourceId\":\"" + ServicePath() + "\",\"Name\":\"contoso-apim\",\"PollUrl\":\"" + pollUrl + "\",\"ResourceManagerUrl\":\"https://management.azure.com/\"}");
 
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
@@ -144,7 +144,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Accepted("https://attacker.example.net/operationresults/x=?api-version=2024-05-01"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -158,7 +158,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
-            var op = new OperationState
+            var op = new ApimOperation
             {
                 Name = "contoso-apim",
                 PollUrl = new Uri(Location()),
@@ -178,7 +178,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
 
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder, timeout: TimeSpan.FromMinutes(10.5));
@@ -190,7 +190,7 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Contains("Wait-ApimOperation", error.Message);
             Assert.Equal(VirtualClock.Epoch + TimeSpan.FromMinutes(10.5), clock.GetUtcNow());
             Assert.Equal(10, op.PollCount); // one a minute until the deadline stopped the wait
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]
@@ -199,7 +199,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Accepted(Location(), retryAfter: 3600));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             DateTimeOffset? nextPoll = op.NextPollAt;
             using var cancel = new CancellationTokenSource();
 
@@ -210,7 +210,7 @@ namespace ApimDr.Engine.Tests.Arm
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
 
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"cancellation took {watch.Elapsed}");
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Equal(nextPoll, op.NextPollAt);
             Assert.Equal(0, op.PollCount);
             Assert.Single(transport.Requests);
@@ -222,7 +222,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(Location()) : Reply.Hang());
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             op.NextPollAt = null; // due now
             using var cancel = new CancellationTokenSource();
 
@@ -233,7 +233,7 @@ namespace ApimDr.Engine.Tests.Arm
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait);
 
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"cancellation took {watch.Elapsed}");
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]
@@ -242,7 +242,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(500));
             using ArmClient client = Client(clock, transport);
-            var op = new OperationState { Name = "contoso-apim", PollUrl = new Uri(Location()), Status = OperationState.Succeeded };
+            var op = new ApimOperation { Name = "contoso-apim", PollUrl = new Uri(Location()), Status = ApimOperation.Succeeded };
 
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);

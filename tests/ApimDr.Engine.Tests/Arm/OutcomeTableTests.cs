@@ -16,13 +16,13 @@ namespace ApimDr.Engine.Tests.Arm
     /// </summary>
     public class OutcomeTableTests
     {
-        private static async Task<(OperationState Op, Recorder Recorder, FakeArmTransport Transport)> PollWith(Func<int, Reply> poll, Action<ArmClientOptions>? configure = null, TimeSpan? timeout = null)
+        private static async Task<(ApimOperation Op, Recorder Recorder, FakeArmTransport Transport)> PollWith(Func<int, Reply> poll, Action<ArmClientOptions>? configure = null, TimeSpan? timeout = null)
         {
             var clock = new VirtualClock();
             int polls = 0;
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(Location(), 10) : poll(++polls));
             using ArmClient client = Client(clock, transport, configure);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder, timeout);
             return (op, recorder, transport);
@@ -35,7 +35,7 @@ namespace ApimDr.Engine.Tests.Arm
         public async Task Poll2xxIsSucceeded(int status)
         {
             var (op, recorder, _) = await PollWith(n => n == 1 ? Accepted(Location(), 10) : Reply.Of(status, status == 204 ? "" : ServiceJson()));
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Single(recorder.Completed);
         }
 
@@ -51,7 +51,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(doubled, 10)
                 : ++polls == 1 ? Accepted(corrected, 10) : polls < 3 ? Accepted(corrected, 10) : Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             Assert.Equal(doubled, op.PollUrl!.OriginalString);
 
             await WaitAsync(clock, client, new[] { op }, new Recorder());
@@ -59,7 +59,7 @@ namespace ApimDr.Engine.Tests.Arm
             var gets = transport.Requests.Where(r => r.Method == "GET").Select(r => r.Url).ToList();
             Assert.Equal(doubled, gets[0]);
             Assert.All(gets.Skip(1), url => Assert.Equal(corrected, url));
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
         }
 
         [Fact]
@@ -69,14 +69,14 @@ namespace ApimDr.Engine.Tests.Arm
             var (op, recorder, transport) = await PollWith(n => Accepted(foreign, 10));
             Assert.Equal(ErrorIds.UntrustedPollHost, recorder.Abandoned[op].ErrorId);
             Assert.DoesNotContain(transport.Requests, r => r.Url.Contains("attacker"));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]
         public async Task Poll401IsOutcomeUnknownAndResumable()
         {
             var (op, recorder, _) = await PollWith(n => Reply.ArmError(401, "InvalidAuthenticationToken", "The access token is invalid."));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             ApimDrException error = recorder.Abandoned[op];
             Assert.Equal(ErrorIds.AuthenticationFailed, error.ErrorId);
             Assert.Contains("Wait-ApimOperation", error.Message);
@@ -87,7 +87,7 @@ namespace ApimDr.Engine.Tests.Arm
         {
             var (op, recorder, _) = await PollWith(n => Reply.ArmError(403, "AuthorizationFailed",
                 "The client 'x' with object id 'x' does not have authorization to perform action 'Microsoft.ApiManagement/service/read' over scope '/subscriptions/s'."));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             ApimDrException error = recorder.Abandoned[op];
             Assert.Equal(ErrorIds.AuthorizationFailed, error.ErrorId);
             Assert.Contains("Microsoft.ApiManagement/service/read", error.Message);
@@ -99,7 +99,7 @@ namespace ApimDr.Engine.Tests.Arm
         {
             // The emulator's (and APIM's) answer when the service's identity has no role on the storage account.
             var (op, recorder, _) = await PollWith(n => Reply.ArmError(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission."));
-            Assert.Equal(OperationState.Failed, op.Status);
+            Assert.Equal(ApimOperation.Failed, op.Status);
             Assert.Equal("AuthorizationPermissionMismatch", op.ErrorCode);
             Assert.Empty(recorder.Abandoned);
         }
@@ -108,7 +108,7 @@ namespace ApimDr.Engine.Tests.Arm
         public async Task Poll404IsOperationNotFoundNotAVerdict()
         {
             var (op, recorder, _) = await PollWith(n => Reply.ArmError(404, "ResourceNotFound", "The operation was not found."));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Equal(ErrorIds.OperationNotFound, recorder.Abandoned[op].ErrorId);
             Assert.Contains("Get-ApimBackup", recorder.Abandoned[op].Message);
         }
@@ -120,7 +120,7 @@ namespace ApimDr.Engine.Tests.Arm
         public async Task PollOther4xxIsFailedWithTheServicesCode(int status, string code)
         {
             var (op, recorder, _) = await PollWith(n => Reply.ArmError(status, code, "it went wrong"));
-            Assert.Equal(OperationState.Failed, op.Status);
+            Assert.Equal(ApimOperation.Failed, op.Status);
             Assert.Equal(code, op.ErrorCode);
             Assert.Equal("it went wrong", op.ErrorMessage);
             Assert.Empty(recorder.Abandoned);
@@ -131,7 +131,7 @@ namespace ApimDr.Engine.Tests.Arm
         {
             // Defect 6: seven 503/500 answers used to end in Failed while the backup succeeded.
             var (op, recorder, transport) = await PollWith(n => n <= 7 ? (n % 2 == 0 ? Reply.Of(500) : Reply.Of(503).With("Retry-After", "2")) : Reply.Of(200, ServiceJson()));
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Empty(recorder.Abandoned);
             Assert.Equal(8, transport.Requests.Count(r => r.Method == "GET"));
         }
@@ -140,7 +140,7 @@ namespace ApimDr.Engine.Tests.Arm
         public async Task TransportErrorsOnPollsAreNoVerdict()
         {
             var (op, recorder, _) = await PollWith(n => n <= 3 ? Reply.Throw(new System.Net.Http.HttpRequestException("reset", new System.IO.IOException("Connection reset by peer"))) : Reply.Of(200, ServiceJson()));
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Empty(recorder.Abandoned);
         }
 
@@ -149,7 +149,7 @@ namespace ApimDr.Engine.Tests.Arm
         {
             var (op, recorder, transport) = await PollWith(n => Reply.ArmError(500, "InternalServerError", "Something broke inside."),
                 o => o.MaxUnhealthyPollStreak = TimeSpan.FromMinutes(15));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             ApimDrException error = recorder.Abandoned[op];
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
             Assert.Contains("Something broke inside", error.Message);
@@ -177,7 +177,7 @@ namespace ApimDr.Engine.Tests.Arm
             var (op, _, transport) = await PollWith(n => n == 1 ? Reply.ArmError(429, "TooManyRequests", "slow").With("Retry-After", "23") : Reply.Of(200, ServiceJson()));
             var gets = transport.Requests.Where(r => r.Method == "GET").ToList();
             Assert.Equal(TimeSpan.FromSeconds(23), gets[1].At - gets[0].At);
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
         }
 
         [Theory]
@@ -201,8 +201,8 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
         }
 
         [Fact]
@@ -218,8 +218,8 @@ namespace ApimDr.Engine.Tests.Arm
                 return Accepted(Location());
             });
             using ArmClient client = Client(clock, transport);
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), stop.Token));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), stop.Token));
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.NotNull(op.PollUrl);
             Assert.Single(transport.Requests);
         }

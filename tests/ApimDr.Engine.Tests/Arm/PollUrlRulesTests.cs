@@ -63,7 +63,7 @@ namespace ApimDr.Engine.Tests.Arm
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport);
-            var op = new OperationState
+            var op = new ApimOperation
             {
                 ResourceId = ServicePath(), Name = "contoso-apim", PollUrl = new Uri("https://attacker.example" + ServicePath() + "/operationresults/abc"),
                 ResourceManagerUrl = new Uri("https://attacker.example/"), CorrelationId = "c",

@@ -29,11 +29,11 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? AcceptedWithStatusResource() : answers[polls++]);
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
-            Assert.Equal(OperationState.AzureAsyncOperationStyle, op.PollStyle);
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            Assert.Equal(ApimOperation.AzureAsyncOperationStyle, op.PollStyle);
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Equal(4, transport.Requests.Count(r => r.Method == "GET"));
             Assert.All(transport.Requests.Where(r => r.Method == "GET"), r => Assert.Equal(StatusUrl, r.Url));
         }
@@ -48,11 +48,11 @@ namespace ApimDr.Engine.Tests.Arm
                 : Status("Failed", "{\"code\":\"BackupFailed\",\"message\":\"Cannot restore: backup expired\",\"details\":null,\"innerError\":null}"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
-            Assert.Equal(OperationState.Failed, op.Status);
+            Assert.Equal(ApimOperation.Failed, op.Status);
             Assert.Equal("BackupFailed", op.ErrorCode);
             Assert.Equal("Cannot restore: backup expired", op.ErrorMessage);
             Assert.Equal(ErrorIds.BackupExpired, op.ErrorId);
@@ -66,12 +66,12 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? AcceptedWithStatusResource() : Status("Canceled"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
-            Assert.Equal(OperationState.Canceled, op.Status);
+            Assert.Equal(ApimOperation.Canceled, op.Status);
             Assert.Equal(1, op.PollCount);
-            Assert.NotNull(op.ToException());
+            Assert.NotNull(Operations.ToException(op));
         }
 
         [Fact]
@@ -89,11 +89,11 @@ namespace ApimDr.Engine.Tests.Arm
                 });
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Equal(4, transport.Requests.Count(r => r.Method == "GET"));
             Assert.Empty(recorder.Abandoned);
         }
@@ -115,11 +115,11 @@ namespace ApimDr.Engine.Tests.Arm
                 });
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             var gets = transport.Requests.Where(r => r.Method == "GET").ToList();
             Assert.Equal(6, gets.Count);
             Assert.Equal(6, op.PollCount); // every poll is one request: the poller, not the retry policy, retries polls
@@ -143,13 +143,13 @@ namespace ApimDr.Engine.Tests.Arm
                 o.MinimumPollInterval = TimeSpan.FromSeconds(10);
             });
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             var times = transport.Requests.Select(r => r.At).ToList();
             Assert.Equal(TimeSpan.FromSeconds(60), times[1] - times[0]); // no Retry-After: the default
             Assert.Equal(TimeSpan.FromSeconds(10), times[2] - times[1]); // Retry-After 1 s, floored at 10 s
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
         }
     }
 }

@@ -52,10 +52,10 @@ namespace ApimDr.Engine.Tests.Arm
             var handler = new RecordingHandler(Location());
             using ArmClient client = Client(clock, null!, o => o.Transport = new HttpClientTransport(new HttpClient(handler)));
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Equal(2, handler.Seen.Count);
             Assert.Equal(Location(), handler.Seen[1]);
         }

@@ -29,15 +29,15 @@ namespace ApimDr.Engine.Tests.Arm
             // A short default proves the 60 s spacing comes from the service's Retry-After.
             using ArmClient client = Client(clock, transport, o => o.DefaultRetryAfter = TimeSpan.FromSeconds(5));
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
-            Assert.Equal(OperationState.InProgress, op.Status);
-            Assert.Equal(OperationState.LocationStyle, op.PollStyle);
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            Assert.Equal(ApimOperation.InProgress, op.Status);
+            Assert.Equal(ApimOperation.LocationStyle, op.PollStyle);
             Assert.Equal(location, op.PollUrl!.OriginalString);
 
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.Equal("Developer", op.Sku);
             Assert.Equal("final-request", op.RequestId);
             var post = transport.Requests.Single(r => r.Method == "POST");
@@ -89,18 +89,18 @@ namespace ApimDr.Engine.Tests.Arm
                 : Reply.ArmError(400, "RestoreFailed", reason).With("x-ms-request-id", "failing-request"));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
-            Assert.Equal(OperationState.Failed, op.Status);
+            Assert.Equal(ApimOperation.Failed, op.Status);
             Assert.Equal("RestoreFailed", op.ErrorCode);
             Assert.Equal(reason, op.ErrorMessage);
             Assert.Equal(ErrorIds.SkuMismatch, op.ErrorId);
             Assert.Equal(400, op.HttpStatus);
             Assert.Equal(3, transport.Requests.Count(r => r.Method == "GET"));
             Assert.Same(op, Assert.Single(recorder.Completed));
-            ApimDrException error = op.ToException()!;
+            ApimDrException error = Operations.ToException(op)!;
             Assert.Equal(ErrorIds.SkuMismatch, error.ErrorId);
             Assert.Equal("failing-request", error.RequestId);
             Assert.Equal(op.CorrelationId, error.CorrelationId);

@@ -48,7 +48,7 @@ namespace ApimDr.Engine.Tests.Arm
                 o.Log = (level, text) => log.Enqueue((level, text));
             });
 
-            OperationState op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartRestoreAsync(Service(), KeyRequest(), default));
             await WaitAsync(clock, client, new[] { op }, new Recorder());
 
             string all = string.Join("\n", log.Select(l => l.Text));
@@ -71,7 +71,7 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Contains(log, l => l.Level == ArmLogLevel.Debug && l.Text.Contains("Set-Cookie: REDACTED"));
             Assert.Contains(log, l => l.Level == ArmLogLevel.Debug && l.Text.Contains("RestoreFailed: Cannot restore: backup expired"));
             Assert.Equal(4, log.Count(l => l.Level == ArmLogLevel.Verbose)); // one line per request: POST, 429, its retry, the failure
-            Assert.DoesNotContain(StorageKey, op.ToJson());
+            Assert.DoesNotContain(StorageKey, ToJson(op));
         }
 
         [Fact]

@@ -53,10 +53,10 @@ namespace ApimDr.Engine.Tests.Arm
             });
 
             var watch = Stopwatch.StartNew();
-            OperationState op = await client.StartBackupAsync(Service(), KeyRequest(), default);
+            ApimOperation op = await client.StartBackupAsync(Service(), KeyRequest(), default);
             await new OperationPoller(client).WaitAllAsync(new[] { op }, new PollCallbacks(), TimeSpan.FromSeconds(20), default);
 
-            Assert.Equal(OperationState.Succeeded, op.Status);
+            Assert.Equal(ApimOperation.Succeeded, op.Status);
             Assert.True(watch.Elapsed > 3 * lifetime, $"the operation ({watch.Elapsed}) must outlive several tokens");
             Assert.Equal(17, unexpired.Count);
             Assert.All(unexpired, Assert.True);
@@ -73,7 +73,7 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => r.At < VirtualClock.Epoch + TimeSpan.FromHours(3) ? Accepted(Location()) : Reply.Of(200, ServiceJson()));
             using ArmClient client = Client(clock, transport, o => o.Credentials = new CredentialSource { AccessToken = Secure(token) });
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -83,7 +83,7 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Contains("still running", error.Message);
             Assert.Contains("Wait-ApimOperation", error.Message);
             Assert.Equal(op.CorrelationId, error.CorrelationId);
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Empty(recorder.Completed);
             Assert.All(transport.Requests, r => Assert.True(r.At < expires, "a dead token was sent"));
             Assert.Equal(60, transport.Requests.Count); // the POST and 59 polls, one a minute, until it died
@@ -98,7 +98,7 @@ namespace ApimDr.Engine.Tests.Arm
                 : Reply.ArmError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time '1/1/2026 1:00:00 AM' is earlier than current UTC time '1/1/2026 1:02:00 AM'."));
             using ArmClient client = Client(clock, transport);
 
-            OperationState op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
             var recorder = new Recorder();
             await WaitAsync(clock, client, new[] { op }, recorder);
 
@@ -108,7 +108,7 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Contains("still running", error.Message);
             Assert.Contains("Wait-ApimOperation", error.Message);
             Assert.Equal(3, transport.Requests.Count(r => r.Method == "GET"));
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]

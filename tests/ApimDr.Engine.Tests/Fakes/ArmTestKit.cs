@@ -24,8 +24,9 @@ namespace ApimDr.Engine.Tests.Fakes
 
         public static ServiceId Service(string name = "contoso-apim") => ServiceId.Create(SubscriptionId, ResourceGroup, name);
 
-        public static string ServicePath(string name = "contoso-apim")
-            => $"/subscriptions/{SubscriptionId}/resourceGroups/{ResourceGroup}/providers/Microsoft.ApiManagement/service/{name}";
+        /// <summary>The one place the tests write an APIM service resource id by hand (the engine's own is <see cref="ServiceId.ResourceId"/>).</summary>
+        public static string ServicePath(string name = "contoso-apim", string subscriptionId = SubscriptionId, string resourceGroup = ResourceGroup)
+            => $"/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/providers/Microsoft.ApiManagement/service/{name}";
 
         /// <summary>A Location like the recorded one: base64 opaque id ending in '=', api-version kept.</summary>
         public static string Location(string name = "contoso-apim", string id = "ZXlKcWIySkpaQ0k2SWpFeU16UTFOamM0T1NJc0luUjVjR1VpT2lKaVlXTnJkWEFpZlE+L3c9")
@@ -75,13 +76,40 @@ namespace ApimDr.Engine.Tests.Fakes
             return B64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + B64("{\"exp\":" + expires.ToUnixTimeSeconds() + ",\"n\":\"" + salt + "\"}") + ".c2ln";
         }
 
+        /// <summary>An operation as ConvertTo-Json writes it (public properties, ISO dates).</summary>
+        public static string ToJson(ApimOperation operation) => System.Text.Json.JsonSerializer.Serialize(operation);
+
+        /// <summary>
+        /// What Wait-ApimOperation does with a ConvertFrom-Json object: property values by name, through
+        /// the ONE factory (<see cref="ApimOperation.FromProperties"/>), then the engine's resume checks.
+        /// </summary>
+        public static ApimOperation FromJson(string json, bool validate = true)
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            var values = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                values[property.Name] = property.Value.ValueKind switch
+                {
+                    System.Text.Json.JsonValueKind.String => property.Value.GetString(),
+                    System.Text.Json.JsonValueKind.Number => property.Value.GetRawText(),
+                    System.Text.Json.JsonValueKind.True => true,
+                    System.Text.Json.JsonValueKind.False => false,
+                    _ => null,
+                };
+            }
+            ApimOperation operation = ApimOperation.FromProperties(name => values.TryGetValue(name, out object? value) ? value : null);
+            if (validate) Operations.ValidateForResume(operation);
+            return operation;
+        }
+
         /// <summary>Drives one call on virtual time, so a retry's wait cannot hang the test (the clock's watchdog fails it instead).</summary>
         public static Task<T> Run<T>(VirtualClock clock, Task<T> task) => clock.RunAsync(task, () => 1);
 
         /// <summary>Drives a poller wait on virtual time; the expected sleepers are the operations still being waited for.</summary>
-        public static Task<IReadOnlyList<OperationState>> WaitAsync(VirtualClock clock, ArmClient client, IReadOnlyList<OperationState> operations, Recorder recorder, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        public static Task<IReadOnlyList<ApimOperation>> WaitAsync(VirtualClock clock, ArmClient client, IReadOnlyList<ApimOperation> operations, Recorder recorder, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         {
-            Task<IReadOnlyList<OperationState>> wait = new OperationPoller(client).WaitAllAsync(operations, recorder.Callbacks, timeout, cancellationToken);
+            Task<IReadOnlyList<ApimOperation>> wait = new OperationPoller(client).WaitAllAsync(operations, recorder.Callbacks, timeout, cancellationToken);
             return clock.RunAsync(wait, () => operations.Count(o => !o.IsTerminal && !recorder.Abandoned.ContainsKey(o)) + (timeout.HasValue ? 1 : 0));
         }
     }
@@ -90,8 +118,8 @@ namespace ApimDr.Engine.Tests.Fakes
     public sealed class Recorder
     {
         public ConcurrentQueue<OperationProgress> Progress { get; } = new();
-        public ConcurrentQueue<OperationState> Completed { get; } = new();
-        public ConcurrentDictionary<OperationState, ApimDrException> Abandoned { get; } = new();
+        public ConcurrentQueue<ApimOperation> Completed { get; } = new();
+        public ConcurrentDictionary<ApimOperation, ApimDrException> Abandoned { get; } = new();
 
         public PollCallbacks Callbacks => new()
         {

@@ -101,29 +101,21 @@ namespace ApimDr.Engine.Tests.Fakes
 
         private sealed class FakeRequest : Request
         {
-            private readonly List<(string Name, string Value)> _headers = new();
+            private readonly HeaderList _headers = new(new List<(string Name, string Value)>());
 
             public override string ClientRequestId { get; set; } = Guid.NewGuid().ToString();
 
-            protected override void AddHeader(string name, string value) => _headers.Add((name, value));
+            protected override void AddHeader(string name, string value) => _headers.Add(name, value);
 
-            protected override bool ContainsHeader(string name) => _headers.Any(h => Is(h.Name, name));
+            protected override bool ContainsHeader(string name) => _headers.Contains(name);
 
-            protected override IEnumerable<HttpHeader> EnumerateHeaders() => _headers.GroupBy(h => h.Name, StringComparer.OrdinalIgnoreCase).Select(g => new HttpHeader(g.Key, string.Join(",", g.Select(h => h.Value))));
+            protected override IEnumerable<HttpHeader> EnumerateHeaders() => _headers.Enumerate();
 
-            protected override bool RemoveHeader(string name) => _headers.RemoveAll(h => Is(h.Name, name)) > 0;
+            protected override bool RemoveHeader(string name) => _headers.Remove(name);
 
-            protected override bool TryGetHeader(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
-            {
-                value = ContainsHeader(name) ? string.Join(",", _headers.Where(h => Is(h.Name, name)).Select(h => h.Value)) : null;
-                return value != null;
-            }
+            protected override bool TryGetHeader(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => _headers.TryGet(name, out value);
 
-            protected override bool TryGetHeaderValues(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEnumerable<string>? values)
-            {
-                values = ContainsHeader(name) ? _headers.Where(h => Is(h.Name, name)).Select(h => h.Value).ToList() : null;
-                return values != null;
-            }
+            protected override bool TryGetHeaderValues(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEnumerable<string>? values) => _headers.TryGetValues(name, out values);
 
             public override void Dispose()
             {
@@ -132,12 +124,12 @@ namespace ApimDr.Engine.Tests.Fakes
 
         private sealed class FakeResponse : Response
         {
-            private readonly List<(string Name, string Value)> _headers;
+            private readonly HeaderList _headers;
 
             public FakeResponse(int status, string body, List<(string Name, string Value)> headers)
             {
                 Status = status;
-                _headers = headers;
+                _headers = new HeaderList(headers);
                 ContentStream = new MemoryStream(Encoding.UTF8.GetBytes(body));
             }
 
@@ -146,24 +138,44 @@ namespace ApimDr.Engine.Tests.Fakes
             public override Stream? ContentStream { get; set; }
             public override string ClientRequestId { get; set; } = "";
 
-            protected override bool ContainsHeader(string name) => _headers.Any(h => Is(h.Name, name));
+            protected override bool ContainsHeader(string name) => _headers.Contains(name);
 
-            protected override IEnumerable<HttpHeader> EnumerateHeaders() => _headers.GroupBy(h => h.Name, StringComparer.OrdinalIgnoreCase).Select(g => new HttpHeader(g.Key, string.Join(",", g.Select(h => h.Value))));
+            protected override IEnumerable<HttpHeader> EnumerateHeaders() => _headers.Enumerate();
 
-            protected override bool TryGetHeader(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
-            {
-                value = ContainsHeader(name) ? string.Join(",", _headers.Where(h => Is(h.Name, name)).Select(h => h.Value)) : null;
-                return value != null;
-            }
+            protected override bool TryGetHeader(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value) => _headers.TryGet(name, out value);
 
-            protected override bool TryGetHeaderValues(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEnumerable<string>? values)
-            {
-                values = ContainsHeader(name) ? _headers.Where(h => Is(h.Name, name)).Select(h => h.Value).ToList() : null;
-                return values != null;
-            }
+            protected override bool TryGetHeaderValues(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEnumerable<string>? values) => _headers.TryGetValues(name, out values);
 
             public override void Dispose()
             {
+            }
+        }
+
+        /// <summary>The header store FakeRequest and FakeResponse share: names case-insensitive, repeated names joined with ','.</summary>
+        private sealed class HeaderList
+        {
+            private readonly List<(string Name, string Value)> _headers;
+
+            public HeaderList(List<(string Name, string Value)> headers) => _headers = headers;
+
+            public void Add(string name, string value) => _headers.Add((name, value));
+
+            public bool Contains(string name) => _headers.Any(h => Is(h.Name, name));
+
+            public bool Remove(string name) => _headers.RemoveAll(h => Is(h.Name, name)) > 0;
+
+            public IEnumerable<HttpHeader> Enumerate() => _headers.GroupBy(h => h.Name, StringComparer.OrdinalIgnoreCase).Select(g => new HttpHeader(g.Key, string.Join(",", g.Select(h => h.Value))));
+
+            public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+            {
+                value = TryGetValues(name, out IEnumerable<string>? values) ? string.Join(",", values) : null;
+                return value != null;
+            }
+
+            public bool TryGetValues(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IEnumerable<string>? values)
+            {
+                values = Contains(name) ? _headers.Where(h => Is(h.Name, name)).Select(h => h.Value).ToList() : null;
+                return values != null;
             }
         }
 

@@ -36,13 +36,13 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, _, clock) = Arm(r => Accepted(Location()));
-            OperationState op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
+            ApimOperation op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
 
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Running, entry.State);
             Assert.Equal(op.PollUrl, entry.Operation.PollUrl);
             Assert.Equal(Service().ResourceId, entry.Operation.ResourceId);
-            Assert.Equal(OperationKind.Backup, entry.Operation.Kind);
+            Assert.Equal("Backup", entry.Operation.Kind);
             string text = File.ReadAllText(journal.Path);
             Assert.DoesNotContain(StorageKey, text);
             Assert.DoesNotContain(StaticToken, text);
@@ -56,7 +56,7 @@ namespace ApimDr.Engine.Tests.Journal
             var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
-            Assert.Single(transport.Requests.Where(r => r.Method == "POST"));
+            Assert.Single(transport.Requests, r => r.Method == "POST");
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Unknown, entry.State);
             Assert.Equal("contoso-2026-01-01.apimbackup", entry.Operation.BackupName);
@@ -82,7 +82,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var clock = new VirtualClock();
             var journal = NewJournal(clock);
-            OperationState Op(string id) => new OperationState { CorrelationId = id, ResourceId = Service().ResourceId, Name = "contoso-apim", PollUrl = new Uri(Location()) };
+            ApimOperation Op(string id) => new ApimOperation { CorrelationId = id, ResourceId = Service().ResourceId, Name = "contoso-apim", PollUrl = new Uri(Location()) };
             journal.RecordStarted(Op("old"));
             clock.Advance(TimeSpan.FromDays(8));
             journal.RecordStarted(Op("done"));
@@ -97,7 +97,7 @@ namespace ApimDr.Engine.Tests.Journal
         public void ATornLineIsSkipped()
         {
             var journal = NewJournal();
-            journal.RecordStarted(new OperationState { CorrelationId = "a", PollUrl = new Uri(Location()) });
+            journal.RecordStarted(new ApimOperation { CorrelationId = "a", PollUrl = new Uri(Location()) });
             File.AppendAllText(journal.Path, "{\"state\":\"InPro");
             Assert.Single(journal.Read());
         }
@@ -112,9 +112,9 @@ namespace ApimDr.Engine.Tests.Journal
             var warnings = new System.Collections.Generic.List<string>();
             var (client, _, clock) = Arm(r => Accepted(Location()));
 
-            OperationState op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, warnings.Add, default));
+            ApimOperation op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, warnings.Add, default));
 
-            Assert.Equal(OperationState.InProgress, op.Status);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.NotEmpty(warnings);
             Assert.Contains("APIMDR_JOURNAL", warnings[0]);
         }

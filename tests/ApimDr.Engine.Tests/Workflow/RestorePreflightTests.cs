@@ -45,8 +45,8 @@ namespace ApimDr.Engine.Tests.Workflow
                 var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
                     DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default)));
 
-                Assert.Equal(ErrorIds.StorageKeyRejected, ex.ErrorId);
-                Assert.Equal(ApimErrorCategory.AuthenticationError, ex.Category);
+                Assert.Equal(ErrorIds.StorageAccessDenied, ex.ErrorId);
+                Assert.Equal(ApimErrorCategory.PermissionDenied, ex.Category);
                 Assert.Contains("refused the access key", ex.Message);
                 Assert.Contains("restore was not started", ex.Message);
                 Assert.DoesNotContain(StorageKey, ex.ToString());
@@ -71,10 +71,10 @@ namespace ApimDr.Engine.Tests.Workflow
             {
                 var warnings = new List<string>();
 
-                OperationState op = await Run(clock,
+                ApimOperation op = await Run(clock,
                     DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default));
 
-                Assert.Equal(OperationKind.Restore, op.Kind);
+                Assert.Equal("Restore", op.Kind);
                 Assert.Single(warnings);
                 Assert.Contains("skipping the blob checks", warnings[0]);
                 Assert.Single(transport.Requests, r => r.Method == "POST");

@@ -2,7 +2,7 @@ using System;
 using System.Text.RegularExpressions;
 using ApimDr.Engine.Errors;
 
-namespace ApimDr.Engine.Identity
+namespace ApimDr.Engine.Validation
 {
     /// <summary>
     /// Client-side validation of every name ApimDr sends, so bad input fails with a specific

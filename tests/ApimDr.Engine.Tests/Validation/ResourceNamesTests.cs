@@ -1,10 +1,10 @@
 using System;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Identity;
+using ApimDr.Engine.Validation;
 using Xunit;
 
-namespace ApimDr.Engine.Tests.Identity
+namespace ApimDr.Engine.Tests.Validation
 {
     public class ResourceNamesTests
     {
