@@ -18,7 +18,8 @@ namespace ApimDr.Commands
         protected const string ByName = "ByName";
         protected const string ByResourceId = "ByResourceId";
 
-        private readonly List<ApimOperation> _started = new List<ApimOperation>();
+        private readonly List<(ApimOperation Operation, Func<System.Threading.CancellationToken, System.Threading.Tasks.Task>? OnSucceeded)> _started
+            = new List<(ApimOperation, Func<System.Threading.CancellationToken, System.Threading.Tasks.Task>?)>();
         private HashSet<string> _boundOnCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
@@ -109,7 +110,7 @@ namespace ApimDr.Commands
                 {
                     // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
                     WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
-                    _started.Add(operation);
+                    _started.Add((operation, ct => OnSucceededAsync(operation, storage, ct)));
                 }
             }
             catch (ApimDrException ex)
@@ -122,7 +123,7 @@ namespace ApimDr.Commands
         {
             try
             {
-                WaitAndEmit(_started, OnSucceededAsync);
+                WaitAndEmit(_started);
             }
             finally
             {
@@ -135,7 +136,8 @@ namespace ApimDr.Commands
 
         private protected abstract System.Threading.Tasks.Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, System.Threading.CancellationToken cancellationToken);
 
-        private protected virtual System.Threading.Tasks.Task OnSucceededAsync(ApimOperation operation, System.Threading.CancellationToken cancellationToken)
+        /// <summary>The one hook after a success: what start knew (the storage location) comes with the operation, no lookup.</summary>
+        private protected virtual System.Threading.Tasks.Task OnSucceededAsync(ApimOperation operation, StorageLocation storage, System.Threading.CancellationToken cancellationToken)
             => System.Threading.Tasks.Task.CompletedTask;
 
         /// <summary>

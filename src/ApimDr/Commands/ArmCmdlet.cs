@@ -125,9 +125,14 @@ namespace ApimDr.Commands
         /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
         /// terminal state; a Failed/Canceled one also gets a non-terminating ApimOperationFailed error.
         /// </summary>
-        private protected void WaitAndEmit(IReadOnlyList<ApimOperation> operations, Func<ApimOperation, CancellationToken, Task>? onSucceeded = null)
+        private protected void WaitAndEmit(IReadOnlyList<ApimOperation> operations) => WaitAndEmit(operations.Select(op => (op, (Func<CancellationToken, Task>?)null)).ToList());
+
+        /// <summary>As above, each operation with what its success needs (a backup records its source on the blob).</summary>
+        private protected void WaitAndEmit(IReadOnlyList<(ApimOperation Operation, Func<CancellationToken, Task>? OnSucceeded)> started)
         {
-            if (operations.Count == 0) return;
+            if (started.Count == 0) return;
+            var onSucceeded = started.Where(s => s.OnSucceeded != null).ToDictionary(s => s.Operation, s => s.OnSucceeded!);
+            IReadOnlyList<ApimOperation> operations = started.Select(s => s.Operation).ToList();
             int total = operations.Count;
             int done = 0;
             var followUps = new List<Task>();
@@ -138,9 +143,9 @@ namespace ApimDr.Commands
                 {
                     Interlocked.Increment(ref done);
                     JournalWrite(j => j.Remove(op));
-                    if (onSucceeded != null && op.Status == ApimOperation.Succeeded)
+                    if (op.Status == ApimOperation.Succeeded && onSucceeded.TryGetValue(op, out Func<CancellationToken, Task>? followUp))
                     {
-                        lock (followUps) followUps.Add(onSucceeded(op, CancelToken));
+                        lock (followUps) followUps.Add(followUp(CancelToken));
                     }
                     Post(() => EmitTerminal(op, done, total));
                 },

@@ -14,8 +14,6 @@ namespace ApimDr.Commands
     [OutputType(typeof(ApimOperation))]
     public sealed class BackupApimServiceCommand : ApimServiceCmdlet
     {
-        private readonly Dictionary<string, object> _locations = new Dictionary<string, object>(StringComparer.Ordinal);
-
         /// <summary>The blob to write; default {service}-{UTC yyyyMMddTHHmmssZ}.apimbackup.</summary>
         [Parameter]
         [Alias("TargetBlobName", "BlobName")]
@@ -26,20 +24,13 @@ namespace ApimDr.Commands
         protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
             => ShouldProcessUnlessForced(false, service.ResourceId, $"Back up to {Describe(request)}");   // -Confirm in a host that cannot prompt: ConfirmationRequired
 
-        private protected override async Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
-        {
-            ApimOperation operation = await DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken).ConfigureAwait(false);
-            lock (_locations) _locations[operation.PollUrl!.AbsoluteUri] = storage;
-            return operation;
-        }
+        private protected override Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
+            => DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken);
 
         /// <summary>Best effort: record the source service and SKU on the blob; a warning, never a failed backup.</summary>
-        private protected override async Task OnSucceededAsync(ApimOperation operation, CancellationToken cancellationToken)
+        private protected override async Task OnSucceededAsync(ApimOperation operation, StorageLocation storage, CancellationToken cancellationToken)
         {
-            object? location;
-            lock (_locations) _locations.TryGetValue(operation.PollUrl!.AbsoluteUri, out location);
-            if (location == null) return;
-            string? warning = await DrWorkflow.RecordBackupSourceAsync((StorageLocation)location, operation, cancellationToken).ConfigureAwait(false);
+            string? warning = await DrWorkflow.RecordBackupSourceAsync(storage, operation, cancellationToken).ConfigureAwait(false);
             if (warning != null) Post(() => WriteWarning(warning));
         }
     }

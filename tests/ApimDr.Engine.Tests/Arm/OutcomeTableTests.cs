@@ -211,7 +211,6 @@ namespace ApimDr.Engine.Tests.Arm
             // Defect 10: Ctrl+C during the POST used to abandon it with nothing recorded while the backup ran.
             var clock = new VirtualClock();
             using var stop = new CancellationTokenSource();
-            var answered = new TaskCompletionSource<bool>();
             var transport = new FakeArmTransport(clock, r =>
             {
                 stop.Cancel();                 // the user presses Ctrl+C while the service is still answering
