@@ -78,7 +78,9 @@ namespace ApimDr.Engine.Journal
         public string? Remove(ApimOperation operation) => Append(Removed, operation);
 
         /// <summary>The live entries (not removed, younger than 7 days), newest first; compacts the file.</summary>
-        public IReadOnlyList<JournalEntry> Read()
+        public IReadOnlyList<JournalEntry> Read() => Read(compact: true);
+
+        private IReadOnlyList<JournalEntry> Read(bool compact)
         {
             lock (ProcessLock)
             {
@@ -87,7 +89,7 @@ namespace ApimDr.Engine.Journal
                 List<JournalEntry> live = Fold(File.ReadLines(Path, Encoding.UTF8));
                 try
                 {
-                    Rewrite(live);
+                    if (compact) Rewrite(live);
                 }
                 catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
                 {
@@ -99,7 +101,7 @@ namespace ApimDr.Engine.Journal
 
         /// <summary>The live entries for one service (for "busy" answers).</summary>
         public IReadOnlyList<JournalEntry> ForResource(string resourceId)
-            => Read().Where(e => string.Equals(e.Operation.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase)).ToList();
+            => Read(compact: false).Where(e => string.Equals(e.Operation.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase)).ToList();
 
         private string? Append(string state, ApimOperation operation)
         {
