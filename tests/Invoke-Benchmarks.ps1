@@ -232,9 +232,11 @@ $memOk = $rssDelta -le 50 * $MB
 
 # ---------------------------------------------------------------------------------------------
 # 5. Long session: $SessionCalls Backup-ApimService calls in one process with an Az-context credential.
-Write-Host "== 5. Long session: $SessionCalls Backup-ApimService -NoWait calls in one process, Az-context credential"
-# Backups that end at once, so a round-robin call rarely meets a busy service (a 409 is not what is measured here).
-$null = Set-EmulatorSetting @{ operationDurationSeconds = 0; backupDurationSeconds = 0; retryAfterSeconds = $RetryAfterSeconds }
+Write-Host "== 5. Long session: $SessionCalls Backup-ApimService calls (each waited inline) in one process, Az-context credential"
+# Backups that end at once and are polled at once (Retry-After 0), so each call runs the whole path — pre-flight
+# GET, POST, journal, wait, completion, the source recorded on the blob — in milliseconds, and the journal stays
+# at its steady size (an operation seen to end is removed).
+$null = Set-EmulatorSetting @{ operationDurationSeconds = 0; backupDurationSeconds = 0; retryAfterSeconds = 0 }
 $sessionServices = @((Invoke-EmulatorControl -Path 'services').services | Where-Object name -like 'bench-*' | ForEach-Object name)
 $session = Invoke-PwshChild -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; Sub = $e.SubscriptionId; Rg = $e.ResourceGroup; Token = $e.Token
     Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Services = $sessionServices; Calls = $SessionCalls } -ScriptBlock {
@@ -250,17 +252,17 @@ $session = Invoke-PwshChild -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; 
     $key = ConvertTo-SecureString $Key -AsPlainText -Force
     function Get-Pipelines { $engine = [Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'ApimDr' | ForEach-Object Assemblies | Where-Object { $_.GetName().Name -eq 'ApimDr.Engine' }
         $engine.GetType('ApimDr.Engine.EngineDiagnostics').GetProperty('CachedPipelines').GetValue($null) }
-    $failures = 0
-    function Invoke-Calls([int] $From, [int] $Count) {
-        for ($i = $From; $i -lt $From + $Count; $i++) {
-            $name = $Services[$i % $Services.Count]
-            $null = Backup-ApimService -ResourceManagerUrl $Arm -ResourceGroupName $Rg -Name $name -BackupName "session-$i.apimbackup" -StorageAccountName $Account -ContainerName 'benchsession' `
-                -StorageAccountKey $key -BlobEndpoint $Blob -NoWait -ErrorAction SilentlyContinue -ErrorVariable +script:errs
-        }
-    }
-    $script:errs = @()
     # Live managed heap: a full, blocking, compacting collection (large-object heap included), so pooled or
     # fragmented space freed during the run is not mistaken for growth.
+    # The live object graph as dotnet-gcdump walks it (a dotnet local tool): what the process really holds.
+    function Get-GcDumpHeap([string] $Name) {
+        $file = Join-Path ([IO.Path]::GetTempPath()) "apimdr-bench-$PID-$Name.gcdump"
+        $null = & dotnet dotnet-gcdump collect -p $PID -o $file 2>&1
+        $line = & dotnet dotnet-gcdump report $file 2>$null | Where-Object { $_ -match 'GC Heap bytes' } | Select-Object -First 1
+        Remove-Item $file -ErrorAction SilentlyContinue
+        if ($line -match '([\d,]+)\s+GC Heap bytes') { return [double]($Matches[1] -replace ',', '') }
+        return [double]::NaN
+    }
     function Get-LiveHeap {
         for ($k = 0; $k -lt 2; $k++) {
             [Runtime.GCSettings]::LargeObjectHeapCompactionMode = 'CompactOnce'
@@ -269,22 +271,35 @@ $session = Invoke-PwshChild -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; 
         }
         [GC]::GetTotalMemory($false)
     }
-    Invoke-Calls 0 100         # warm-up: JIT, first pipeline, first token, first journal compaction
+    # A plain loop at script level, results discarded, errors counted from $Error (no -ErrorVariable
+    # accumulation in the measured window): the session's own cost, not the harness's.
+    $names = $Services
+    for ($i = 0; $i -lt 200; $i++) {   # warm-up (two rounds over the services): JIT, first pipeline, first token, first journal compaction
+        $null = Backup-ApimService -ResourceManagerUrl $Arm -ResourceGroupName $Rg -Name $names[$i % $names.Count] -BackupName "session-$i.apimbackup" -StorageAccountName $Account `
+            -ContainerName 'benchsession' -StorageAccountKey $key -BlobEndpoint $Blob -ErrorAction SilentlyContinue
+    }
     $pipelinesWarm = Get-Pipelines
     $tokenCallsWarm = $global:tokenCalls
-    $script:errs = @(); $Error.Clear()
+    $Error.Clear()
+    $null = Get-GcDumpHeap 'warm'   # the first dump loads the tool's own event machinery into this process
     $heapBefore = Get-LiveHeap
+    $dumpBefore = Get-GcDumpHeap 'before'
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-Calls 100 $Calls
+    for ($i = 200; $i -lt 200 + $Calls; $i++) {
+        $null = Backup-ApimService -ResourceManagerUrl $Arm -ResourceGroupName $Rg -Name $names[$i % $names.Count] -BackupName "session-$i.apimbackup" -StorageAccountName $Account `
+            -ContainerName 'benchsession' -StorageAccountKey $key -BlobEndpoint $Blob -ErrorAction SilentlyContinue
+    }
     $watch.Stop()
-    $failed = $script:errs.Count
-    $script:errs = @(); $Error.Clear()
+    $failed = $Error.Count
+    $Error.Clear()
     $heapAfter = Get-LiveHeap
-    [pscustomobject]@{ HeapBefore = $heapBefore; HeapAfter = $heapAfter; Seconds = $watch.Elapsed.TotalSeconds; Failed = $failed
+    $dumpAfter = Get-GcDumpHeap 'after'
+    [pscustomobject]@{ HeapBefore = $heapBefore; HeapAfter = $heapAfter; DumpBefore = $dumpBefore; DumpAfter = $dumpAfter; Seconds = $watch.Elapsed.TotalSeconds; Failed = $failed
         PipelinesWarm = $pipelinesWarm; PipelinesAfter = (Get-Pipelines); TokenCallsWarm = $tokenCallsWarm; TokenCallsAfter = $global:tokenCalls }
 }
 $perCall = ([double]$session.HeapAfter - [double]$session.HeapBefore) / $SessionCalls
-$sessionOk = $perCall -le 1024 -and $session.PipelinesAfter -eq $session.PipelinesWarm -and $session.TokenCallsAfter -eq $session.TokenCallsWarm
+$perCallLive = ([double]$session.DumpAfter - [double]$session.DumpBefore) / $SessionCalls
+$sessionOk = $perCallLive -le 1024 -and $session.PipelinesAfter -eq $session.PipelinesWarm -and $session.TokenCallsAfter -eq $session.TokenCallsWarm
 
 # ---------------------------------------------------------------------------------------------
 # Report
@@ -308,7 +323,7 @@ $rows = @(
         Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
         Result = Result $memOk }
     [pscustomobject]@{ Target = "A long session: <= 1 KB managed heap per call over $SessionCalls Backup-ApimService calls (Az context), pipeline cache constant"
-        Measured = ('{0:+#,0;-#,0;0} bytes per call ({1:N2} -> {2:N2} MB over {3} calls in {4:N1} s, {5} refused by the service); pipelines {6} -> {7}; Get-AzAccessToken calls during the run: {8}' -f $perCall, ([double]$session.HeapBefore / $MB), ([double]$session.HeapAfter / $MB), $SessionCalls, [double]$session.Seconds, $session.Failed, $session.PipelinesWarm, $session.PipelinesAfter, ($session.TokenCallsAfter - $session.TokenCallsWarm))
+        Measured = ('live objects {0:+#,0;-#,0;0} bytes per call ({1:N2} -> {2:N2} MB by dotnet-gcdump; GC.GetTotalMemory says {3:+#,0;-#,0;0} bytes per call) over {4} calls in {5:N1} s, {6} refused by the service; pipelines {7} -> {8}; Get-AzAccessToken calls during the run: {9}' -f $perCallLive, ([double]$session.DumpBefore / $MB), ([double]$session.DumpAfter / $MB), $perCall, $SessionCalls, [double]$session.Seconds, $session.Failed, $session.PipelinesWarm, $session.PipelinesAfter, ($session.TokenCallsAfter - $session.TokenCallsWarm))
         Result = Result $sessionOk }
 )
 $missed = @($rows | Where-Object Result -eq 'FAIL')
@@ -331,7 +346,7 @@ $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFi
 $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
 $null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
 $null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
-$null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService -NoWait`` (key access, one GET and one POST each) round-robin over the $($sessionServices.Count) bench services: 100 uncounted warm-up calls, then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Managed heap = ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections (large-object heap compacted too) before and after the counted calls, divided by $SessionCalls. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
+$null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService`` (key access; each call: pre-flight GET, POST, journal records, an inline wait on 0-s backups polled with Retry-After 0, the source recorded on the blob) round-robin over the $($sessionServices.Count) bench services: 200 uncounted warm-up calls (two rounds), then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Live heap = the `"GC Heap bytes`" of a ``dotnet-gcdump`` (a dotnet local tool of this repo) of the child before and after the counted calls (a first, uncounted dump loads the tool's event machinery), divided by $SessionCalls; that is what PASS judges. ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections is reported beside it: it also counts space the runtime keeps but no object uses, and reads higher. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 [pscustomobject]@{
@@ -339,7 +354,7 @@ Set-Content -Path $resultsMd -Value $md.ToString()
     Import = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Offending = $offending }
     Wait = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses }
     Polls = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
-    Session = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) }
+    Session = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) }
     Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
 } | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"

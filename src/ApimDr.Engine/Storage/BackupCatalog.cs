@@ -132,6 +132,7 @@ namespace ApimDr.Engine.Storage
             // Diagnostics go through ApimDr's own redacting logger, never Azure's event source.
             options.Diagnostics.IsLoggingEnabled = false;
             options.Diagnostics.IsTelemetryEnabled = false;
+            options.Diagnostics.IsDistributedTracingEnabled = false;   // no DiagnosticListener/ActivitySource per client
             Uri containerUri = location.ContainerUri;
             if (location.AccountKey != null)
             {
