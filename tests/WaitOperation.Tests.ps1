@@ -115,6 +115,23 @@ Describe 'Wait-ApimOperation' {
         }
     }
 
+    It 'keeps ONE progress bar per operation, and ends it, when ARM moves the operation to a new Location' {
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 3; retryAfterSeconds = 1; locationChangesOnFirstPoll = $true }
+        $op = Start-ProdBackup
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
+            $result = $ps.Invoke(@($op))
+            $result[0].Status | Should -Be 'Succeeded'
+            $perOperation = @($ps.Streams.Progress | Where-Object { $_.ParentActivityId -ne -1 })
+            $ids = @($perOperation.ActivityId | Sort-Object -Unique)
+            $ids.Count | Should -Be 1
+            ($perOperation | Where-Object { $_.ActivityId -eq $ids[0] -and $_.RecordType -eq 'Completed' }) | Should -Not -BeNullOrEmpty
+        } finally {
+            $ps.Dispose()
+        }
+    }
+
     It 'never polls faster than Retry-After, counting from the POST, also when the wait resumes a -NoWait operation' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 5; retryAfterSeconds = 2 }
         Clear-EmulatorRequestLog

@@ -20,10 +20,7 @@ namespace ApimDr.Commands
     /// </summary>
     public abstract class ArmCmdlet : ApimDrCmdlet
     {
-        private const int OverallActivityId = 1;
         private readonly Dictionary<string, IDisposable> _clients = new Dictionary<string, IDisposable>(StringComparer.OrdinalIgnoreCase);
-        private int _nextActivityId = OverallActivityId + 1;
-        private readonly Dictionary<string, int> _activityIds = new Dictionary<string, int>(StringComparer.Ordinal);
 
         [Parameter]
         [ArgumentCompleter(typeof(EnvironmentCompleter))]
@@ -135,10 +132,11 @@ namespace ApimDr.Commands
             IReadOnlyList<ApimOperation> operations = started.Select(s => s.Operation).ToList();
             int total = operations.Count;
             int done = 0;
+            var progress = new OperationProgressView(WriteProgress);
             var followUps = new List<Task>();
             var callbacks = new PollCallbacks
             {
-                Progress = p => Post(() => WriteOperationProgress(p, done, total)),
+                Progress = p => Post(() => progress.Progress(p, done, total)),
                 Completed = op =>
                 {
                     Interlocked.Increment(ref done);
@@ -147,7 +145,7 @@ namespace ApimDr.Commands
                     {
                         lock (followUps) followUps.Add(followUp(CancelToken));
                     }
-                    Post(() => EmitTerminal(op, done, total));
+                    Post(() => EmitTerminal(progress, op, done, total));
                 },
                 Abandoned = (op, error) =>
                 {
@@ -155,7 +153,7 @@ namespace ApimDr.Commands
                     if (op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
                     Post(() =>
                     {
-                        CompleteProgress(op);
+                        progress.End(op);
                         WriteObject(op);
                         WriteFailure(error, op.ResourceId);
                     });
@@ -185,7 +183,7 @@ namespace ApimDr.Commands
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 return true;
             });
-            WriteProgress(new ProgressRecord(OverallActivityId, "Waiting for APIM operations", "Done") { RecordType = ProgressRecordType.Completed });
+            progress.Done();
         }
 
         /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>
@@ -199,59 +197,14 @@ namespace ApimDr.Commands
             if (warning != null) Post(() => WriteWarning(warning));
         }
 
-        private void EmitTerminal(ApimOperation op, int done, int total)
+        private void EmitTerminal(OperationProgressView progress, ApimOperation op, int done, int total)
         {
-            CompleteProgress(op);
+            progress.End(op);
             WriteObject(op);
             // ONE ErrorId per failure kind, the same as before the POST (SkuMismatch, BackupExpired, …; docs/errors.md).
             ApimDrException? failure = Operations.ToException(op);
             if (failure != null) WriteFailure(failure, op.ResourceId);
-            WriteOverallProgress(done, total);
+            progress.Overall(done, total);
         }
-
-        private void WriteOperationProgress(OperationProgress p, int done, int total)
-        {
-            ApimOperation op = p.Operation;
-            var record = new ProgressRecord(ActivityIdFor(op), $"{op.Kind} {op.Name}",
-                p.NextPollAt.HasValue
-                    ? $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed, next check {p.NextPollAt.Value.ToLocalTime():HH:mm:ss}"
-                    : $"{p.Status}, {FormatElapsed(p.Elapsed)} elapsed")
-            {
-                ParentActivityId = OverallActivityId,
-            };
-            WriteOverallProgress(done, total);
-            WriteProgress(record);
-        }
-
-        private void WriteOverallProgress(int done, int total)
-        {
-            WriteProgress(new ProgressRecord(OverallActivityId, "Waiting for APIM operations", $"{done} of {total} finished")
-            {
-                PercentComplete = total == 0 ? 100 : (int)(100.0 * done / total),
-            });
-        }
-
-        private void CompleteProgress(ApimOperation op)
-        {
-            WriteProgress(new ProgressRecord(ActivityIdFor(op), $"{op.Kind} {op.Name}", op.Status)
-            {
-                ParentActivityId = OverallActivityId,
-                RecordType = ProgressRecordType.Completed,
-            });
-        }
-
-        private int ActivityIdFor(ApimOperation op)
-        {
-            string key = op.PollUrl?.AbsoluteUri ?? op.ResourceId;
-            if (!_activityIds.TryGetValue(key, out int id))
-            {
-                id = _nextActivityId++;
-                _activityIds[key] = id;
-            }
-            return id;
-        }
-
-        private static string FormatElapsed(TimeSpan elapsed)
-            => elapsed.TotalHours >= 1 ? elapsed.ToString(@"h\:mm\:ss") : elapsed.ToString(@"m\:ss");
     }
 }
