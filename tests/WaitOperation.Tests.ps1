@@ -3,6 +3,12 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix wait
     function script:Start-ProdBackup { Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait }
+    # A separate runspace running Wait-ApimOperation on its input: its streams (progress) and Stop() are observable.
+    function script:New-WaitRunspace {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
+        return $ps
+    }
 }
 
 Describe 'Wait-ApimOperation' {
@@ -73,9 +79,8 @@ Describe 'Wait-ApimOperation' {
     It 'stops promptly when the pipeline is stopped (Ctrl+C) and the operation can be resumed' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 8; retryAfterSeconds = 5 }
         $op = Start-ProdBackup
-        $ps = [powershell]::Create()
+        $ps = New-WaitRunspace
         try {
-            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
             $inputData = [System.Management.Automation.PSDataCollection[object]]::new()
             $inputData.Add($op); $inputData.Complete()
             $handle = $ps.BeginInvoke($inputData)
@@ -96,9 +101,8 @@ Describe 'Wait-ApimOperation' {
     It 'writes progress per operation (status, elapsed, next check) under an overall bar' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 3; retryAfterSeconds = 1 }
         $op = Start-ProdBackup
-        $ps = [powershell]::Create()
+        $ps = New-WaitRunspace
         try {
-            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
             $result = $ps.Invoke(@($op))
             $result[0].Status | Should -Be 'Succeeded'
             $progress = @($ps.Streams.Progress)
@@ -118,9 +122,8 @@ Describe 'Wait-ApimOperation' {
     It 'keeps ONE progress bar per operation, and ends it, when ARM moves the operation to a new Location' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 3; retryAfterSeconds = 1; locationChangesOnFirstPoll = $true }
         $op = Start-ProdBackup
-        $ps = [powershell]::Create()
+        $ps = New-WaitRunspace
         try {
-            $null = $ps.AddScript('param($Module, $Token, $Arm) Import-Module $Module; $input | Wait-ApimOperation -ResourceManagerUrl $Arm -AccessToken $Token').AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl)
             $result = $ps.Invoke(@($op))
             $result[0].Status | Should -Be 'Succeeded'
             $perOperation = @($ps.Streams.Progress | Where-Object { $_.ParentActivityId -ne -1 })
