@@ -265,8 +265,9 @@ Describe 'Nothing started is lost' {
         $script = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'kill').ps1"
         Set-Content -Path $script -Value @"
 Import-Module '$($t.ModulePath)'
-`$key = ConvertTo-SecureString '$($t.StorageKeyText)' -AsPlainText -Force
-Backup-ApimService -ResourceManagerUrl '$($e.ArmUrl)' -AccessToken (ConvertTo-SecureString '$($e.Token)' -AsPlainText -Force) -SubscriptionId '$($e.SubscriptionId)' -ResourceGroupName '$($e.ResourceGroup)' -Name prod ``
+# The key and the token come from the environment this process inherits, never written into this file.
+`$key = ConvertTo-SecureString `$env:APIMDR_TEST_STORAGE_KEY -AsPlainText -Force
+Backup-ApimService -ResourceManagerUrl '$($e.ArmUrl)' -AccessToken (ConvertTo-SecureString `$env:APIMDR_TEST_ARM_TOKEN -AsPlainText -Force) -SubscriptionId '$($e.SubscriptionId)' -ResourceGroupName '$($e.ResourceGroup)' -Name prod ``
     -BackupName '$name' -StorageAccountName '$($t.StorageAccountName)' -ContainerName '$container' -StorageAccountKey `$key -BlobEndpoint '$($t.BlobEndpoint)' 6> '$info'
 "@
         $pwsh = Get-PwshCommand
@@ -276,6 +277,8 @@ Backup-ApimService -ResourceManagerUrl '$($e.ArmUrl)' -AccessToken (ConvertTo-Se
             while (-not ((Test-Path $info) -and (Get-Content -Raw $info) -match 'PollUrl') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             Stop-Process -Id $p.Id -Force   # SIGKILL: no finally, no cleanup in the child
             $text = Get-Content -Raw $info
+            $text | Should -Not -Match ([regex]::Escape($e.Token))
+            $text | Should -Not -Match ([regex]::Escape($t.StorageKeyText))
             $text | Should -Match "resume: Wait-ApimOperation -Kind Backup -ResourceId '([^']+)' -PollUrl '([^']+)'"
             $null = $text -match "-ResourceId '([^']+)' -PollUrl '([^']+)'"
             $resumed = Wait-ApimOperation -Kind Backup -ResourceId $Matches[1] -PollUrl $Matches[2] @arm

@@ -76,12 +76,12 @@ namespace ApimDr.Engine.Arm
             }
             catch (OperationCanceledException) when (grace.IsCancellationRequested)
             {
-                throw OutcomeUnknown(what, service, correlationId, $"it was stopped {Options.StartAnswerGrace.TotalSeconds:0} s after Ctrl+C without an answer", null, null);
+                throw OutcomeUnknown(what, service.ResourceId, correlationId, $"it was stopped {Options.StartAnswerGrace.TotalSeconds:0} s after Ctrl+C without an answer", null, null);
             }
             if (response.Status >= 500)
             {
                 ArmError error = ArmError.Parse(response.Content?.ToString(), response.Status, response.ReasonPhrase);
-                throw OutcomeUnknown(what, service, correlationId, $"Resource Manager answered HTTP {response.Status} ({error.Code}: {error.Message})", response.Status, RequestIdOf(response));
+                throw OutcomeUnknown(what, service.ResourceId, correlationId, $"Resource Manager answered HTTP {response.Status} ({error.Code}: {error.Message})", response.Status, RequestIdOf(response));
             }
             if (response.Status != 200 && response.Status != 201 && response.Status != 202)
             {
@@ -124,7 +124,7 @@ namespace ApimDr.Engine.Arm
         {
             using HttpMessage message = CreateMessage(RequestMethod.Get, operation.PollUrl!, operation.CorrelationId);
             ArmRetryPolicy.DisableFor(message);
-            Response response = await SendAsync(message, isStart: false, $"Checking the {operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'", operation.ResourceId, operation.CorrelationId, cancellationToken).ConfigureAwait(false);
+            Response response = await SendAsync(message, isStart: false, $"Checking the {operation.Kind.ToLowerInvariant()} of '{operation.Name}'", operation.ResourceId, operation.CorrelationId, cancellationToken).ConfigureAwait(false);
             TryGetUrl(response, "Location", out Uri? location);
             return new PollAnswer(response.Status, response.ReasonPhrase, response.Content?.ToString() ?? string.Empty, PollInterval(response), RequestIdOf(response),
                 RetryAfter.Read(response, Options.Time), location);
@@ -161,9 +161,8 @@ namespace ApimDr.Engine.Arm
         }
 
         /// <summary>The POST may have been taken: never resent, never called failed (docs/arm-protocol.md, outcome table).</summary>
-        private static ApimDrException OutcomeUnknown(string what, object service, string correlationId, string why, int? status, string? requestId, Exception? inner = null)
+        private static ApimDrException OutcomeUnknown(string what, string resourceId, string correlationId, string why, int? status, string? requestId, Exception? inner = null)
         {
-            string resourceId = service is ServiceId id ? id.ResourceId : service?.ToString() ?? string.Empty;
             return new ApimDrException(ErrorIds.OperationOutcomeUnknown, ApimErrorCategory.ConnectionError,
                 $"{what}: the outcome is unknown — {why}. The service may have started it, so ApimDr did not send it again. " +
                 "Check before retrying: the service's provisioningState ('Updating' means it runs; Get-AzApiManagement or the portal), the backup in the catalog (Get-ApimBackup), and Get-ApimOperation.",

@@ -266,14 +266,14 @@ namespace ApimDr.Engine.Arm
             }
         }
 
-        private static string Describe(ApimOperation operation) => $"{operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}'";
+        private static string Describe(ApimOperation operation) => $"{operation.Kind.ToLowerInvariant()} of '{operation.Name}'";
 
         private static string Describe(ArmError error) => $"{error.Code}: {error.Message}";
 
         /// <summary>Why the wait stopped, plus the two facts the user needs: what is known of the operation, and how to resume.</summary>
         private static ApimDrException Resumable(ApimOperation operation, ApimDrException reason, bool knownRunning)
         {
-            string kind = operation.Kind.ToString().ToLowerInvariant();
+            string kind = operation.Kind.ToLowerInvariant();
             string state = knownRunning
                 ? $"The {kind} is still running on the service"
                 : $"The outcome of the {kind} is unknown: it may still be running or have ended (check Get-ApimBackup or the service's provisioningState)";

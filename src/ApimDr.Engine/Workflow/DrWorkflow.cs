@@ -48,14 +48,10 @@ namespace ApimDr.Engine.Workflow
                 Warn(warn, journal?.RecordUnknown(intent));
                 throw;
             }
-            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.ServiceBusy)
+            catch (Exception ex)
             {
-                Warn(warn, journal?.Remove(intent));
-                throw WithJournalHint(ex, journal, service.ResourceId);
-            }
-            catch (Exception)
-            {
-                Warn(warn, journal?.Remove(intent));   // refused: surely not started
+                Warn(warn, journal?.Remove(intent));   // refused (or stopped before sending): surely not started
+                if (ex is ApimDrException busy && busy.ErrorId == ErrorIds.ServiceBusy) throw WithJournalHint(busy, journal, service.ResourceId);
                 throw;
             }
             Warn(warn, operation.IsTerminal ? journal?.Remove(operation) : journal?.RecordStarted(operation));
@@ -80,7 +76,7 @@ namespace ApimDr.Engine.Workflow
                 known = null;
             }
             if (known == null) return busy;
-            return busy.Rephrase(busy.Message + $" ApimDr started a {known.Kind.ToString().ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
+            return busy.Rephrase(busy.Message + $" ApimDr started a {known.Kind.ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
                 $"follow it with Get-ApimOperation -Name {known.Name} | Wait-ApimOperation.");
         }
 

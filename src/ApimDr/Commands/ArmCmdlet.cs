@@ -67,20 +67,15 @@ namespace ApimDr.Commands
         }
 
         /// <summary>
-        /// The cloud to wait on an operation through. A well-known cloud named by the operation is fine
-        /// when the user named none; a custom endpoint read from an object is used only when the user
-        /// gave that same endpoint with -ResourceManagerUrl (else UntrustedPollHost, nothing sent).
+        /// The cloud to wait on an operation through: the user's choice when they made one, else the
+        /// well-known cloud the operation names. An operation's endpoint is never custom here: a live one
+        /// carries the endpoint this command resolved, and Wait-ApimOperation keeps only a well-known cloud
+        /// recognised from the poll URL (docs/arm-protocol.md §7); the poller then checks every poll URL.
         /// </summary>
         private CloudEnvironment CloudFor(ApimOperation operation)
         {
             bool userChose = ResourceManagerUrl != null || !string.IsNullOrEmpty(Environment);
-            if (userChose || operation.ResourceManagerUrl == null) return ResolveCloud();
-            CloudEnvironment? known = CloudEnvironment.KnownFor(operation.ResourceManagerUrl);
-            if (known != null) return known;
-            throw new ApimDrException(ErrorIds.UntrustedPollHost, ApimErrorCategory.SecurityError,
-                $"The {operation.Kind.ToString().ToLowerInvariant()} of '{operation.Name}' was started on the custom Resource Manager endpoint {Engine.Arm.PollUrlRules.Authority(operation.ResourceManagerUrl)}. " +
-                "ApimDr sends tokens only to an endpoint you choose: pass -ResourceManagerUrl with that endpoint to wait for it.", operation.ResourceId)
-            { CorrelationId = operation.CorrelationId };
+            return (userChose ? null : CloudEnvironment.KnownFor(operation.ResourceManagerUrl)) ?? ResolveCloud();
         }
 
         private protected ArmClient GetClient(CloudEnvironment cloud)
@@ -120,7 +115,8 @@ namespace ApimDr.Commands
 
         /// <summary>
         /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
-        /// terminal state; a Failed/Canceled one also gets a non-terminating ApimOperationFailed error.
+        /// terminal state; a Failed/Canceled one also gets a non-terminating error with its failure kind's
+        /// ErrorId (<see cref="Operations.ToException"/>); one whose wait stopped gets the reason, resumable.
         /// </summary>
         private protected void WaitAndEmit(IReadOnlyList<ApimOperation> operations) => WaitAndEmit(operations.Select(op => (op, (Func<CancellationToken, Task>?)null)).ToList());
 
