@@ -108,14 +108,14 @@ Describe 'Backup-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
-    It 'still succeeds, with a warning, when it cannot record the source on the blob (managed identity, no client-side storage access)' {
+    It 'still succeeds, with a warning, when it cannot write the manifest beside the blob (managed identity, no client-side storage access)' {
         $warnings = $null
         $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod-msi -BackupName (New-BackupName) -StorageAccountName $t.StorageAccountName `
             -ContainerName $container -BlobEndpoint $t.BlobEndpoint @arm -WarningVariable warnings -WarningAction SilentlyContinue
         $op.Status | Should -Be 'Succeeded'
         $op.AccessType | Should -Be 'SystemAssignedManagedIdentity'
         $warnings.Count | Should -Be 1
-        "$($warnings[0])" | Should -Match 'succeeded, but ApimDr could not record its source'
+        "$($warnings[0])" | Should -Match 'started, but ApimDr could not write its manifest'
     }
 
     It 'shows operations in a table view (Kind, Name, Status, Duration, BackupName)' {

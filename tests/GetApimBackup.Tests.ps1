@@ -62,7 +62,7 @@ Describe 'Get-ApimBackup' {
 
     It 'shows a table view' {
         $text = Get-ApimBackup @common -ContainerName $container | Out-String -Width 200
-        $text | Should -Match 'BackupName\s+Created \(UTC\)\s+ExpiresOn \(UTC\)'
+        $text | Should -Match 'BackupName\s+Source\s+Status\s+Created \(UTC\)\s+ExpiresOn \(UTC\)'
         $text | Should -Match 'prod-20261101\.apimbackup'
     }
 

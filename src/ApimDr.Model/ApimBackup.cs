@@ -2,7 +2,11 @@ using System;
 
 namespace ApimDr
 {
-    /// <summary>One APIM backup blob in a storage container (output of Get-ApimBackup).</summary>
+    /// <summary>
+    /// One APIM backup in a storage container (output of Get-ApimBackup): the blob joined with the manifest
+    /// ApimDr writes beside it. An entry still running (-IncludeInProgress) has no blob yet; it pipes into
+    /// Wait-ApimOperation, which reads SourceServiceId, PollUrl and StartTime (ApimOperation.FromProperties).
+    /// </summary>
     public sealed class ApimBackup
     {
         public string StorageAccountName { get; set; } = string.Empty;
@@ -16,7 +20,20 @@ namespace ApimDr
         public bool IsExpired => ExpiresOn <= DateTime.UtcNow;
         public long SizeBytes { get; set; }
         public string? SourceServiceId { get; set; }
+        public string? SourceServiceName { get; set; }
         public string? SourceSku { get; set; }
+        public int? SourceCapacity { get; set; }
+
+        /// <summary>Succeeded, InProgress, Failed, Canceled or Unknown for a backup ApimDr recorded; empty for other tools' backups.</summary>
+        public string? Status { get; set; }
+
+        /// <summary>Whether ApimDr's manifest (&lt;BackupName&gt;.apimdr.json) is beside the backup.</summary>
+        public bool HasManifest { get; set; }
+
+        /// <summary>The backup operation's poll URL and start (from the manifest): what a wait resumes from.</summary>
+        public Uri? PollUrl { get; set; }
+        public DateTime? StartTime { get; set; }
+        public DateTime? EndTime { get; set; }
 
         /// <summary>The storage account's blob endpoint (binds to -BlobEndpoint down the pipeline).</summary>
         public Uri? BlobEndpoint { get; set; }

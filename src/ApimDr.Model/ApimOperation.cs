@@ -99,7 +99,7 @@ namespace ApimDr
                 Name = TextOr(nameof(Name), string.Empty),
                 ResourceGroupName = TextOr(nameof(ResourceGroupName), string.Empty),
                 SubscriptionId = TextOr(nameof(SubscriptionId), string.Empty),
-                ResourceId = TextOr(nameof(ResourceId), string.Empty),
+                ResourceId = TextOr(nameof(ResourceId), TextOr(nameof(ApimBackup.SourceServiceId), string.Empty)),   // a catalog entry names its source
                 StorageAccountName = TextOr(nameof(StorageAccountName), string.Empty),
                 ContainerName = TextOr(nameof(ContainerName), string.Empty),
                 BackupName = TextOr(nameof(BackupName), string.Empty),

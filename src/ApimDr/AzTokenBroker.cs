@@ -13,11 +13,11 @@ namespace ApimDr
     /// </summary>
     internal static class AzTokenBroker
     {
-        private static readonly AsyncLocal<ApimDrCmdlet?> CurrentCommand = new AsyncLocal<ApimDrCmdlet?>();
+        private static readonly AsyncLocal<CommandSession?> CurrentCommand = new AsyncLocal<CommandSession?>();
 
         public static readonly Func<string[], CancellationToken, Task<ExternalToken>> Provider = GetTokenAsync;
 
-        public static ApimDrCmdlet? Current
+        public static CommandSession? Current
         {
             get => CurrentCommand.Value;
             set => CurrentCommand.Value = value;
@@ -25,12 +25,12 @@ namespace ApimDr
 
         private static Task<ExternalToken> GetTokenAsync(string[] scopes, CancellationToken cancellationToken)
         {
-            ApimDrCmdlet? command = CurrentCommand.Value;
+            CommandSession? command = CurrentCommand.Value;
             if (command == null)
             {
                 throw new InvalidOperationException("No ApimDr command is running to ask Get-AzAccessToken for a token.");
             }
-            return command.InvokeOnPipelineThread(() => AzContext.GetAccessToken(command, scopes));
+            return command.GetAzAccessTokenAsync(scopes);
         }
     }
 }

@@ -20,6 +20,9 @@ namespace ApimDr.Engine.Arm
         public string TargetProvisioningState { get; set; } = string.Empty;
         public string? IdentityType { get; set; }
 
+        /// <summary>The compute platform (stv2, mtv1…), recorded in a backup's manifest.</summary>
+        public string? PlatformVersion { get; set; }
+
         /// <summary>No management operation running: ARM says Succeeded with an empty target state.</summary>
         public bool IsIdle => string.Equals(ProvisioningState, "Succeeded", StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(TargetProvisioningState);
 
@@ -51,6 +54,7 @@ namespace ApimDr.Engine.Arm
                 {
                     info.ProvisioningState = JsonRead.GetString(properties, "provisioningState") ?? string.Empty;
                     info.TargetProvisioningState = JsonRead.GetString(properties, "targetProvisioningState") ?? string.Empty;
+                    info.PlatformVersion = JsonRead.GetString(properties, "platformVersion");
                 }
                 return info;
             }

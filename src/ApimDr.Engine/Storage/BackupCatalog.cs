@@ -18,17 +18,52 @@ namespace ApimDr.Engine.Storage
     /// <summary>The backup catalog: what backups exist in a container, read with Azure.Storage.Blobs.</summary>
     public static class BackupCatalog
     {
-        /// <summary>Lists the blobs under <paramref name="prefix"/>, newest first.</summary>
+        /// <summary>At most this many manifests are downloaded at once.</summary>
+        private const int ManifestReadsInFlight = 8;
+
+        /// <summary>
+        /// The catalog under <paramref name="prefix"/>, newest first: every backup blob joined with its
+        /// manifest, plus (<see cref="BackupBlob.Exists"/> false) manifests whose backup blob does not exist.
+        /// Manifests are never entries of their own.
+        /// </summary>
         public static async Task<IReadOnlyList<BackupBlob>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken)
         {
             BlobContainerClient container = CreateContainerClient(location);
-            var result = new List<BackupBlob>();
+            var backups = new List<BackupBlob>();
+            var manifests = new List<string>();
             try
             {
                 await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
                 {
-                    result.Add(ToBackupBlob(location, container, item));
+                    if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
+                    else backups.Add(ToBackupBlob(location, container, item));
                 }
+                var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
+                using var gate = new SemaphoreSlim(ManifestReadsInFlight);
+                BackupManifest?[] read = await Task.WhenAll(manifests.Select(async name =>
+                {
+                    await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        return await TryReadManifestAsync(container, name, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                })).ConfigureAwait(false);
+                for (int i = 0; i < manifests.Count; i++)
+                {
+                    string backupName = BackupManifest.BackupNameOf(manifests[i]);
+                    if (!byName.TryGetValue(backupName, out BackupBlob? entry))
+                    {
+                        if (read[i] == null) continue;
+                        entry = new BackupBlob { Exists = false, StorageAccountName = location.AccountName, ContainerName = location.ContainerName, BackupName = backupName, BlobEndpoint = location.BlobEndpoint };
+                        backups.Add(entry);
+                    }
+                    Join(entry, read[i]);
+                }
+                foreach (BackupBlob legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
             }
             catch (AuthenticationFailedException ex)
             {
@@ -38,7 +73,66 @@ namespace ApimDr.Engine.Storage
             {
                 throw MapStorageError(ex, location);
             }
-            return result.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
+            return backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
+        }
+
+        /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
+        public static async Task WriteManifestAsync(StorageLocation location, BackupManifest manifest, CancellationToken cancellationToken)
+        {
+            ResourceNames.ValidateBlobName(manifest.BackupName);
+            BlobClient blob = CreateContainerClient(location).GetBlobClient(BackupManifest.NameFor(manifest.BackupName));
+            try
+            {
+                var headers = new BlobHttpHeaders { ContentType = "application/json" };
+                await blob.UploadAsync(BinaryData.FromString(manifest.ToJson()), new BlobUploadOptions { HttpHeaders = headers }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
+
+        /// <summary>
+        /// Fills an entry from its manifest (else the blob metadata earlier versions wrote after a success).
+        /// Status: what the manifest recorded when a wait saw the end; a manifest still InProgress whose
+        /// backup blob was written after the backup started is Succeeded — APIM commits the backup blob as
+        /// the operation's last step and writes none for a failed one (docs/design.md, "Backup manifest").
+        /// </summary>
+        private static void Join(BackupBlob entry, BackupManifest? manifest)
+        {
+            entry.Manifest = manifest;
+            if (manifest == null)
+            {
+                entry.Status = entry.SourceServiceId != null ? ApimOperation.Succeeded : null;
+                return;
+            }
+            entry.SourceServiceId = manifest.SourceServiceId;
+            entry.SourceSku = manifest.SourceSku ?? entry.SourceSku;
+            if (!entry.Exists) entry.Created = new DateTimeOffset(DateTime.SpecifyKind(manifest.StartTime, DateTimeKind.Utc));
+            bool recordedEnd = !string.Equals(manifest.Status, ApimOperation.InProgress, StringComparison.OrdinalIgnoreCase);
+            if (recordedEnd) entry.Status = manifest.Status;
+            else if (entry.Exists && entry.Created.UtcDateTime >= manifest.StartTime - ClockSkew) entry.Status = ApimOperation.Succeeded;
+            else entry.Status = ApimOperation.InProgress;
+        }
+
+        /// <summary>How far storage's clock and the clock that stamped the manifest may disagree.</summary>
+        private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+        private static async Task<BackupManifest?> TryReadManifestAsync(BlobContainerClient container, string manifestName, CancellationToken cancellationToken)
+        {
+            try
+            {
+                BlobDownloadResult content = (await container.GetBlobClient(manifestName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
+                return BackupManifest.Parse(content.Content.ToString());
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return null;   // removed between the listing and the read
+            }
         }
 
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
@@ -50,7 +144,7 @@ namespace ApimDr.Engine.Storage
             try
             {
                 BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-                return new BackupBlob
+                var entry = new BackupBlob
                 {
                     StorageAccountName = location.AccountName,
                     ContainerName = location.ContainerName,
@@ -62,6 +156,8 @@ namespace ApimDr.Engine.Storage
                     BlobEndpoint = location.BlobEndpoint,
                     Uri = blob.Uri,
                 };
+                Join(entry, await TryReadManifestAsync(container, BackupManifest.NameFor(backupName), cancellationToken).ConfigureAwait(false));
+                return entry;
             }
             catch (AuthenticationFailedException ex)
             {
@@ -79,38 +175,14 @@ namespace ApimDr.Engine.Storage
             }
         }
 
-        /// <summary>Records where a backup came from as blob metadata (what the catalog and restore pre-flight read).</summary>
-        public static async Task SetSourceAsync(StorageLocation location, string backupName, string sourceServiceId, string? sourceSku, CancellationToken cancellationToken)
-        {
-            ResourceNames.ValidateBlobName(backupName);
-            BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
-            try
-            {
-                BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-                var metadata = new Dictionary<string, string>(p.Metadata, StringComparer.OrdinalIgnoreCase)
-                {
-                    [BackupMetadata.SourceServiceId] = sourceServiceId,
-                };
-                if (!string.IsNullOrEmpty(sourceSku)) metadata[BackupMetadata.SourceSku] = sourceSku!;
-                await blob.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = p.ETag }, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
-        }
-
-        /// <summary>Deletes one backup blob with its snapshots; a blob already gone is not an error.</summary>
+        /// <summary>Deletes one backup blob with its snapshots, then its manifest; a blob already gone is not an error.</summary>
         public static async Task<bool> DeleteAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
-            BlobClient blob = CreateContainerClient(location).GetBlobClient(backupName);
+            BlobContainerClient container = CreateContainerClient(location);
             try
             {
-                Response<bool> deleted = await blob.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
+                Response<bool> deleted = await container.GetBlobClient(backupName).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await container.GetBlobClient(BackupManifest.NameFor(backupName)).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 return deleted.Value;
             }
             catch (AuthenticationFailedException ex)

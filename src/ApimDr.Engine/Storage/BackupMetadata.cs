@@ -1,6 +1,6 @@
 namespace ApimDr.Engine.Storage
 {
-    /// <summary>Blob metadata keys ApimDr writes on a fresh backup and reads in the catalog.</summary>
+    /// <summary>Blob metadata keys ApimDr 0.1 wrote after an inline-waited backup; the catalog still reads them (the manifest replaced them).</summary>
     public static class BackupMetadata
     {
         public const string SourceServiceId = "apimdr_sourceserviceid";

@@ -8,7 +8,7 @@ namespace ApimDr.Engine.Storage
 {
     /// <summary>
     /// Which backups a retention rule removes. Every rule given must hold for a backup to go
-    /// (-Expired AND -OlderThan), and -KeepLast always spares the newest N of those considered.
+    /// (-Expired AND -OlderThan), and -KeepLast always spares the newest N of each source service among those considered.
     /// </summary>
     public static class BackupRetention
     {
@@ -19,7 +19,10 @@ namespace ApimDr.Engine.Storage
         {
             ValidateRules(olderThan, keepLast);
             List<BackupBlob> newestFirst = backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
-            IEnumerable<BackupBlob> candidates = keepLast.HasValue ? newestFirst.Skip(keepLast.Value) : newestFirst;
+            // -KeepLast N keeps the newest N of EACH source service; backups without a known source are one group of their own.
+            IEnumerable<BackupBlob> candidates = keepLast.HasValue
+                ? newestFirst.GroupBy(b => b.SourceServiceId ?? string.Empty, StringComparer.OrdinalIgnoreCase).SelectMany(g => g.Skip(keepLast.Value))
+                : newestFirst;
             if (expired) candidates = candidates.Where(b => b.ExpiresOn <= now);
             if (olderThan.HasValue)
             {
@@ -27,7 +30,7 @@ namespace ApimDr.Engine.Storage
                 DateTimeOffset cutoff = olderThan.Value >= now - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : now - olderThan.Value;
                 candidates = candidates.Where(b => b.Created < cutoff);
             }
-            return candidates.ToList();
+            return candidates.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
         }
 
         /// <summary>

@@ -15,15 +15,31 @@ namespace ApimDr.Engine.Workflow
     /// </summary>
     public static class DrWorkflow
     {
-        /// <summary>Checks the service exists, supports backup and is idle, then POSTs …/backup.</summary>
-        public static async Task<ApimOperation> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+        /// <summary>
+        /// Checks the service exists, supports backup and is idle, then POSTs …/backup; once ARM took it,
+        /// writes the backup's manifest beside it (best effort: one warning naming what is lost, never a
+        /// failed backup). The manifest comes back when it was written, for the wait to record the end.
+        /// </summary>
+        public static async Task<(ApimOperation Operation, BackupManifest? Manifest)> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+            StorageLocation storage, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
-            return operation;
+            BackupManifest manifest = BackupManifest.ForStart(operation, info);
+            try
+            {
+                await BackupCatalog.WriteManifestAsync(storage, manifest, CancellationToken.None).ConfigureAwait(false);   // the backup runs: record it even after Ctrl+C
+                return (operation, manifest);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                warn($"Backup of '{operation.Name}' started, but ApimDr could not write its manifest '{BackupManifest.NameFor(operation.BackupName)}' ({ex.Message}). " +
+                    "Without it, Restore-ApimService cannot check the SKU before starting, and Get-ApimBackup -ServiceName/-IncludeInProgress do not know this backup. " +
+                    "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Contributor' on the container.");
+                return (operation, null);
+            }
         }
 
         /// <summary>
@@ -81,43 +97,74 @@ namespace ApimDr.Engine.Workflow
         }
 
         /// <summary>
-        /// Unless skipped: target exists, is idle and its tier supports restore; when the blob is readable
-        /// with the caller's storage credentials, it exists, is younger than 30 days and its recorded
-        /// source SKU matches the target's. An unreadable blob is a warning (the service checks it too).
+        /// The backup as the pre-flight sees it, read with the caller's storage credentials: the blob joined
+        /// with its manifest (source service, SKU). Null — with a warning — when it cannot be read
+        /// client-side (the service checks it anyway); BackupNotFound when it does not exist; StorageAccessDenied
+        /// when storage refuses the key itself (the restore would carry the same key).
+        /// </summary>
+        public static async Task<BackupBlob?> ReadBackupAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
+        {
+            storage.ValidateCredentials();   // input first, before any request: a Storage token would have to go over plain http
+            try
+            {
+                return await BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.BackupNotFound || ex.ErrorId == ErrorIds.ContainerNotFound)
+            {
+                throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"Backup '{backupName}' does not exist in container '{storage.ContainerName}' of storage account '{storage.AccountName}'.", backupName, ex);
+            }
+            catch (ApimDrException ex) when (IsKeyRejected(ex, storage))
+            {
+                throw new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied,
+                    $"Storage account '{storage.AccountName}' refused the access key itself (403 AuthenticationFailed: the request signature did not match), so the restore was not started and the key was not sent to ARM. " +
+                    "The key is wrong, belongs to another account or was rotated: pass the current key1 or key2 of the account. (If the key is right, this machine's clock may be more than 15 minutes off, which storage also refuses: fix the clock, or pass -SkipPreflight.)",
+                    storage.AccountName, ex)
+                {
+                    HttpStatus = ex.HttpStatus,
+                    ArmCode = ex.ArmCode,
+                };
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException) && !(ex is ApimDrException input && input.Category == ApimErrorCategory.InvalidArgument))
+            {
+                warn($"Pre-flight could not read backup blob '{backupName}' ({ex.GetType().Name}: {ex.Message}); skipping the blob checks, the service will check it.");
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// Unless skipped: target exists, is idle and its tier supports restore; the backup (when
+        /// <see cref="ReadBackupAsync"/> could read it) is younger than 30 days and its source SKU — from
+        /// the manifest, else legacy blob metadata — matches the target's. Then POSTs …/restore.
         /// </summary>
         public static async Task<ApimOperation> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            StorageLocation? storage, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            BackupBlob? backup, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             string? sku = null;
-            // Input first, before any request: a Storage token would have to go over plain http.
-            if (!skipPreflight && storage != null) storage.ValidateCredentials();
             if (!skipPreflight)
             {
                 ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
                 EnsureReady(target, "restore into", journal);
                 sku = target.SkuName;
-                if (storage != null)
-                {
-                    BackupBlob? blob = await TryReadBlobAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
-                    if (blob != null) CheckBackupFits(blob, target, client.Options.Time.GetUtcNow());
-                }
+                if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             }
             ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = sku;
             return operation;
         }
 
-        /// <summary>Best effort: returns a warning instead of failing the (already successful) backup.</summary>
-        public static async Task<string?> RecordBackupSourceAsync(StorageLocation storage, ApimOperation operation, CancellationToken cancellationToken)
+        /// <summary>Records the end a wait saw in the backup's manifest; best effort: a warning instead of a failed backup.</summary>
+        public static async Task<string?> RecordBackupEndAsync(StorageLocation storage, BackupManifest manifest, ApimOperation operation, CancellationToken cancellationToken)
         {
             try
             {
-                await BackupCatalog.SetSourceAsync(storage, operation.BackupName, operation.ResourceId, operation.Sku, cancellationToken).ConfigureAwait(false);
+                manifest.RecordEnd(operation);
+                await BackupCatalog.WriteManifestAsync(storage, manifest, cancellationToken).ConfigureAwait(false);
                 return null;
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
-                return $"Backup of '{operation.Name}' succeeded, but ApimDr could not record its source service and SKU on blob '{operation.BackupName}': {ex.Message}";
+                return $"The backup of '{operation.Name}' ended ({operation.Status}), but ApimDr could not record that in its manifest '{BackupManifest.NameFor(operation.BackupName)}': {ex.Message}";
             }
         }
 
@@ -132,36 +179,6 @@ namespace ApimDr.Engine.Workflow
             {
                 throw WithJournalHint(new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
                     $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId), journal, info.ResourceId);
-            }
-        }
-
-        private static async Task<BackupBlob?> TryReadBlobAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
-            }
-            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.BackupNotFound || ex.ErrorId == ErrorIds.ContainerNotFound)
-            {
-                throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
-                    $"Backup '{backupName}' does not exist in container '{storage.ContainerName}' of storage account '{storage.AccountName}'.", backupName, ex);
-            }
-            catch (ApimDrException ex) when (IsKeyRejected(ex, storage))
-            {
-                // The same key would go to ARM in the restore body: the service would fail with it too.
-                throw new ApimDrException(ErrorIds.StorageAccessDenied, ApimErrorCategory.PermissionDenied,
-                    $"Storage account '{storage.AccountName}' refused the access key itself (403 AuthenticationFailed: the request signature did not match), so the restore was not started and the key was not sent to ARM. " +
-                    "The key is wrong, belongs to another account or was rotated: pass the current key1 or key2 of the account. (If the key is right, this machine's clock may be more than 15 minutes off, which storage also refuses: fix the clock, or pass -SkipPreflight.)",
-                    storage.AccountName, ex)
-                {
-                    HttpStatus = ex.HttpStatus,
-                    ArmCode = ex.ArmCode,
-                };
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException) && !(ex is ApimDrException input && input.Category == ApimErrorCategory.InvalidArgument))
-            {
-                warn($"Pre-flight could not read backup blob '{backupName}' ({ex.GetType().Name}: {ex.Message}); skipping the blob checks, the service will check it.");
-                return null;
             }
         }
 

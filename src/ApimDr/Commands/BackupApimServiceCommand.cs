@@ -1,9 +1,7 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using ApimDr.Engine.Arm;
 using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
 
@@ -21,17 +19,13 @@ namespace ApimDr.Commands
 
         protected override string? RequestedBackupName => BackupName;
 
-        protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
-            => ShouldProcessUnlessForced(false, service.ResourceId, $"Back up to {Describe(request)}");   // -Confirm in a host that cannot prompt: ConfirmationRequired
-
-        private protected override Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
-            => DrWorkflow.StartBackupAsync(client, service, request, Journal, message => Post(() => WriteWarning(message)), cancellationToken);
-
-        /// <summary>Best effort: record the source service and SKU on the blob; a warning, never a failed backup.</summary>
-        private protected override async Task OnSucceededAsync(ApimOperation operation, StorageLocation storage, CancellationToken cancellationToken)
+        private protected override async Task<StartedOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
-            string? warning = await DrWorkflow.RecordBackupSourceAsync(storage, operation, cancellationToken).ConfigureAwait(false);
-            if (warning != null) Post(() => WriteWarning(warning));
+            // -Confirm in a host that cannot prompt: ConfirmationRequired.
+            if (!await start.ConfirmAsync(false, $"Back up to {start.Describe}").ConfigureAwait(false)) return null;
+            (ApimOperation operation, BackupManifest? manifest) = await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, start.Storage, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
+            // The manifest beside the backup is written at start; when a wait sees the end, it records it there too.
+            return new StartedOperation(operation, manifest == null ? null : async ct => start.Warn(await DrWorkflow.RecordBackupEndAsync(start.Storage, manifest, operation, ct).ConfigureAwait(false)));
         }
     }
 }

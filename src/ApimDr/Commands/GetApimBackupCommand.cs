@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Security;
@@ -6,7 +7,7 @@ using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
 {
-    /// <summary>Lists the APIM backups in a blob container, newest first.</summary>
+    /// <summary>Lists the APIM backups in a blob container, newest first, with their source from ApimDr's manifests.</summary>
     [Cmdlet(VerbsCommon.Get, "ApimBackup")]
     [OutputType(typeof(ApimBackup))]
     public sealed class GetApimBackupCommand : StorageCmdlet
@@ -17,6 +18,10 @@ namespace ApimDr.Commands
         [SupportsWildcards]
         public string? BackupName { get; set; }
 
+        /// <summary>Also list backups that have not finished (a manifest, no blob yet): they pipe into Wait-ApimOperation.</summary>
+        [Parameter]
+        public SwitchParameter IncludeInProgress { get; set; }
+
         protected override void ProcessRecord()
         {
             try
@@ -24,17 +29,17 @@ namespace ApimDr.Commands
                 ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
                 WriteVerbose($"Listing backups in {SafeUrl.Render(location.ContainerUri)} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
-                IReadOnlyList<BackupBlob> matches = MatchName(Run(ct => BackupCatalog.ListAsync(location, null, ct)), BackupName);
+                IReadOnlyList<BackupBlob> matches = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Exists || IncludeInProgress), BackupName);
                 foreach (BackupBlob blob in matches) WriteObject(ToApimBackup(blob));
                 if (matches.Count == 0 && !string.IsNullOrEmpty(BackupName) && !WildcardPattern.ContainsWildcardCharacters(BackupName))
                 {
-                    WriteFailure(new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                    Session.WriteFailure(new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
                         $"Backup '{BackupName}' was not found in container '{ContainerName}' of storage account '{StorageAccountName}'.", BackupName), Target);
                 }
             }
             catch (ApimDrException ex)
             {
-                WriteFailure(ex, Target);
+                Session.WriteFailure(ex, Target);
             }
         }
     }

@@ -14,7 +14,7 @@ namespace ApimDr.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ApimOperation")]
     [OutputType(typeof(ApimOperation))]
-    public sealed class GetApimOperationCommand : ApimDrCmdlet
+    public sealed class GetApimOperationCommand : PSCmdlet
     {
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
@@ -28,11 +28,6 @@ namespace ApimDr.Commands
         /// <summary>Only operations known to have started (they have a poll URL): what Wait-ApimOperation can follow.</summary>
         [Parameter]
         public SwitchParameter Running { get; set; }
-
-        protected override void BeginProcessing()
-        {
-            // Local only: no Az context, no request.
-        }
 
         protected override void ProcessRecord()
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
@@ -8,7 +9,8 @@ namespace ApimDr.Commands
 {
     /// <summary>
     /// Removes APIM backups from a container: by name or pattern, and/or by retention rule
-    /// (-Expired, -OlderThan, -KeepLast). Every rule given must hold; -KeepLast spares the newest N.
+    /// (-Expired, -OlderThan, -KeepLast), narrowed by source (-ServiceName, -SourceServiceId). Every rule
+    /// given must hold; -KeepLast spares the newest N of each source service. A backup's manifest goes with it.
     /// </summary>
     [Cmdlet(VerbsCommon.Remove, "ApimBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(ApimBackup))]
@@ -27,7 +29,7 @@ namespace ApimDr.Commands
         [Parameter]
         public TimeSpan? OlderThan { get; set; }
 
-        /// <summary>Always keep the newest N of the backups considered.</summary>
+        /// <summary>Always keep the newest N of each source service's backups (backups without a manifest are one group).</summary>
         [Parameter]
         [ValidateRange(0, int.MaxValue)]
         public int? KeepLast { get; set; }
@@ -53,19 +55,19 @@ namespace ApimDr.Commands
                 BackupRetention.ValidateRules(OlderThan, KeepLast);
                 ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
-                IReadOnlyList<BackupBlob> considered = MatchName(Run(ct => BackupCatalog.ListAsync(location, null, ct)), BackupName);
+                IReadOnlyList<BackupBlob> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Exists), BackupName);
                 IReadOnlyList<BackupBlob> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);
                 foreach (BackupBlob blob in doomed)
                 {
                     string what = $"{blob.BackupName} (created {blob.Created.UtcDateTime:u})";
-                    if (!ShouldProcessUnlessForced(Force, $"{Target}/{blob.BackupName}", $"Remove backup {what}")) continue;
-                    Run(ct => BackupCatalog.DeleteAsync(location, blob.BackupName, ct));
+                    if (!Session.ShouldProcessUnlessForced(Force, $"{Target}/{blob.BackupName}", $"Remove backup {what}")) continue;
+                    Session.Run(ct => BackupCatalog.DeleteAsync(location, blob.BackupName, ct));
                     if (PassThru) WriteObject(ToApimBackup(blob));
                 }
             }
             catch (ApimDrException ex)
             {
-                WriteFailure(ex, Target);
+                Session.WriteFailure(ex, Target);
             }
         }
     }

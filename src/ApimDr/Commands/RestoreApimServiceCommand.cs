@@ -2,8 +2,6 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using ApimDr.Engine.Arm;
-using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
 
@@ -28,11 +26,15 @@ namespace ApimDr.Commands
 
         protected override string? RequestedBackupName => BackupName;
 
-        protected override bool Confirm(ServiceId service, BackupRestoreRequest request)
-            => ShouldProcessUnlessForced(Force, service.ResourceId, $"Restore {Describe(request)}, replacing the service's configuration");
-
-        private protected override Task<ApimOperation> StartAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, StorageLocation storage, CancellationToken cancellationToken)
-            => DrWorkflow.StartRestoreAsync(client, service, request, SkipPreflight ? null : storage,
-                SkipPreflight, Journal, message => Post(() => WriteWarning(message)), cancellationToken);
+        private protected override async Task<StartedOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
+        {
+            // The backup first (not under -WhatIf, which sends nothing): the prompt shows its source, SKU, age and size.
+            BackupBlob? backup = SkipPreflight || start.WhatIf ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
+            string about = backup == null ? string.Empty : " (" + backup.Describe(start.Service.ResourceId, DateTimeOffset.UtcNow) + ")";
+            if (!await start.ConfirmAsync(Force, $"Restore {start.Describe}{about}, replacing the service's configuration").ConfigureAwait(false)) return null;
+            ApimOperation operation = await DrWorkflow.StartRestoreAsync(start.Client, start.Service, start.Request, backup,
+                SkipPreflight, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
+            return new StartedOperation(operation);
+        }
     }
 }

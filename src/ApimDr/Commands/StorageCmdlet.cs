@@ -11,7 +11,7 @@ using ApimDr.Engine.Storage;
 namespace ApimDr.Commands
 {
     /// <summary>Base of the catalog cmdlets: where the backups are and how ApimDr reaches them.</summary>
-    public abstract class StorageCmdlet : ApimDrCmdlet
+    public abstract class StorageCmdlet : PSCmdlet, IDisposable
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("StorageAccount")]
@@ -32,7 +32,30 @@ namespace ApimDr.Commands
         [ArgumentCompleter(typeof(EnvironmentCompleter))]
         public string Environment { get; set; } = "AzureCloud";
 
+        /// <summary>Only backups of the services whose name matches (wildcards), as their manifest records it.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        public string? ServiceName { get; set; }
+
+        /// <summary>Only backups of this service (its full resource id), as their manifest records it.</summary>
+        [Parameter]
+        public string? SourceServiceId { get; set; }
+
+        private CommandSession? _session;
+
+        private protected CommandSession Session => _session ?? throw new InvalidOperationException("BeginProcessing has not run.");
+
         protected string Target => StorageAccountName + "/" + ContainerName;
+
+        protected override void BeginProcessing()
+        {
+            _session = new CommandSession(this);
+            _session.Begin();
+        }
+
+        protected override void StopProcessing() => _session?.Stop();
+
+        public void Dispose() => _session?.Dispose();
 
         /// <summary>
         /// Validates the names, endpoint and key (before any request) and picks the key, else a Storage
@@ -43,7 +66,7 @@ namespace ApimDr.Commands
             var location = new StorageLocation(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint)
             {
                 AccountKey = StorageAccountKey,
-                Credentials = CreateCredentials(null),
+                Credentials = Session.CreateCredentials(null),
             };
             location.ValidateCredentials();
             return location;
@@ -58,12 +81,18 @@ namespace ApimDr.Commands
             }
         }
 
-        /// <summary>The backups whose name matches a wildcard pattern (all when none), case-insensitively.</summary>
-        private protected static IReadOnlyList<BackupBlob> MatchName(IEnumerable<BackupBlob> backups, string? pattern)
+        /// <summary>
+        /// The entries whose name matches <paramref name="namePattern"/> and whose SOURCE matches -ServiceName /
+        /// -SourceServiceId (from the manifest, not the blob name: 'prod*' names would also match 'prod-msi').
+        /// </summary>
+        private protected IReadOnlyList<BackupBlob> Select(IEnumerable<BackupBlob> entries, string? namePattern)
         {
-            if (string.IsNullOrEmpty(pattern)) return backups.ToList();
-            var wildcard = new WildcardPattern(pattern, WildcardOptions.IgnoreCase);
-            return backups.Where(b => wildcard.IsMatch(b.BackupName)).ToList();
+            WildcardPattern? name = string.IsNullOrEmpty(namePattern) ? null : new WildcardPattern(namePattern, WildcardOptions.IgnoreCase);
+            WildcardPattern? service = string.IsNullOrEmpty(ServiceName) ? null : new WildcardPattern(ServiceName, WildcardOptions.IgnoreCase);
+            return entries.Where(b => (name == null || name.IsMatch(b.BackupName))
+                    && (service == null || (b.SourceServiceId != null && service.IsMatch(b.SourceServiceName ?? string.Empty)))
+                    && (string.IsNullOrEmpty(SourceServiceId) || string.Equals(b.SourceServiceId, SourceServiceId!.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
+                .ToList();
         }
 
         internal static ApimBackup ToApimBackup(BackupBlob blob) => new ApimBackup
@@ -75,8 +104,15 @@ namespace ApimDr.Commands
             ExpiresOn = blob.ExpiresOn.UtcDateTime,
             SizeBytes = blob.SizeBytes,
             SourceServiceId = blob.SourceServiceId,
+            SourceServiceName = blob.SourceServiceName,
             SourceSku = blob.SourceSku,
-            Uri = blob.Uri,
+            SourceCapacity = blob.Manifest?.SourceCapacity,
+            Status = blob.Status,
+            HasManifest = blob.Manifest != null,
+            PollUrl = blob.Manifest?.PollUrl,
+            StartTime = blob.Manifest?.StartTime,
+            EndTime = blob.Manifest?.EndTime,
+            Uri = blob.Exists ? blob.Uri : null,
             BlobEndpoint = blob.BlobEndpoint,
         };
     }

@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Journal;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Tests.Fakes;
 using ApimDr.Engine.Workflow;
 using Xunit;
@@ -19,8 +20,17 @@ namespace ApimDr.Engine.Tests.Journal
 
         private OperationJournal NewJournal(TimeProvider? time = null) => new OperationJournal(Path.Combine(_dir, "operations.jsonl"), time);
 
+        private readonly FakeBlobServer _blobs = new FakeBlobServer(201, null);
+
+        /// <summary>Where the backup's manifest goes: a loopback stand-in that takes every write.</summary>
+        private StorageLocation ManifestStore() => new StorageLocation("backupstore", "apim-backups", ApimDr.Engine.Clouds.CloudEnvironment.AzureCloud, _blobs.Endpoint("backupstore"))
+        {
+            AccountKey = Secure(StorageKey),
+        };
+
         public void Dispose()
         {
+            _blobs.Dispose();
             if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
         }
 
@@ -36,7 +46,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, _, clock) = Arm(r => Accepted(Location()));
-            ApimOperation op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default))).Operation;
 
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Running, entry.State);
@@ -53,7 +63,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, transport, clock) = Arm(r => Reply.Of(500));
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default)));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
             Assert.Single(transport.Requests, r => r.Method == "POST");
@@ -68,9 +78,9 @@ namespace ApimDr.Engine.Tests.Journal
             var journal = NewJournal();
             int posts = 0;
             var (client, _, clock) = Arm(r => ++posts == 1 ? Accepted(Location()) : Reply.ArmError(409, "Conflict", "busy"));
-            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, _ => { }, default));
+            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default));
 
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), journal, _ => { }, default)));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), ManifestStore(), journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Contains("Get-ApimOperation -Name contoso-apim", busy.Message);
@@ -112,7 +122,7 @@ namespace ApimDr.Engine.Tests.Journal
             var warnings = new System.Collections.Generic.List<string>();
             var (client, _, clock) = Arm(r => Accepted(Location()));
 
-            ApimOperation op = await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), journal, warnings.Add, default));
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, warnings.Add, default))).Operation;
 
             Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.NotEmpty(warnings);

@@ -32,6 +32,23 @@ namespace ApimDr.Engine.Tests.Storage
                 Names(BackupRetention.SelectForRemoval(Backups.Reverse(), false, null, keepLast: 3, Now)));
 
         [Fact]
+        public void KeepLastKeepsTheNewestNOfEachSourceService()
+        {
+            const string Prod = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/prod";
+            const string Standby = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/standby";
+            BackupBlob Backup(string name, int days, string? source) => new BackupBlob { BackupName = name, Created = Now.AddDays(-days), SourceServiceId = source };
+            var mixed = new[]
+            {
+                Backup("prod-1", 1, Prod), Backup("prod-2", 2, Prod), Backup("prod-3", 3, Prod),
+                Backup("standby-4", 4, Standby), Backup("standby-5", 5, Standby.ToUpperInvariant()),   // ids compare case-insensitively
+                Backup("other-6", 6, null), Backup("other-7", 7, null),                               // no manifest: a group of their own
+            };
+
+            Assert.Equal(new[] { "other-7", "prod-2", "prod-3", "standby-5" }, Names(BackupRetention.SelectForRemoval(mixed, false, null, keepLast: 1, Now)));
+            Assert.Empty(BackupRetention.SelectForRemoval(mixed, false, null, keepLast: 3, Now));
+        }
+
+        [Fact]
         public void RulesCombineAndKeepLastAlwaysWins()
         {
             // Only two are expired, but keeping the newest four leaves just the oldest.

@@ -33,6 +33,13 @@ namespace ApimDr.Engine.Tests.Workflow
             return location;
         }
 
+        /// <summary>What Restore-ApimService does: read the backup (pre-flight), then check and POST.</summary>
+        private static async Task<ApimOperation> Restore(ArmClient client, BackupRestoreRequest request, StorageLocation storage, Action<string> warn)
+        {
+            BackupBlob? backup = await DrWorkflow.ReadBackupAsync(storage, request.BackupName, warn, default);
+            return await DrWorkflow.StartRestoreAsync(client, Service(), request, backup, false, null, warn, default);
+        }
+
         [Fact]
         public async Task AKeyTheAccountRejectsStopsTheRestoreBeforeThePost()
         {
@@ -43,7 +50,7 @@ namespace ApimDr.Engine.Tests.Workflow
                 var warnings = new List<string>();
 
                 var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
-                    DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default)));
+                    Restore(client, KeyRequest(), Storage(blobs.Endpoint("backupstore")), warnings.Add)));
 
                 Assert.Equal(ErrorIds.StorageAccessDenied, ex.ErrorId);
                 Assert.Equal(ApimErrorCategory.PermissionDenied, ex.Category);
@@ -72,7 +79,7 @@ namespace ApimDr.Engine.Tests.Workflow
                 var warnings = new List<string>();
 
                 ApimOperation op = await Run(clock,
-                    DrWorkflow.StartRestoreAsync(client, Service(), KeyRequest(), Storage(blobs.Endpoint("backupstore")), false, null, warnings.Add, default));
+                    Restore(client, KeyRequest(), Storage(blobs.Endpoint("backupstore")), warnings.Add));
 
                 Assert.Equal("Restore", op.Kind);
                 Assert.Single(warnings);
@@ -107,7 +114,7 @@ namespace ApimDr.Engine.Tests.Workflow
                 request.AccessType = StorageAccessType.SystemAssignedManagedIdentity;
 
                 var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
-                    DrWorkflow.StartRestoreAsync(client, Service(), request, Storage(blobs.Endpoint("backupstore"), withKey: false), false, null, _ => { }, default)));
+                    Restore(client, request, Storage(blobs.Endpoint("backupstore"), withKey: false), _ => { })));
 
                 Assert.Equal(ErrorIds.InvalidBlobEndpoint, ex.ErrorId);
                 Assert.Empty(transport.Requests);

@@ -1,47 +1,54 @@
 using System;
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Errors;
 
 namespace ApimDr
 {
     /// <summary>
-    /// Base of every ApimDr cmdlet: one CancellationTokenSource per invocation, cancelled by Ctrl+C
-    /// (StopProcessing); engine work runs off the pipeline thread while the pipeline thread drains a
-    /// queue of actions the work posts back (Write*, Write-Progress, Get-AzAccessToken): PowerShell
-    /// only allows those on the pipeline thread. Keep engine types out of fields and signatures here:
-    /// PowerShell reflects over cmdlet types at import, before the engine's load context exists.
+    /// What every ApimDr cmdlet's invocation shares, by composition (docs/design.md, "Cmdlet layer"): one
+    /// CancellationTokenSource cancelled by Ctrl+C (the cmdlet's StopProcessing calls <see cref="Stop"/>);
+    /// engine work runs off the pipeline thread while the pipeline thread drains a queue of actions the
+    /// work posts back (Write*, Write-Progress, ShouldProcess, Get-AzAccessToken): PowerShell only allows
+    /// those on the pipeline thread. Also the identity order and the -Force/ShouldProcess convention.
     /// </summary>
-    public abstract class ApimDrCmdlet : PSCmdlet, IDisposable
+    internal sealed class CommandSession : IDisposable
     {
+        private readonly PSCmdlet _cmdlet;
         private readonly CancellationTokenSource _stop = new CancellationTokenSource();
         private BlockingCollection<Action>? _pipelineQueue;
-
-        protected CancellationToken CancelToken => _stop.Token;
-
-        /// <summary>Whether Az.Accounts is loaded with a signed-in context (asked once, on the pipeline thread).</summary>
-        private protected bool AzContextSignedIn => _azContextKey != null;
-
-        /// <summary>The signed-in Az context's environment (AzureCloud, AzureChinaCloud…), if any.</summary>
-        private protected string? AzContextEnvironment { get; private set; }
-
         private string? _azContextKey;
 
-        protected override void BeginProcessing()
+        public CommandSession(PSCmdlet cmdlet) => _cmdlet = cmdlet;
+
+        public CancellationToken CancelToken => _stop.Token;
+
+        /// <summary>The signed-in Az context's environment (AzureCloud, AzureChinaCloud…), if any.</summary>
+        public string? AzContextEnvironment { get; private set; }
+
+        /// <summary>Whether Az.Accounts is loaded with a signed-in context (asked once, in <see cref="Begin"/>).</summary>
+        public bool AzContextSignedIn => _azContextKey != null;
+
+        /// <summary>Asks Az.Accounts for a signed-in context, on the pipeline thread (BeginProcessing).</summary>
+        public void Begin()
         {
-            var context = AzContext.SignedIn(this);
+            var context = AzContext.SignedIn(_cmdlet);
             _azContextKey = context?.Key;
             AzContextEnvironment = context?.Environment;
         }
+
+        public void Stop() => _stop.Cancel();
 
         /// <summary>
         /// Identity in the order of docs/design.md (Cmdlet layer, "Identity order"): a static token when
         /// given, else the signed-in Az context (Get-AzAccessToken marshalled onto the pipeline thread),
         /// else DefaultAzureCredential.
         /// </summary>
-        private protected CredentialSource CreateCredentials(System.Security.SecureString? staticToken)
+        public CredentialSource CreateCredentials(SecureString? staticToken)
         {
             if (staticToken != null) return new CredentialSource { AccessToken = staticToken };
             if (AzContextSignedIn)
@@ -53,13 +60,23 @@ namespace ApimDr
             return CredentialSource.Default();
         }
 
-        protected override void StopProcessing() => _stop.Cancel();
+        /// <summary>The subscription when the caller named none: the Az context's, else AZURE_SUBSCRIPTION_ID.</summary>
+        public string? DefaultSubscriptionId()
+        {
+            if (AzContextSignedIn)
+            {
+                string? fromContext = AzContext.SubscriptionId(_cmdlet);
+                if (!string.IsNullOrEmpty(fromContext)) return fromContext;
+            }
+            string? fromEnvironment = System.Environment.GetEnvironmentVariable("AZURE_SUBSCRIPTION_ID");
+            return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
+        }
 
         /// <summary>
         /// Runs engine work on a worker thread and pumps posted actions on this (pipeline) thread until
         /// it finishes. Ctrl+C cancels the work and ends the call with PipelineStoppedException.
         /// </summary>
-        protected T Run<T>(Func<CancellationToken, Task<T>> work)
+        public T Run<T>(Func<CancellationToken, Task<T>> work)
         {
             var queue = new BlockingCollection<Action>();
             BlockingCollection<Action>? outer = _pipelineQueue;
@@ -90,7 +107,7 @@ namespace ApimDr
         }
 
         /// <summary>Queues an action for the pipeline thread (from engine callbacks on worker threads).</summary>
-        protected void Post(Action action)
+        public void Post(Action action)
         {
             BlockingCollection<Action>? queue = _pipelineQueue;
             if (queue == null)
@@ -109,7 +126,7 @@ namespace ApimDr
         }
 
         /// <summary>Runs a function on the pipeline thread and gives its result to a worker thread.</summary>
-        internal Task<TResult> InvokeOnPipelineThread<TResult>(Func<TResult> function)
+        public Task<TResult> InvokeOnPipelineThread<TResult>(Func<TResult> function)
         {
             var completion = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (_pipelineQueue == null)
@@ -131,51 +148,59 @@ namespace ApimDr
             return completion.Task;
         }
 
+        /// <summary>Get-AzAccessToken on the pipeline thread (AzTokenBroker's provider).</summary>
+        public Task<ExternalToken> GetAzAccessTokenAsync(string[] scopes) => InvokeOnPipelineThread(() => AzContext.GetAccessToken(_cmdlet, scopes));
+
         /// <summary>
         /// ShouldProcess with the -Force convention: -Force skips the prompt, never -WhatIf or an explicit
         /// -Confirm. A host that cannot prompt (runbook, CI) gets ConfirmationRequired, never a silent yes.
+        /// Call on the pipeline thread, or from engine work through <see cref="InvokeOnPipelineThread"/>.
         /// </summary>
-        private protected bool ShouldProcessUnlessForced(bool force, string target, string action)
+        public bool ShouldProcessUnlessForced(bool force, string target, string action)
         {
-            if (force && !MyInvocation.BoundParameters.ContainsKey("Confirm"))
+            if (force && !_cmdlet.MyInvocation.BoundParameters.ContainsKey("Confirm"))
             {
-                bool whatIf = LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"))
-                    || (MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
-                return !whatIf || ShouldProcess(target, action);
+                return !WhatIf || _cmdlet.ShouldProcess(target, action);
             }
             try
             {
-                return ShouldProcess(target, action);
+                return _cmdlet.ShouldProcess(target, action);
             }
             catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
                 // Whatever the host throws when it cannot prompt (PSInvalidOperationException with -NonInteractive,
                 // HostException, NotImplementedException, a NullReferenceException from `pwsh -File` with no stdin…).
-                throw new Engine.Errors.ApimDrException(Engine.Errors.ErrorIds.ConfirmationRequired, Engine.Errors.ApimErrorCategory.InvalidOperation,
-                    $"'{action}' on '{target}' needs confirmation, which this host cannot ask for. Pass {(MyInvocation.MyCommand.Parameters.ContainsKey("Force") ? "-Force or " : string.Empty)}-Confirm:$false.", target, ex);
+                throw new ApimDrException(ErrorIds.ConfirmationRequired, ApimErrorCategory.InvalidOperation,
+                    $"'{action}' on '{target}' needs confirmation, which this host cannot ask for. Pass {(_cmdlet.MyInvocation.MyCommand.Parameters.ContainsKey("Force") ? "-Force or " : string.Empty)}-Confirm:$false.", target, ex);
             }
         }
 
+        /// <summary>Whether this invocation runs under -WhatIf (the parameter or $WhatIfPreference).</summary>
+        public bool WhatIf => LanguagePrimitives.IsTrue(_cmdlet.GetVariableValue("WhatIfPreference"))
+            || (_cmdlet.MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? w) && LanguagePrimitives.IsTrue(w));
+
         /// <summary>Refuses an unusable static token (empty, whitespace, "Bearer …") as a terminating InvalidAccessToken error, before any request.</summary>
-        private protected void RefuseInvalidAccessToken(System.Security.SecureString? token)
+        public void RefuseInvalidAccessToken(SecureString? token)
         {
             try
             {
                 CredentialSource.ValidateAccessToken(token);
             }
-            catch (Engine.Errors.ApimDrException ex)
+            catch (ApimDrException ex)
             {
-                ThrowTerminatingError(ErrorRecords.From(ex, null));
+                _cmdlet.ThrowTerminatingError(ErrorRecords.From(ex, null));
             }
         }
 
         /// <summary>Writes a non-terminating error for one failed target.</summary>
-        protected void WriteFailure(Exception exception, object? target) => WriteError(ErrorRecords.From(exception, target));
+        public void WriteFailure(Exception exception, object? target) => _cmdlet.WriteError(ErrorRecords.From(exception, target));
 
-        public void Dispose()
+        /// <summary>A warning from engine work, written on the pipeline thread.</summary>
+        public void PostWarning(string? message)
         {
-            _stop.Dispose();
-            GC.SuppressFinalize(this);
+            if (message != null) Post(() => _cmdlet.WriteWarning(message));
         }
+
+        public void Dispose() => _stop.Dispose();
     }
 }

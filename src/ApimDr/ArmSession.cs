@@ -1,0 +1,181 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Journal;
+
+namespace ApimDr
+{
+    /// <summary>What an operation's end needs after the wait (a backup records it in its manifest).</summary>
+    internal delegate Task Completion(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The ARM side of a command, by composition (Backup, Restore, Wait): the user's cloud, one ArmClient
+    /// per ARM endpoint, and THE wait (one poller) with Write-Progress.
+    /// </summary>
+    internal sealed class ArmSession : IDisposable
+    {
+        private readonly PSCmdlet _cmdlet;
+        private readonly CommandSession _session;
+        private readonly string? _environment;
+        private readonly Uri? _resourceManagerUrl;
+        private readonly SecureString? _accessToken;
+        private readonly Dictionary<string, ArmClient> _clients = new Dictionary<string, ArmClient>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Refuses a bad -AccessToken at once (InvalidAccessToken, terminating, before any request).</summary>
+        public ArmSession(PSCmdlet cmdlet, CommandSession session, string? environment, Uri? resourceManagerUrl, SecureString? accessToken, int timeoutSeconds)
+        {
+            _cmdlet = cmdlet;
+            _session = session;
+            _environment = environment;
+            _resourceManagerUrl = resourceManagerUrl;
+            _accessToken = accessToken;
+            // -TimeoutSeconds, clamped to the longest wait a timer honours (about 49 days).
+            Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(timeoutSeconds, OperationPoller.LongestDelay.TotalSeconds)) : (TimeSpan?)null;
+            session.RefuseInvalidAccessToken(accessToken);
+        }
+
+        public TimeSpan? Timeout { get; }
+
+        /// <summary>The user's ARM endpoint: -ResourceManagerUrl, else -Environment, else the Az context's cloud, else AzureCloud.</summary>
+        public CloudEnvironment ResolveCloud()
+        {
+            if (_resourceManagerUrl != null) return CloudEnvironment.ForResourceManagerUrl(_resourceManagerUrl);
+            if (!string.IsNullOrEmpty(_environment)) return CloudEnvironment.Get(_environment!);
+            string? fromContext = _session.AzContextEnvironment;
+            if (fromContext != null && CloudEnvironment.KnownNames.Contains(fromContext, StringComparer.OrdinalIgnoreCase))
+            {
+                return CloudEnvironment.Get(fromContext);
+            }
+            return CloudEnvironment.AzureCloud;
+        }
+
+        /// <summary>
+        /// The cloud to wait on an operation through: the user's choice when they made one, else the
+        /// well-known cloud the operation names. An operation's endpoint is never custom here: a live one
+        /// carries the endpoint this command resolved, and Wait-ApimOperation keeps only a well-known cloud
+        /// recognised from the poll URL (docs/arm-protocol.md §7); the poller then checks every poll URL.
+        /// </summary>
+        private CloudEnvironment CloudFor(ApimOperation operation)
+        {
+            bool userChose = _resourceManagerUrl != null || !string.IsNullOrEmpty(_environment);
+            return (userChose ? null : CloudEnvironment.KnownFor(operation.ResourceManagerUrl)) ?? ResolveCloud();
+        }
+
+        public ArmClient GetClient(CloudEnvironment cloud)
+        {
+            string key = cloud.ResourceManagerUrl.AbsoluteUri;
+            if (_clients.TryGetValue(key, out ArmClient? existing)) return existing;
+            var client = new ArmClient(new ArmClientOptions
+            {
+                Cloud = cloud,
+                Credentials = _session.CreateCredentials(_accessToken),
+                Log = (level, line) => _session.Post(() =>
+                {
+                    if (level == ArmLogLevel.Verbose) _cmdlet.WriteVerbose(line);
+                    else _cmdlet.WriteDebug(line);
+                }),
+            });
+            _clients[key] = client;
+            return client;
+        }
+
+        /// <summary>
+        /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
+        /// terminal state; a Failed/Canceled one also gets a non-terminating error with its failure kind's
+        /// ErrorId (<see cref="Operations.ToException"/>); one whose wait stopped gets the reason, resumable.
+        /// An ended operation's completion (what its start said the end needs) runs before the call ends.
+        /// </summary>
+        public void WaitAndEmit(IReadOnlyList<StartedOperation> started)
+        {
+            if (started.Count == 0) return;
+            var onEnded = started.Where(s => s.OnEnded != null).ToDictionary(s => s.Operation, s => s.OnEnded!);
+            int total = started.Count;
+            int done = 0;
+            var progress = new OperationProgressView(_cmdlet.WriteProgress);
+            var followUps = new List<Task>();
+            var callbacks = new PollCallbacks
+            {
+                Progress = p => _session.Post(() => progress.Progress(p, done, total)),
+                Completed = op =>
+                {
+                    Interlocked.Increment(ref done);
+                    JournalWrite(j => j.Remove(op));
+                    if (onEnded.TryGetValue(op, out Completion? followUp))
+                    {
+                        lock (followUps) followUps.Add(followUp(_session.CancelToken));
+                    }
+                    _session.Post(() => EmitTerminal(progress, op, done, total));
+                },
+                Abandoned = (op, error) =>
+                {
+                    Interlocked.Increment(ref done);
+                    if (op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                    _session.Post(() =>
+                    {
+                        progress.End(op);
+                        _cmdlet.WriteObject(op);
+                        _session.WriteFailure(error, op.ResourceId);
+                    });
+                },
+            };
+            var byCloud = new List<(CloudEnvironment Cloud, ApimOperation Operation)>();
+            foreach (ApimOperation op in started.Select(s => s.Operation))
+            {
+                try
+                {
+                    byCloud.Add((CloudFor(op), op));
+                }
+                catch (ApimDrException ex)
+                {
+                    callbacks.Abandoned!(op, ex);
+                }
+            }
+            _session.Run(async ct =>
+            {
+                var waits = byCloud
+                    .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
+                    .Select(group => new OperationPoller(GetClient(group.First().Cloud)).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
+                    .ToList();
+                await Task.WhenAll(waits).ConfigureAwait(false);
+                Task[] pending;
+                lock (followUps) pending = followUps.ToArray();
+                await Task.WhenAll(pending).ConfigureAwait(false);
+                return true;
+            });
+            progress.Done();
+        }
+
+        /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>
+        public static OperationJournal? Journal => OperationJournal.ForCurrentUser();
+
+        /// <summary>A journal write that failed is a warning, never a failed operation.</summary>
+        private void JournalWrite(Func<OperationJournal, string?> write)
+        {
+            OperationJournal? journal = Journal;
+            _session.PostWarning(journal == null ? null : write(journal));
+        }
+
+        private void EmitTerminal(OperationProgressView progress, ApimOperation op, int done, int total)
+        {
+            progress.End(op);
+            _cmdlet.WriteObject(op);
+            // ONE ErrorId per failure kind, the same as before the POST (SkuMismatch, BackupExpired, …; docs/errors.md).
+            ApimDrException? failure = Operations.ToException(op);
+            if (failure != null) _session.WriteFailure(failure, op.ResourceId);
+            progress.Overall(done, total);
+        }
+
+        public void Dispose()
+        {
+            foreach (ArmClient client in _clients.Values) client.Dispose();
+            _clients.Clear();
+        }
+    }
+}

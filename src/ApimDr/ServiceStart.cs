@@ -1,0 +1,138 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
+
+namespace ApimDr
+{
+    /// <summary>An operation a command started, with what its end needs (null when nothing).</summary>
+    internal sealed class StartedOperation
+    {
+        public StartedOperation(ApimOperation operation, Completion? onEnded = null)
+        {
+            Operation = operation;
+            OnEnded = onEnded;
+        }
+
+        public ApimOperation Operation { get; }
+
+        /// <summary>Runs when a wait sees the service's verdict (Succeeded, Failed or Canceled).</summary>
+        public Completion? OnEnded { get; }
+    }
+
+    /// <summary>
+    /// One input of Backup-/Restore-ApimService turned into engine inputs, validated once, before any
+    /// request: the service, the backup request and where ApimDr itself reaches the blob. It is what the
+    /// one hook (<c>ApimServiceCmdlet.StartAsync</c>) gets, with the way to confirm and to warn.
+    /// </summary>
+    internal sealed class ServiceStart
+    {
+        private readonly CommandSession _session;
+        private readonly Func<bool, string, string, bool> _shouldProcess;
+
+        private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, StorageLocation storage, ArmClient client)
+        {
+            _session = session;
+            Service = service;
+            Request = request;
+            Storage = storage;
+            Client = client;
+            _shouldProcess = session.ShouldProcessUnlessForced;
+            WhatIf = session.WhatIf;   // read here, on the pipeline thread
+        }
+
+        /// <summary>Under -WhatIf nothing is sent, not even a read: the hook only says what it would do.</summary>
+        public bool WhatIf { get; }
+
+        public ServiceId Service { get; }
+        public BackupRestoreRequest Request { get; }
+        public StorageLocation Storage { get; }
+        public ArmClient Client { get; }
+
+        /// <summary>account/container/backup, for prompts.</summary>
+        public string Describe => $"{Request.StorageAccountName}/{Request.ContainerName}/{Request.BackupName}";
+
+        /// <summary>ShouldProcess on the pipeline thread, from the engine work (before any request that changes anything).</summary>
+        public Task<bool> ConfirmAsync(bool force, string action) => _session.InvokeOnPipelineThread(() => _shouldProcess(force, Service.ResourceId, action));
+
+        public void Warn(string? message) => _session.PostWarning(message);
+
+        /// <summary>
+        /// Reads one input. What the command line said wins over pipeline values; among pipeline values a
+        /// resource id wins (it carries the subscription), checked against Name/ResourceGroupName when both came.
+        /// </summary>
+        public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, string? backupName)
+        {
+            ServiceId service = SelectService(input, boundOnCommandLine, session);
+            var request = new BackupRestoreRequest
+            {
+                StorageAccountName = input.StorageAccountName,
+                ContainerName = input.ContainerName,
+                BackupName = backupName ?? $"{service.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.apimbackup",
+                AccessType = ResolveAccessType(input),
+                AccessKey = input.StorageAccountKey,
+                ClientId = input.IdentityClientId?.ToString(),
+            };
+            request.Validate();
+            CloudEnvironment cloud = arm.ResolveCloud();
+            if (input.BlobEndpoint != null && !boundOnCommandLine.Contains(nameof(input.BlobEndpoint)) && !cloud.IsStandardBlobEndpoint(input.BlobEndpoint, request.StorageAccountName))
+            {
+                // A blob endpoint read from a piped object is data, not the user's choice: credentials never go there.
+                throw new ApimDrException(ErrorIds.UntrustedEndpoint, ApimErrorCategory.SecurityError,
+                    $"The piped object names the blob endpoint {PollUrlRules.Authority(input.BlobEndpoint)}, which is not storage account '{request.StorageAccountName}' of {cloud.Name}. " +
+                    "ApimDr sends storage credentials only where you choose: pass -BlobEndpoint on the command line to use it.", service.ResourceId);
+            }
+            // Where ApimDr itself reads/writes the blob (pre-flight, metadata): the key, else a Storage token —
+            // never the ARM -AccessToken: wrong audience, wrong host.
+            var storage = new StorageLocation(request.StorageAccountName, request.ContainerName, cloud, input.BlobEndpoint)
+            {
+                AccountKey = input.StorageAccountKey,
+                Credentials = session.CreateCredentials(null),
+            };
+            return new ServiceStart(session, service, request, storage, arm.GetClient(cloud));
+        }
+
+        private static ServiceId SelectService(Commands.ApimServiceCmdlet input, ISet<string> line, CommandSession session)
+        {
+            string? resourceId = input.ResourceId;
+            bool lineNamed = line.Contains(nameof(input.Name)) || line.Contains(nameof(input.ResourceGroupName));
+            if (!string.IsNullOrEmpty(resourceId) && (line.Contains(nameof(input.ResourceId)) || !lineNamed))
+            {
+                ServiceId fromId = ServiceId.Parse(resourceId!);
+                bool namesAgree = (string.IsNullOrEmpty(input.Name) || string.Equals(input.Name, fromId.Name, StringComparison.OrdinalIgnoreCase))
+                    && (string.IsNullOrEmpty(input.ResourceGroupName) || string.Equals(input.ResourceGroupName, fromId.ResourceGroupName, StringComparison.OrdinalIgnoreCase));
+                if (!namesAgree)
+                {
+                    throw new ApimDrException(ErrorIds.ConflictingServiceIdentity, ApimErrorCategory.InvalidArgument,
+                        $"Resource id '{resourceId}' does not name service '{input.ResourceGroupName}/{input.Name}'. Give one or the other.", resourceId);
+                }
+                return fromId;
+            }
+            string? subscription = input.SubscriptionId;
+            if (string.IsNullOrEmpty(subscription) && !line.Contains(nameof(input.SubscriptionId)) && !string.IsNullOrEmpty(resourceId))
+            {
+                subscription = ServiceId.Parse(resourceId!).SubscriptionId;
+            }
+            if (string.IsNullOrEmpty(subscription)) subscription = session.DefaultSubscriptionId();
+            if (string.IsNullOrEmpty(subscription))
+            {
+                throw new ApimDrException(ErrorIds.SubscriptionRequired, ApimErrorCategory.InvalidArgument,
+                    "No subscription: pass -SubscriptionId or -ResourceId, sign in with Connect-AzAccount, or set AZURE_SUBSCRIPTION_ID.", input.Name);
+            }
+            return ServiceId.Create(subscription!, input.ResourceGroupName, input.Name);
+        }
+
+        /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>
+        private static StorageAccessType ResolveAccessType(Commands.ApimServiceCmdlet input)
+        {
+            if (!string.IsNullOrEmpty(input.AccessType)) return (StorageAccessType)Enum.Parse(typeof(StorageAccessType), input.AccessType!, ignoreCase: true);
+            if (input.StorageAccountKey != null) return StorageAccessType.AccessKey;
+            if (input.IdentityClientId != null) return StorageAccessType.UserAssignedManagedIdentity;
+            return StorageAccessType.SystemAssignedManagedIdentity;
+        }
+    }
+}
