@@ -53,6 +53,20 @@ Describe 'The built module folder' {
         $r.Functions | Should -BeNullOrEmpty
     }
 
+    It 'keeps every cmdlet class at most two levels below PSCmdlet (what they share is composed, docs/design.md)' {
+        $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
+            param($Path)
+            Import-Module $Path
+            foreach ($c in Get-Command -Module ApimDr) {
+                $depth = 0
+                for ($type = $c.ImplementingType; $type -ne [System.Management.Automation.PSCmdlet]; $type = $type.BaseType) { $depth++ }
+                [pscustomobject]@{ Name = $c.Name; Depth = $depth }
+            }
+        }
+        @($r).Count | Should -BeGreaterThan 5
+        foreach ($c in $r) { $c.Depth | Should -BeLessOrEqual 2 -Because $c.Name }
+    }
+
     It 'loads no Azure assembly and not the engine at import (they load lazily on first use)' {
         $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath } -ScriptBlock {
             param($Path)

@@ -61,13 +61,10 @@ namespace ApimDr
 
         public void Warn(string? message) => _session.PostWarning(message);
 
-        /// <summary>
-        /// Reads one input. What the command line said wins over pipeline values; among pipeline values a
-        /// resource id wins (it carries the subscription), checked against Name/ResourceGroupName when both came.
-        /// </summary>
+        /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it).</summary>
         public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, string? backupName)
         {
-            ServiceId service = SelectService(input, boundOnCommandLine, session);
+            ServiceId service = ServiceSelection.Select(input, boundOnCommandLine, session);
             var request = new BackupRestoreRequest
             {
                 StorageAccountName = input.StorageAccountName,
@@ -94,36 +91,6 @@ namespace ApimDr
                 Credentials = session.CreateCredentials(null),
             };
             return new ServiceStart(session, service, request, storage, arm.GetClient(cloud));
-        }
-
-        private static ServiceId SelectService(Commands.ApimServiceCmdlet input, ISet<string> line, CommandSession session)
-        {
-            string? resourceId = input.ResourceId;
-            bool lineNamed = line.Contains(nameof(input.Name)) || line.Contains(nameof(input.ResourceGroupName));
-            if (!string.IsNullOrEmpty(resourceId) && (line.Contains(nameof(input.ResourceId)) || !lineNamed))
-            {
-                ServiceId fromId = ServiceId.Parse(resourceId!);
-                bool namesAgree = (string.IsNullOrEmpty(input.Name) || string.Equals(input.Name, fromId.Name, StringComparison.OrdinalIgnoreCase))
-                    && (string.IsNullOrEmpty(input.ResourceGroupName) || string.Equals(input.ResourceGroupName, fromId.ResourceGroupName, StringComparison.OrdinalIgnoreCase));
-                if (!namesAgree)
-                {
-                    throw new ApimDrException(ErrorIds.ConflictingServiceIdentity, ApimErrorCategory.InvalidArgument,
-                        $"Resource id '{resourceId}' does not name service '{input.ResourceGroupName}/{input.Name}'. Give one or the other.", resourceId);
-                }
-                return fromId;
-            }
-            string? subscription = input.SubscriptionId;
-            if (string.IsNullOrEmpty(subscription) && !line.Contains(nameof(input.SubscriptionId)) && !string.IsNullOrEmpty(resourceId))
-            {
-                subscription = ServiceId.Parse(resourceId!).SubscriptionId;
-            }
-            if (string.IsNullOrEmpty(subscription)) subscription = session.DefaultSubscriptionId();
-            if (string.IsNullOrEmpty(subscription))
-            {
-                throw new ApimDrException(ErrorIds.SubscriptionRequired, ApimErrorCategory.InvalidArgument,
-                    "No subscription: pass -SubscriptionId or -ResourceId, sign in with Connect-AzAccount, or set AZURE_SUBSCRIPTION_ID.", input.Name);
-            }
-            return ServiceId.Create(subscription!, input.ResourceGroupName, input.Name);
         }
 
         /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>

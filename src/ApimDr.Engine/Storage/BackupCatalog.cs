@@ -5,7 +5,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
-using ApimDr.Engine.Validation;
 using ApimDr.Engine.Security;
 using Azure;
 using Azure.Identity;
@@ -79,7 +78,6 @@ namespace ApimDr.Engine.Storage
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
         public static async Task WriteManifestAsync(StorageLocation location, BackupManifest manifest, CancellationToken cancellationToken)
         {
-            ResourceNames.ValidateBlobName(manifest.BackupName);
             BlobClient blob = CreateContainerClient(location).GetBlobClient(BackupManifest.NameFor(manifest.BackupName));
             try
             {
@@ -138,7 +136,6 @@ namespace ApimDr.Engine.Storage
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
         public static async Task<BackupBlob> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
-            ResourceNames.ValidateBlobName(backupName);
             BlobContainerClient container = CreateContainerClient(location);
             BlobClient blob = container.GetBlobClient(backupName);
             try

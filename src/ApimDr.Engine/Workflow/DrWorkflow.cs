@@ -49,8 +49,7 @@ namespace ApimDr.Engine.Workflow
         private static async Task<ApimOperation> PostAsync(OperationKind kind, ArmClient client, ServiceId service, BackupRestoreRequest request,
             OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
-            request.Validate();
-            cancellationToken.ThrowIfCancellationRequested();
+            cancellationToken.ThrowIfCancellationRequested();   // the request was validated at the edge (ServiceStart.Read) and ArmClient checks it before sending
             ApimOperation intent = Operations.ForStart(kind, service, request, client.Options.Cloud.ResourceManagerUrl, Guid.NewGuid().ToString(), client.Options.Time.GetUtcNow());
             intent.Status = ApimOperation.Unknown;
             Warn(warn, journal?.RecordIntent(intent));

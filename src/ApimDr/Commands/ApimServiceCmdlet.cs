@@ -14,7 +14,7 @@ namespace ApimDr.Commands
     /// selection (ByName / ByResourceId, both from the pipeline by property name), storage location and
     /// access type, cloud and identity; start per input through ONE hook, then wait for all at once.
     /// </summary>
-    public abstract class ApimServiceCmdlet : PSCmdlet, IDisposable
+    public abstract class ApimServiceCmdlet : PSCmdlet, IServiceSelection, IDisposable
     {
         protected const string ByName = "ByName";
         protected const string ByResourceId = "ByResourceId";
