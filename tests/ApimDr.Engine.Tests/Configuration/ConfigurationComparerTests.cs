@@ -2,23 +2,20 @@ using System;
 using System.Linq;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
-using ApimDr.Engine.Arm;
 using ApimDr.Engine.Configuration;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Tests.Fakes;
 using Xunit;
-using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
 
 namespace ApimDr.Engine.Tests.Configuration
 {
     /// <summary>Compare two snapshots: Added/Removed/Changed per property, secrets as "(secret differs)", by-design settings apart, JSON round trip.</summary>
     public class ConfigurationComparerTests
     {
-        private static async Task<ApimConfiguration> Snapshot(FakeApim apim, string? salt = null)
+        private static Task<ApimConfiguration> Snapshot(FakeApim apim, string? salt = null)
         {
             var clock = new VirtualClock();
-            using ArmClient client = Client(clock, new FakeArmTransport(clock, apim.Handle));
-            return await clock.RunAsync(new ConfigurationReader(client).ReadAsync(Service(apim.Name), salt, default), () => 1);
+            return ConfigurationReaderTests.Read(clock, new FakeArmTransport(clock, apim.Handle), salt, name: apim.Name);
         }
 
         [Fact]

@@ -50,7 +50,7 @@ namespace ApimDr.Engine.Tests.Configuration
             return apim;
         }
 
-        private static async Task<ApimConfiguration> Read(VirtualClock clock, FakeArmTransport transport, string? salt = null, Action<ArmClientOptions>? configure = null, string name = "contoso-apim")
+        internal static async Task<ApimConfiguration> Read(VirtualClock clock, FakeArmTransport transport, string? salt = null, Action<ArmClientOptions>? configure = null, string name = "contoso-apim")
         {
             using ArmClient client = Client(clock, transport, configure);
             return await clock.RunAsync(new ConfigurationReader(client).ReadAsync(Service(name), salt, default), () => 1);
