@@ -37,12 +37,13 @@ namespace ApimDr.Engine.Configuration
         /// <summary>
         /// Takes a snapshot of <paramref name="service"/>. <paramref name="salt"/>: null for a fresh random
         /// one; the reference snapshot's <see cref="ApimConfiguration.Salt"/> when this snapshot will be
-        /// compared with it (secrets compare only under the same salt).
+        /// compared with it (secrets compare only under the same salt). Empty is the same as null.
         /// </summary>
         public async Task<ApimConfiguration> ReadAsync(ServiceId service, string? salt, CancellationToken cancellationToken)
         {
             if (service == null) throw new ArgumentNullException(nameof(service));
-            byte[] key = salt == null ? NewSalt() : SaltBytes(salt);
+            // Empty counts as none: PowerShell passes $null to a string parameter as "".
+            byte[] key = string.IsNullOrEmpty(salt) ? NewSalt() : SaltBytes(salt!);
             var run = new Run(_client, service, key, cancellationToken);
             DateTime takenAt = _client.Options.Time.GetUtcNow().UtcDateTime;
             using JsonDocument serviceJson = await run.GetJsonAsync(_client.ServiceUrl(service, null), notFoundIsNull: false).ConfigureAwait(false) ?? throw new InvalidOperationException();
