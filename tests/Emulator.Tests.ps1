@@ -261,6 +261,148 @@ Describe 'Emulator: restore' {
     }
 }
 
+Describe 'Emulator: configuration entities through ARM (paged lists, rawxml policies, listValue, read throttling)' {
+    BeforeAll {
+        function script:Get-Entity {
+            param([string] $Service = 'prod', [Parameter(Mandatory)][string] $Path, [string] $Query = '')
+            return Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name $Service)/$($Path)?$apiVersion$Query"
+        }
+        # Every item of a list, following nextLink until it is absent; returns the pages.
+        function script:Get-AllPages {
+            param([Parameter(Mandatory)][string] $Url)
+            $pages = @()
+            while ($Url) {
+                $r = Invoke-ArmRequest -Url $Url
+                $r.Status | Should -Be 200
+                $pages += $r
+                $Url = if ($r.Json.PSObject.Properties['nextLink']) { $r.Json.nextLink } else { $null }
+            }
+            return $pages
+        }
+    }
+    AfterAll {
+        $null = Set-EmulatorSetting @{ pageSize = 3; readBucketCapacity = 250; readRefillPerSecond = 25; latencyMilliseconds = 0 }
+    }
+
+    It 'lists apis in pages of pageSize, each page but the last with a nextLink on the ARM host, until nextLink is absent' {
+        $null = Set-EmulatorSetting @{ pageSize = 3 }
+        $pages = Get-AllPages "$(Get-ArmServiceUrl -Name 'prod')/apis?$apiVersion"
+        $pages.Count | Should -Be 2
+        $pages[0].Json.value.Count | Should -Be 3
+        $pages[0].Json.nextLink | Should -BeLike "$($e.ArmUrl)$(Get-ApimServiceId -Name 'prod')/apis?api-version=2024-05-01&*"
+        $pages[0].Json.count | Should -Be 4
+        $names = @($pages | ForEach-Object { $_.Json.value.name })
+        $names | Should -Be @('orders', 'payments', 'catalog', 'echo')
+        $first = $pages[0].Json.value[0]
+        $first.id | Should -Be "$(Get-ApimServiceId -Name 'prod')/apis/orders"
+        $first.type | Should -Be 'Microsoft.ApiManagement/service/apis'
+        $first.properties.serviceUrl | Should -Be 'https://orders.contoso.example'
+        $first.properties.PSObject.Properties.Name | Should -Not -Contain 'operations'
+        $first.properties.PSObject.Properties.Name | Should -Not -Contain 'policy'
+    }
+
+    It 'answers <Path> with a list (ARM collection shape)' -TestCases @(
+        @{ Path = 'apis/orders/operations'; Count = 4 }, @{ Path = 'products'; Count = 2 }, @{ Path = 'products/unlimited/apis'; Count = 3 },
+        @{ Path = 'products/starter/groups'; Count = 2 }, @{ Path = 'policyFragments'; Count = 1 }, @{ Path = 'namedValues'; Count = 3 },
+        @{ Path = 'backends'; Count = 1 }, @{ Path = 'groups'; Count = 4 }, @{ Path = 'users'; Count = 2 }, @{ Path = 'subscriptions'; Count = 1 },
+        @{ Path = 'certificates'; Count = 1 }, @{ Path = 'apiVersionSets'; Count = 1 }, @{ Path = 'loggers'; Count = 1 }, @{ Path = 'tags'; Count = 2 }
+    ) {
+        $pages = Get-AllPages "$(Get-ArmServiceUrl -Name 'prod')/$($Path)?$apiVersion"
+        @($pages | ForEach-Object { $_.Json.value }).Count | Should -Be $Count
+        $pages[0].Json.value[0].id | Should -BeLike "$(Get-ApimServiceId -Name 'prod')/*"
+    }
+
+    It 'answers policies with their XML (format echoed, rawxml as stored) and 404 for an entity without one' {
+        $r = Get-Entity -Path 'apis/orders/operations/get-order/policies/policy' -Query '&format=rawxml'
+        $r.Status | Should -Be 200
+        $r.Json.name | Should -Be 'policy'
+        $r.Json.type | Should -Be 'Microsoft.ApiManagement/service/apis/operations/policies'
+        $r.Json.properties.format | Should -Be 'rawxml'
+        $r.Json.properties.value | Should -Match '<cache-lookup'
+        (Get-Entity -Path 'policies/policy' -Query '&format=rawxml').Json.properties.value | Should -Match '<cors'
+        (Get-Entity -Path 'products/starter/policies/policy' -Query '&format=rawxml').Json.properties.value | Should -Match '<rate-limit'
+        $none = Get-Entity -Path 'apis/catalog/policies/policy' -Query '&format=rawxml'
+        $none.Status | Should -Be 404
+        $none.Json.error.code | Should -Be 'ResourceNotFound'
+    }
+
+    It 'never returns a secret named value''s value on GET, only from POST …/listValue; Key Vault ones carry their secret identifier' {
+        $list = (Get-Entity -Path 'namedValues').Json.value
+        $secret = $list | Where-Object name -eq 'payments-api-key'
+        $secret.properties.secret | Should -BeTrue
+        $secret.properties.PSObject.Properties.Name | Should -Not -Contain 'value'
+        ($list | Where-Object name -eq 'environment').properties.value | Should -Be 'production'
+        ($list | Where-Object name -eq 'partner-cert-password').properties.keyVault.secretIdentifier | Should -Be 'https://contoso-kv.vault.azure.net/secrets/partner-cert-password'
+        (Get-Entity -Path 'namedValues/payments-api-key').Json.properties.PSObject.Properties.Name | Should -Not -Contain 'value'
+        $value = Invoke-ArmRequest -Method POST -Url "$(Get-ArmServiceUrl -Name 'prod')/namedValues/payments-api-key/listValue?$apiVersion"
+        $value.Status | Should -Be 200
+        $value.Json.value | Should -Be 'emulator-test-secret-prod-7f3a9c'
+    }
+
+    It 'returns subscriptions without keys, their ownerId and scope as full resource ids' {
+        $r = Get-Entity -Path 'subscriptions'
+        $r.Body | Should -Not -Match 'primaryKey|secondaryKey|emulator-test-subscription-key'
+        $r.Json.value[0].properties.scope | Should -Be "$(Get-ApimServiceId -Name 'prod')/products/starter"
+        $r.Json.value[0].properties.ownerId | Should -Be "$(Get-ApimServiceId -Name 'prod')/users/partner-dev"
+    }
+
+    It 'throttles reads when the read bucket is empty: 429 SubscriptionRequestsThrottled with Retry-After, then answers again' {
+        $null = Set-EmulatorSetting @{ readBucketCapacity = 3; readRefillPerSecond = 2 }
+        try {
+            $answers = 1..6 | ForEach-Object { Get-Entity -Path 'tags' }
+            $throttled = @($answers | Where-Object Status -eq 429)
+            $throttled.Count | Should -BeGreaterThan 0
+            $throttled[0].Json.error.code | Should -Be 'SubscriptionRequestsThrottled'
+            [int]$throttled[0].Headers['Retry-After'][0] | Should -BeGreaterOrEqual 1
+            Start-Sleep -Seconds ([int]$throttled[0].Headers['Retry-After'][0])
+            (Get-Entity -Path 'tags').Status | Should -Be 200
+        } finally {
+            $null = Set-EmulatorSetting @{ readBucketCapacity = 250; readRefillPerSecond = 25 }
+        }
+    }
+
+    It 'delays every ARM answer by latencyMilliseconds' {
+        $null = Set-EmulatorSetting @{ latencyMilliseconds = 400 }
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            (Get-Entity -Path 'tags').Status | Should -Be 200
+            $watch.ElapsedMilliseconds | Should -BeGreaterOrEqual 400
+        } finally {
+            $null = Set-EmulatorSetting @{ latencyMilliseconds = 0 }
+        }
+    }
+
+    It 'restores every entity into standby but leaves its hostnames, VNet and cipher settings alone' {
+        $null = Set-EmulatorServiceConfiguration -Name 'standby' -Configuration @{ apis = @() }
+        $before = Get-ArmService -Name 'standby'
+        $post = Start-Action -Service 'standby' -Action restore -Body (New-BackupBody $container $blobName)
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 200
+        $prodApis = (Get-AllPages "$(Get-ArmServiceUrl -Name 'prod')/apis?$apiVersion" | ForEach-Object { $_.Json.value.properties }) | ConvertTo-Json -Depth 10
+        $standbyApis = (Get-AllPages "$(Get-ArmServiceUrl -Name 'standby')/apis?$apiVersion" | ForEach-Object { $_.Json.value.properties }) | ConvertTo-Json -Depth 10
+        $standbyApis | Should -Be ($prodApis -replace '/service/prod/', '/service/standby/')
+        $after = Get-ArmService -Name 'standby'
+        $prod = Get-ArmService -Name 'prod'
+        foreach ($name in 'hostnameConfigurations', 'customProperties', 'virtualNetworkType') {
+            (ConvertTo-Canonical $after.properties.$name) | Should -Be (ConvertTo-Canonical $before.properties.$name)
+            (ConvertTo-Canonical $after.properties.$name) | Should -Not -Be (ConvertTo-Canonical $prod.properties.$name)
+        }
+        $prod.properties.virtualNetworkConfiguration.subnetResourceId | Should -BeLike '*/virtualNetworks/prod-vnet/subnets/apim'
+    }
+
+    It 'generates a large service (apis × operations, each with a policy) through the control surface' {
+        $original = Get-EmulatorServiceConfiguration -Name 'standby-standard'
+        try {
+            $made = Invoke-EmulatorControl -Method POST -Path 'services/standby-standard/generate' -Body @{ apis = 30; operationsPerApi = 4 }
+            $made.operations | Should -Be 120
+            (Get-Entity -Service 'standby-standard' -Path 'apis').Json.count | Should -Be 30
+            (Get-Entity -Service 'standby-standard' -Path 'apis/api-0029/operations').Json.count | Should -Be 4
+            (Get-Entity -Service 'standby-standard' -Path 'apis/api-0029/operations/op-003/policies/policy' -Query '&format=rawxml').Status | Should -Be 200
+        } finally {
+            $null = Set-EmulatorServiceConfiguration -Name 'standby-standard' -Configuration $original
+        }
+    }
+}
+
 Describe 'Emulator: managed identity access to storage' {
     It 'backs prod-msi up with its system-assigned identity, granted on the account, and sends no key' {
         $post = Start-Action -Service 'prod-msi' -Action backup -Body (New-BackupBody $container 'msi.apimbackup' -AccessType 'SystemAssignedManagedIdentity')

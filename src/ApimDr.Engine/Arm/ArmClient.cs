@@ -130,6 +130,28 @@ namespace ApimDr.Engine.Arm
                 RetryAfter.Read(response, Options.Time), location);
         }
 
+        /// <summary>
+        /// One read of the configuration reader (docs/arm-protocol.md §9): a GET, or a read-only POST such as
+        /// <c>listValue</c> (marked safe to retry like a GET). The body of a 200; null for a 404 when
+        /// <paramref name="notFoundIsNull"/> (an entity without a policy); any other answer is the mapped ARM error.
+        /// Retries (429 with Retry-After, 5xx, transport errors) happen in <see cref="ArmRetryPolicy"/>.
+        /// </summary>
+        internal async Task<string?> ReadAsync(RequestMethod method, Uri url, ServiceId service, string correlationId, bool notFoundIsNull, CancellationToken cancellationToken)
+        {
+            string what = $"Reading the configuration of '{service.Name}'";
+            using HttpMessage message = CreateMessage(method, url, correlationId);
+            if (method == RequestMethod.Post) ArmRetryPolicy.MarkReadOnly(message);
+            Response response = await SendAsync(message, isStart: false, what, service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
+            if (response.Status == 200) return response.Content?.ToString() ?? string.Empty;
+            if (response.Status == 404 && notFoundIsNull) return null;
+            throw Error(response, what, service, correlationId);
+        }
+
+        /// <summary>The service's URL, or that of <paramref name="path"/> below it (already escaped), with the api-version and <paramref name="query"/>.</summary>
+        internal Uri ServiceUrl(ServiceId service, string? path, string? query = null)
+            => new Uri(Options.Cloud.ResourceManagerUrl, service.ResourceId.TrimStart('/') + (string.IsNullOrEmpty(path) ? string.Empty : "/" + path)
+                + "?api-version=" + ApiVersion + (query == null ? string.Empty : "&" + query));
+
         /// <summary>How long to wait before the next poll: the service's Retry-After (or the default), never below the floor.</summary>
         internal TimeSpan PollInterval(Response response)
         {
@@ -213,11 +235,6 @@ namespace ApimDr.Engine.Arm
             }
         }
 
-        private Uri ServiceUrl(ServiceId service, string? action)
-        {
-            string path = service.ResourceId + (action == null ? string.Empty : "/" + action);
-            return new Uri(Options.Cloud.ResourceManagerUrl, path.TrimStart('/') + "?api-version=" + ApiVersion);
-        }
 
         private bool TryGetUrl(Response response, string header, out Uri? url)
         {

@@ -9,7 +9,8 @@ using Azure.Core.Pipeline;
 namespace ApimDr.Engine.Arm
 {
     /// <summary>
-    /// ARM's retry rules (docs/arm-protocol.md, outcome table). Reads (the pre-flight GET) are retried
+    /// ARM's retry rules (docs/arm-protocol.md, outcome table). Reads (the pre-flight GET, the configuration
+    /// reader's GETs and its read-only listValue POSTs) are retried
     /// on 408/429/5xx and transport errors, honouring Retry-After. The backup/restore POST is resent
     /// only when the service surely did not take it: 429, or a connection that never opened — never
     /// on a 5xx (even with Retry-After) or after bytes left. Polls are not retried here: the poller
@@ -21,6 +22,11 @@ namespace ApimDr.Engine.Arm
 
         /// <summary>Marks a request the poller retries itself (one poll = one request).</summary>
         public static void DisableFor(HttpMessage message) => message.SetProperty(NoRetryProperty, true);
+
+        private const string ReadOnlyProperty = "ApimDr.ReadOnly";
+
+        /// <summary>Marks a POST that changes nothing (<c>namedValues/{id}/listValue</c>): retried like a GET.</summary>
+        public static void MarkReadOnly(HttpMessage message) => message.SetProperty(ReadOnlyProperty, true);
 
         private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
         private readonly TimeProvider _time;
@@ -69,7 +75,7 @@ namespace ApimDr.Engine.Arm
         internal bool ShouldRetry(HttpMessage message, Exception? failure)
         {
             if (message.TryGetProperty(NoRetryProperty, out object? _)) return false;
-            bool isPost = message.Request.Method == RequestMethod.Post;
+            bool isPost = message.Request.Method == RequestMethod.Post && !message.TryGetProperty(ReadOnlyProperty, out object? _);
             if (failure != null)
             {
                 // After bytes left, a POST may have been accepted: retrying could start a second backup.

@@ -58,6 +58,10 @@ namespace ApimDr.Engine.Errors
         public const string InvalidPollUrl = "InvalidPollUrl";
         public const string UntrustedEndpoint = "UntrustedEndpoint";
 
+        // Configuration snapshots (Get-/Compare-ApimConfiguration).
+        public const string UntrustedNextLink = "UntrustedNextLink";
+        public const string InvalidConfigurationSnapshot = "InvalidConfigurationSnapshot";
+
         // Storage (backup catalog).
         public const string ContainerNotFound = "ContainerNotFound";
         public const string StorageAccessDenied = "StorageAccessDenied";

@@ -65,7 +65,10 @@ public sealed class ArmPipeline
                 faultApplied = "hold:before";
                 if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
             }
-            quota = _settings.Current.ThrottlingEnabled ? _throttle.Take(_store.SubscriptionId, principal!.PrincipalId, ArmRoute.IsWrite(request.Method)) : null;
+            var settings = _settings.Current;
+            if (settings.LatencyMilliseconds > 0) await Task.Delay(settings.LatencyMilliseconds, ctx.RequestAborted);
+            quota = settings.ThrottlingEnabled
+                ? _throttle.Take(_store.SubscriptionId, principal!.PrincipalId, ArmRoute.IsWrite(request.Method), settings.ReadBucketCapacity, settings.ReadRefillPerSecond) : null;
             if (quota is { Allowed: false })
             {
                 response = Throttled(principal!, ArmRoute.IsWrite(request.Method), quota.RetryAfterSeconds);

@@ -3,11 +3,12 @@ using System.Text.RegularExpressions;
 namespace ApimDr.Emulator.Arm;
 
 /// <summary>The ARM paths the emulator knows, parsed once per request.</summary>
-public sealed partial record ArmRoute(string Kind, string Subscription, string? ResourceGroup, string? Service, string? OperationId, string? Location)
+public sealed partial record ArmRoute(string Kind, string Subscription, string? ResourceGroup, string? Service, string? OperationId, string? Location, string? Child = null)
 {
-    // Kinds: service (GET/PUT one), services (list), backup, restore, operationresults, operationstatus.
+    // Kinds: service (GET/PUT one), services (list), backup, restore, operationresults, operationstatus,
+    // child (a configuration entity or collection below the service: apis, apis/{id}/operations, namedValues/{id}/listValue, …).
     // "…/service/{name}//operationresults/…" (double slash) is accepted: the real service once handed it out as a Location.
-    [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.ApiManagement/service(/(?<name>[^/]+)(/(?<action>backup|restore)|//?operationresults/(?<op>[^/]+))?)?/?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/resourceGroups/(?<rg>[^/]+)/providers/Microsoft\.ApiManagement/service(/(?<name>[^/]+)(/(?<action>backup|restore)|//?operationresults/(?<op>[^/]+)|/(?<child>(apis|products|namedValues|policies|policyFragments|backends|groups|users|subscriptions|certificates|apiVersionSets|loggers|tags)(/[^/]+)*))?)?/?$", RegexOptions.IgnoreCase)]
     private static partial Regex ServicePath();
 
     [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/providers/Microsoft\.ApiManagement/locations/(?<loc>[^/]+)/operationsStatus/(?<op>[^/]+)/?$", RegexOptions.IgnoreCase)]
@@ -19,8 +20,8 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
         if (m.Success)
         {
             string? G(string n) => m.Groups[n].Success ? Uri.UnescapeDataString(m.Groups[n].Value) : null;
-            var kind = G("op") is not null ? "operationresults" : G("action")?.ToLowerInvariant() ?? (G("name") is null ? "services" : "service");
-            return new ArmRoute(kind, G("sub")!, G("rg"), G("name"), m.Groups["op"].Success ? m.Groups["op"].Value : null, null);
+            var kind = G("op") is not null ? "operationresults" : G("child") is not null ? "child" : G("action")?.ToLowerInvariant() ?? (G("name") is null ? "services" : "service");
+            return new ArmRoute(kind, G("sub")!, G("rg"), G("name"), m.Groups["op"].Success ? m.Groups["op"].Value : null, null, G("child"));
         }
         m = StatusPath().Match(path);
         if (m.Success) return new ArmRoute("operationstatus", m.Groups["sub"].Value, null, null, m.Groups["op"].Value, Uri.UnescapeDataString(m.Groups["loc"].Value));
@@ -39,6 +40,8 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
             "services" or "service" => "service",
             "operationresults" => "service/operationresults",
             "operationstatus" => "locations/operationsStatus",
+            // service/apis/operations/read, service/namedValues/listValue/action, …: the path's resource types.
+            "child" => "service/" + string.Join("/", Child!.Split('/').Where((_, i) => i % 2 == 0)),
             _ => "service/" + Kind,
         };
         var verb = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) ? "read"

@@ -15,6 +15,7 @@ public sealed class ServiceEndpoints
     private readonly OperationEngine _engine;
     private readonly StorageAccounts _accounts;
     private readonly SettingsHolder _settings;
+    private readonly ConfigurationEndpoints _configuration;
 
     public ServiceEndpoints(ServiceStore store, OperationEngine engine, StorageAccounts accounts, SettingsHolder settings)
     {
@@ -22,6 +23,7 @@ public sealed class ServiceEndpoints
         _engine = engine;
         _accounts = accounts;
         _settings = settings;
+        _configuration = new ConfigurationEndpoints(store, settings);
     }
 
     public ArmResponse Handle(HttpRequest request, ArmRoute route, string body)
@@ -56,6 +58,7 @@ public sealed class ServiceEndpoints
             "service" when HttpMethods.IsGet(method) => ArmResponse.Json(200, Json(service), fromRp: true),
             "backup" or "restore" when HttpMethods.IsPost(method) => StartBackupOrRestore(request, route.Kind, service, body, apiVersion),
             "operationresults" when HttpMethods.IsGet(method) => Poll(request, service, route.OperationId!),
+            "child" => _configuration.Handle(request, service, route.Child!),
             _ => MethodNotAllowed(method),
         };
     }

@@ -6,26 +6,28 @@ public sealed record ThrottleState(bool IsWrite, int Remaining, bool Allowed, in
 
 /// <summary>
 /// ARM's token bucket per subscription + principal (+ read/write): 250 requests, refilled 25 per
-/// second. An empty bucket answers 429 SubscriptionRequestsThrottled with Retry-After.
+/// second (the read bucket's size and refill are settings). An empty bucket answers 429
+/// SubscriptionRequestsThrottled with Retry-After.
 /// </summary>
 public sealed class Throttle
 {
     private const double Capacity = 250, RefillPerSecond = 25;
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new();
 
-    private sealed class Bucket { public double Tokens = Capacity; public DateTime Last = DateTime.UtcNow; }
+    private sealed class Bucket { public double Tokens = double.NaN; public DateTime Last = DateTime.UtcNow; }
 
-    public ThrottleState Take(string subscription, string principal, bool isWrite)
+    public ThrottleState Take(string subscription, string principal, bool isWrite, double readCapacity = Capacity, double readRefill = RefillPerSecond)
     {
         var bucket = _buckets.GetOrAdd($"{subscription}|{principal}|{isWrite}", _ => new Bucket());
+        double capacity = isWrite ? Capacity : readCapacity, refill = isWrite ? RefillPerSecond : readRefill;
         lock (bucket)
         {
             var now = DateTime.UtcNow;
-            bucket.Tokens = Math.Min(Capacity, bucket.Tokens + (now - bucket.Last).TotalSeconds * RefillPerSecond);
+            bucket.Tokens = double.IsNaN(bucket.Tokens) ? capacity : Math.Min(capacity, bucket.Tokens + (now - bucket.Last).TotalSeconds * refill);
             bucket.Last = now;
             if (bucket.Tokens < 1)
             {
-                return new ThrottleState(isWrite, 0, false, (int)Math.Ceiling((1 - bucket.Tokens) / RefillPerSecond));
+                return new ThrottleState(isWrite, 0, false, Math.Max(1, (int)Math.Ceiling((1 - bucket.Tokens) / refill)));
             }
             bucket.Tokens -= 1;
             return new ThrottleState(isWrite, (int)bucket.Tokens, true, 0);

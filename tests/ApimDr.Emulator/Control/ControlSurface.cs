@@ -99,6 +99,15 @@ public sealed class ControlSurface
                 return service.Configuration.DeepClone();
             }
         }
+        m = Regex.Match(path, "^/services/(?<name>[^/]+)/generate$");
+        if (m.Success && method == "POST")
+        {
+            var service = s.Store.FindByName(Uri.UnescapeDataString(m.Groups["name"].Value), ctx.Request.Query["resourceGroup"].FirstOrDefault());
+            if (service is null) { status = 404; return new JsonObject { ["error"] = $"Service '{m.Groups["name"].Value}' not found (or ambiguous: add ?resourceGroup=)." }; }
+            var generated = ConfigurationGenerator.Generate((int)Num(body, "apis"), (int)Num(body, "operationsPerApi"));
+            lock (s.Store.Sync) { service.Configuration = generated; service.Touch(); }
+            return new JsonObject { ["apis"] = generated["apis"]!.AsArray().Count, ["operations"] = generated["apis"]!.AsArray().Sum(a => a!["operations"]!.AsArray().Count) };
+        }
         m = Regex.Match(path, "^/storage/(?<account>[^/]+)/roleAssignments(/(?<principal>[^/]+))?$");
         if (m.Success)
         {

@@ -17,6 +17,13 @@ public sealed class EmulatorSettings
     [JsonPropertyName("tokenLifetimeSeconds")] public int TokenLifetimeSeconds { get; set; } = 3600;
     /// <summary>ARM read/write throttling (bucket 250, refill 25/s per subscription and principal).</summary>
     [JsonPropertyName("throttlingEnabled")] public bool ThrottlingEnabled { get; set; } = true;
+    /// <summary>The read bucket's size and refill per second (ARM: 250 and 25); tests shrink them to see 429s during a snapshot.</summary>
+    [JsonPropertyName("readBucketCapacity")] public double ReadBucketCapacity { get; set; } = 250;
+    [JsonPropertyName("readRefillPerSecond")] public double ReadRefillPerSecond { get; set; } = 25;
+    /// <summary>Items per page of a configuration list (apis, operations, …); small so clients must follow nextLink.</summary>
+    [JsonPropertyName("pageSize")] public int PageSize { get; set; } = 3;
+    /// <summary>Added to every ARM request before it is answered (the benchmark's 50 ms).</summary>
+    [JsonPropertyName("latencyMilliseconds")] public int LatencyMilliseconds { get; set; }
     /// <summary>
     /// Backup/restore POSTs hand out "…/service/{name}//operationresults/…" (double slash); polls answer with the
     /// single-slash URL in Location, as in a recorded 2021 session. Both URLs keep working.

@@ -34,6 +34,10 @@ public sealed class SettingsHolder
             {
                 throw new ArgumentException("Durations must be >= 0 and tokenLifetimeSeconds >= 1.");
             }
+            if (next.PageSize < 1 || next.LatencyMilliseconds < 0 || next.ReadBucketCapacity < 1 || next.ReadRefillPerSecond <= 0)
+            {
+                throw new ArgumentException("pageSize and readBucketCapacity must be >= 1, latencyMilliseconds >= 0, readRefillPerSecond > 0.");
+            }
             _current = next;
             return _current.Clone();
         }

@@ -20,6 +20,13 @@ public sealed class ApimService
     public JsonObject Tags { get; set; } = new();
     public DateTimeOffset CreatedAtUtc { get; init; } = DateTimeOffset.UtcNow;
     public JsonObject Configuration { get; set; } = new();
+
+    // What a restore does NOT carry (Microsoft's DR article): custom hostnames, protocol/cipher settings, VNet.
+    // Seeded per service ("carryOver" in seed.json) and left alone by restore, so prod and standby keep differing.
+    public List<string> CustomHostnames { get; set; } = new();
+    public JsonObject? CustomProperties { get; set; }
+    public string VirtualNetworkType { get; set; } = "None";
+    public string? SubnetResourceId { get; set; }
     public string ProvisioningState { get; set; } = "Succeeded";
     public string TargetProvisioningState { get; set; } = "";
     public string Etag { get; private set; } = NewEtag();
@@ -56,21 +63,29 @@ public sealed class ApimService
             ["developerPortalUrl"] = IsConsumption(SkuName) ? null : $"https://{host}.developer.azure-api.net",
             ["managementApiUrl"] = $"https://{host}.management.azure-api.net",
             ["scmUrl"] = IsConsumption(SkuName) ? null : $"https://{host}.scm.azure-api.net",
-            ["hostnameConfigurations"] = new JsonArray(new JsonObject
+            ["hostnameConfigurations"] = new JsonArray(new JsonNode[] { new JsonObject
             {
                 ["type"] = "Proxy", ["hostName"] = $"{host}.azure-api.net", ["negotiateClientCertificate"] = false,
-                ["defaultSslBinding"] = true, ["certificateSource"] = "BuiltIn",
-            }),
+                ["defaultSslBinding"] = CustomHostnames.Count == 0, ["certificateSource"] = "BuiltIn",
+            } }.Concat(CustomHostnames.Select(h => (JsonNode)new JsonObject
+            {
+                // ApiManagementCreateMultiRegionServiceWithCustomHostname.json
+                ["type"] = "Proxy", ["hostName"] = h, ["keyVaultId"] = $"https://{host}-kv.vault.azure.net/secrets/{h.Replace('.', '-')}",
+                ["negotiateClientCertificate"] = false, ["defaultSslBinding"] = true, ["certificateSource"] = "KeyVault",
+            })).ToArray()),
             ["publicIPAddresses"] = IsConsumption(SkuName) ? null : new JsonArray("20.50.0.10"),
             ["privateIPAddresses"] = null,
             ["additionalLocations"] = null,
-            ["virtualNetworkConfiguration"] = null,
-            ["customProperties"] = new JsonObject
+            ["virtualNetworkConfiguration"] = SubnetResourceId is null ? null : new JsonObject
+            {
+                ["subnetResourceId"] = SubnetResourceId, ["vnetid"] = "00000000-0000-0000-0000-000000000000", ["subnetname"] = SubnetResourceId.Split('/')[^1],
+            },
+            ["customProperties"] = CustomProperties?.DeepClone() ?? new JsonObject
             {
                 ["Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls10"] = "False",
                 ["Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.Tls11"] = "False",
             },
-            ["virtualNetworkType"] = "None",
+            ["virtualNetworkType"] = VirtualNetworkType,
             ["certificates"] = null,
             ["disableGateway"] = false,
             ["natGatewayState"] = "Disabled",

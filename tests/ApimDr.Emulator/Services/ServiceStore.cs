@@ -35,6 +35,10 @@ public sealed class ServiceStore
                     PublisherName = s["publisherName"]?.GetValue<string>() ?? "Contoso",
                     Configuration = s["configuration"]?.DeepClone().AsObject() ?? new JsonObject(),
                     CreatedAtUtc = DateTimeOffset.UtcNow.AddDays(-100),
+                    CustomHostnames = (s["carryOver"]?["customHostnames"]?.AsArray() ?? new JsonArray()).Select(h => h!.GetValue<string>()).ToList(),
+                    CustomProperties = s["carryOver"]?["customProperties"]?.DeepClone().AsObject(),
+                    VirtualNetworkType = s["carryOver"]?["virtualNetworkType"]?.GetValue<string>() ?? "None",
+                    SubnetResourceId = s["carryOver"]?["subnetResourceId"]?.GetValue<string>(),
                 };
                 _groups.Add(service.ResourceGroup);
                 _services[Key(service.SubscriptionId, service.ResourceGroup, service.Name)] = service;

@@ -35,12 +35,21 @@ namespace ApimDr.Engine.Tests.Fakes
         public Exception? Failure { get; private init; }
         public bool Hangs { get; private init; }
 
+        /// <summary>Real time the answer takes (to see requests overlap).</summary>
+        public TimeSpan Latency { get; private set; }
+
         public static Reply Of(int status, string body = "") => new() { Status = status, Body = body };
         public static Reply Throw(Exception failure) => new() { Failure = failure };
         public static Reply Hang() => new() { Hangs = true };
 
         public static Reply ArmError(int status, string code, string message)
             => Of(status, "{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message + "\",\"details\":null,\"innerError\":null}}");
+
+        public Reply After(TimeSpan latency)
+        {
+            Latency = latency;
+            return this;
+        }
 
         public Reply With(string name, string value)
         {
@@ -55,6 +64,8 @@ namespace ApimDr.Engine.Tests.Fakes
         private readonly Func<RecordedRequest, Reply> _handler;
         private readonly TimeProvider _clock;
         private readonly List<RecordedRequest> _requests = new();
+        private int _inFlight;
+        private int _maxInFlight;
 
         public FakeArmTransport(TimeProvider clock, Func<RecordedRequest, Reply> handler)
         {
@@ -66,6 +77,9 @@ namespace ApimDr.Engine.Tests.Fakes
         {
             get { lock (_requests) return _requests.ToList(); }
         }
+
+        /// <summary>The most requests that were in the transport at once.</summary>
+        public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
         public override Request CreateRequest() => new FakeRequest();
 
@@ -91,7 +105,18 @@ namespace ApimDr.Engine.Tests.Fakes
                 RealAt = DateTimeOffset.UtcNow,
             };
             lock (_requests) _requests.Add(recorded);
-            Reply reply = _handler(recorded);
+            int inFlight = Interlocked.Increment(ref _inFlight);
+            for (int max = _maxInFlight; inFlight > max; max = _maxInFlight) Interlocked.CompareExchange(ref _maxInFlight, inFlight, max);
+            Reply reply;
+            try
+            {
+                reply = _handler(recorded);
+                if (reply.Latency > TimeSpan.Zero) await Task.Delay(reply.Latency, message.CancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
             if (reply.Hangs) await Task.Delay(Timeout.Infinite, message.CancellationToken);
             if (reply.Failure != null) throw reply.Failure;
             var response = new FakeResponse(reply.Status, reply.Body, reply.Headers);
