@@ -15,7 +15,9 @@
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
     CmdletsToExport        = @(
         'Backup-ApimService'
+        'Compare-ApimConfiguration'
         'Get-ApimBackup'
+        'Get-ApimConfiguration'
         'Get-ApimOperation'
         'Remove-ApimBackup'
         'Restore-ApimService'

@@ -2,7 +2,7 @@
 # Backup-ApimService, Restore-ApimService and Wait-ApimOperation end to end against the emulator + Azurite.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix dr
-    function script:Get-ActionPosts { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match '/(backup|restore)\?' }) }
+    function script:Get-ActionPosts { Get-EmulatorActionPost }
     function script:New-AzApimObject([string] $Name, [string] $Sku) {
         # The shape of Get-AzApiManagement output (PsApiManagement): Id, Name, ResourceGroupName, Sku, Location, …
         [pscustomobject]@{

@@ -264,6 +264,13 @@ function Get-EmulatorRequestLog {
     return @((Invoke-EmulatorControl -Path "requests?since=$Since").requests)
 }
 
+function Get-EmulatorActionPost {
+    <# The …/backup and …/restore POSTs the emulator received (-Action narrows to one), oldest first. #>
+    param([ValidateSet('backup', 'restore', 'any')][string] $Action = 'any')
+    $pattern = if ($Action -eq 'any') { '/(backup|restore)\?' } else { "/$Action\?" }
+    return @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match $pattern })
+}
+
 function Clear-EmulatorRequestLog { $null = Invoke-EmulatorControl -Method DELETE -Path 'requests' }
 
 function Get-EmulatorSetting { return Invoke-EmulatorControl -Path 'settings' }
@@ -330,6 +337,6 @@ function Reset-Emulator {
 }
 
 Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
-    Invoke-PwshChild, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Clear-EmulatorRequestLog,
+    Invoke-PwshChild, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
     Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator

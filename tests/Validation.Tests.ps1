@@ -219,7 +219,7 @@ $storage = @{ StorageAccountName = $p.Account; ContainerName = $p.Container; Sto
 $arm = @{ ResourceManagerUrl = $p.Arm; AccessToken = $token; SubscriptionId = $p.Sub; ResourceGroupName = $p.Rg }
 $err = $null
 if ($p.Command -eq 'Restore-ApimService') {
-    $out = Restore-ApimService @arm @storage -Name standby -BackupName 'b.apimbackup' -ErrorVariable err -ErrorAction SilentlyContinue
+    $out = Restore-ApimService @arm @storage -Name standby -BackupName 'keep.apimbackup' -ErrorVariable err -ErrorAction SilentlyContinue   # it exists: the pre-flight reads it before asking
 } elseif ($p.Command -eq 'Backup-ApimService') {
     $out = Backup-ApimService @arm @storage -Name prod -BackupName 'confirm.apimbackup' -Confirm -ErrorVariable err -ErrorAction SilentlyContinue
 } else {

@@ -30,6 +30,9 @@ namespace ApimDr
         /// <summary>Whether ApimDr's manifest (&lt;BackupName&gt;.apimdr.json) is beside the backup.</summary>
         public bool HasManifest { get; set; }
 
+        /// <summary>Whether the configuration snapshot taken before the backup (&lt;BackupName&gt;.apimdr-config.json) is beside it: what Restore-ApimService -Verify compares with.</summary>
+        public bool HasSnapshot { get; set; }
+
         /// <summary>The backup operation's poll URL and start (from the manifest): what a wait resumes from.</summary>
         public Uri? PollUrl { get; set; }
         public DateTime? StartTime { get; set; }

@@ -89,9 +89,27 @@ namespace ApimDr
                     return work(_stop.Token);
                 });
                 task.ContinueWith(_ => queue.CompleteAdding(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                Exception? deferred = null;
                 foreach (Action action in queue.GetConsumingEnumerable())
                 {
-                    action();
+                    try
+                    {
+                        action();
+                    }
+                    catch (Exception ex)
+                    {
+                        // A Write* that throws (-WarningAction Stop, -Debug's Inquire in a non-interactive host, a
+                        // downstream Select-Object -First) must not lose what the other operations still write:
+                        // keep pumping, raise the first failure when the work is done. A stop from downstream
+                        // also cancels the work.
+                        deferred ??= ex;
+                        if (ex is PipelineStoppedException) _stop.Cancel();
+                    }
+                }
+                if (deferred != null)
+                {
+                    _ = task.Exception;   // observed: the deferred failure is what the caller gets
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(deferred).Throw();
                 }
                 return task.GetAwaiter().GetResult();
             }

@@ -33,9 +33,11 @@ namespace ApimDr
     {
         private readonly CommandSession _session;
         private readonly Func<bool, string, string, bool> _shouldProcess;
+        private readonly Action<object> _write;
 
-        private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, StorageLocation storage, ArmClient client)
+        private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, StorageLocation storage, ArmClient client, Action<object> write)
         {
+            _write = write;
             _session = session;
             Service = service;
             Request = request;
@@ -60,6 +62,13 @@ namespace ApimDr
         public Task<bool> ConfirmAsync(bool force, string action) => _session.InvokeOnPipelineThread(() => _shouldProcess(force, Service.ResourceId, action));
 
         public void Warn(string? message) => _session.PostWarning(message);
+
+        /// <summary>Writes an object (and, when given, a non-terminating error for this service) on the pipeline thread.</summary>
+        public void Emit(object output, Exception? failure) => _session.Post(() =>
+        {
+            _write(output);
+            if (failure != null) _session.WriteFailure(failure, Service.ResourceId);
+        });
 
         /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it).</summary>
         public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, string? backupName)
@@ -90,7 +99,7 @@ namespace ApimDr
                 AccountKey = input.StorageAccountKey,
                 Credentials = session.CreateCredentials(null),
             };
-            return new ServiceStart(session, service, request, storage, arm.GetClient(cloud));
+            return new ServiceStart(session, service, request, storage, arm.GetClient(cloud), input.WriteObject);
         }
 
         /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>

@@ -29,10 +29,10 @@ namespace ApimDr.Engine.Arm
             ResourceNames.ValidateStorageAccountName(StorageAccountName);
             ResourceNames.ValidateContainerName(ContainerName);
             ResourceNames.ValidateBlobName(BackupName);
-            if (Storage.BackupManifest.IsManifestName(BackupName))
+            if (Storage.BackupManifest.IsCompanionName(BackupName))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
-                    $"Backup name '{BackupName}' ends with '{Storage.BackupManifest.Suffix}', which ApimDr reserves for the manifest it writes beside each backup. Choose another name.", BackupName);
+                    $"Backup name '{BackupName}' ends with '{Storage.BackupManifest.Suffix}' or '{Storage.BackupManifest.SnapshotSuffix}', which ApimDr reserves for the manifest and configuration snapshot it writes beside each backup. Choose another name.", BackupName);
             }
             bool hasKey = AccessKey != null && AccessKey.Length > 0;
             bool hasClientId = !string.IsNullOrWhiteSpace(ClientId);

@@ -22,5 +22,6 @@ namespace ApimDr.Engine.Errors
         ResourceUnavailable,
         InvalidData,
         InvalidResult,
+        WriteError,
     }
 }

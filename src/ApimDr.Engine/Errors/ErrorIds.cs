@@ -61,6 +61,9 @@ namespace ApimDr.Engine.Errors
         // Configuration snapshots (Get-/Compare-ApimConfiguration).
         public const string UntrustedNextLink = "UntrustedNextLink";
         public const string InvalidConfigurationSnapshot = "InvalidConfigurationSnapshot";
+        public const string SnapshotNotFound = "SnapshotNotFound";
+        public const string RestoreVerificationFailed = "RestoreVerificationFailed";
+        public const string SnapshotWriteFailed = "SnapshotWriteFailed";
 
         // Storage (backup catalog).
         public const string ContainerNotFound = "ContainerNotFound";

@@ -14,6 +14,9 @@ namespace ApimDr.Engine.Storage
         public bool Exists { get; set; } = true;
         public BackupManifest? Manifest { get; set; }
 
+        /// <summary>Whether a configuration snapshot (&lt;name&gt;.apimdr-config.json) is beside the backup.</summary>
+        public bool HasSnapshot { get; set; }
+
         /// <summary>Succeeded / InProgress / Failed / Canceled / Unknown for an entry with a manifest (or legacy metadata); null otherwise.</summary>
         public string? Status { get; set; }
 

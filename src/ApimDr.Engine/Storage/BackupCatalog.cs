@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Configuration;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Security;
@@ -30,11 +31,13 @@ namespace ApimDr.Engine.Storage
             BlobContainerClient container = CreateContainerClient(location);
             var backups = new List<BackupBlob>();
             var manifests = new List<string>();
+            var snapshots = new HashSet<string>(StringComparer.Ordinal);
             try
             {
                 await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
                 {
                     if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
+                    else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
                     else backups.Add(ToBackupBlob(location, container, item));
                 }
                 var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
@@ -63,6 +66,7 @@ namespace ApimDr.Engine.Storage
                     Join(entry, read[i]);
                 }
                 foreach (BackupBlob legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
+                foreach (BackupBlob entry in backups) entry.HasSnapshot = snapshots.Contains(BackupManifest.SnapshotNameFor(entry.BackupName));
             }
             catch (AuthenticationFailedException ex)
             {
@@ -76,13 +80,56 @@ namespace ApimDr.Engine.Storage
         }
 
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
-        public static async Task WriteManifestAsync(StorageLocation location, BackupManifest manifest, CancellationToken cancellationToken)
+        public static Task WriteManifestAsync(StorageLocation location, BackupManifest manifest, CancellationToken cancellationToken)
+            => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), manifest.ToJson(), cancellationToken);
+
+        /// <summary>
+        /// Writes a JSON blob beside a backup. A missing container is created, as the backup itself creates
+        /// it (docs/emulator.md, "backup … creates a missing container").
+        /// </summary>
+        private static async Task UploadAsync(StorageLocation location, string blobName, string json, CancellationToken cancellationToken)
         {
-            BlobClient blob = CreateContainerClient(location).GetBlobClient(BackupManifest.NameFor(manifest.BackupName));
+            BlobContainerClient container = CreateContainerClient(location);
+            BlobClient blob = container.GetBlobClient(blobName);
+            var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } };
             try
             {
-                var headers = new BlobHttpHeaders { ContentType = "application/json" };
-                await blob.UploadAsync(BinaryData.FromString(manifest.ToJson()), new BlobUploadOptions { HttpHeaders = headers }, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RequestFailedException ex) when (ex.ErrorCode == "ContainerNotFound")
+                {
+                    await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                    await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
+
+        /// <summary>Stores the configuration snapshot taken for a backup beside it (JSON, no secret: secrets are salted HMACs).</summary>
+        public static Task WriteSnapshotAsync(StorageLocation location, string backupName, ApimConfiguration snapshot, CancellationToken cancellationToken)
+            => UploadAsync(location, BackupManifest.SnapshotNameFor(backupName), ConfigurationJson.Serialize(snapshot), cancellationToken);
+
+        /// <summary>The configuration snapshot stored beside a backup; null when there is none.</summary>
+        public static async Task<ApimConfiguration?> ReadSnapshotAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        {
+            string name = BackupManifest.SnapshotNameFor(backupName);
+            try
+            {
+                BlobDownloadResult content = (await CreateContainerClient(location).GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
+                return ConfigurationJson.Parse(content.Content.ToString(), name);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 404)
+            {
+                return null;
             }
             catch (AuthenticationFailedException ex)
             {
@@ -180,6 +227,7 @@ namespace ApimDr.Engine.Storage
             {
                 Response<bool> deleted = await container.GetBlobClient(backupName).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
                 await container.GetBlobClient(BackupManifest.NameFor(backupName)).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+                await container.GetBlobClient(BackupManifest.SnapshotNameFor(backupName)).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 return deleted.Value;
             }
             catch (AuthenticationFailedException ex)

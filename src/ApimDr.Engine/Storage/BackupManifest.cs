@@ -35,9 +35,19 @@ namespace ApimDr.Engine.Storage
         public string? ErrorCode { get; set; }
         public string ApimDrVersion { get; set; } = CurrentVersion;
 
+        /// <summary>The configuration snapshot Backup-ApimService takes just before the POST, stored beside the backup.</summary>
+        public const string SnapshotSuffix = ".apimdr-config.json";
+
         public static string NameFor(string backupName) => backupName + Suffix;
 
+        public static string SnapshotNameFor(string backupName) => backupName + SnapshotSuffix;
+
         public static bool IsManifestName(string blobName) => blobName.EndsWith(Suffix, StringComparison.OrdinalIgnoreCase);
+
+        public static bool IsSnapshotName(string blobName) => blobName.EndsWith(SnapshotSuffix, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>A blob ApimDr writes beside a backup (manifest or snapshot): never a backup itself, never a backup's name.</summary>
+        public static bool IsCompanionName(string blobName) => IsManifestName(blobName) || IsSnapshotName(blobName);
 
         /// <summary>The backup a manifest blob describes.</summary>
         public static string BackupNameOf(string manifestName) => manifestName.Substring(0, manifestName.Length - Suffix.Length);

@@ -1,8 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Configuration;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Journal;
 using ApimDr.Engine.Storage;
@@ -16,30 +18,82 @@ namespace ApimDr.Engine.Workflow
     public static class DrWorkflow
     {
         /// <summary>
-        /// Checks the service exists, supports backup and is idle, then POSTs …/backup; once ARM took it,
-        /// writes the backup's manifest beside it (best effort: one warning naming what is lost, never a
-        /// failed backup). The manifest comes back when it was written, for the wait to record the end.
+        /// Checks the service exists, supports backup and is idle, takes its configuration snapshot unless
+        /// told not to, then POSTs …/backup; once ARM took it, writes the backup's manifest (and the
+        /// snapshot) beside it — best effort: a warning naming what is lost, never a failed backup. The
+        /// manifest comes back when it was written, for the wait to record the end.
         /// </summary>
         public static async Task<(ApimOperation Operation, BackupManifest? Manifest)> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            StorageLocation storage, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            StorageLocation storage, bool takeSnapshot, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
+            ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
             BackupManifest manifest = BackupManifest.ForStart(operation, info);
             try
             {
-                await BackupCatalog.WriteManifestAsync(storage, manifest, CancellationToken.None).ConfigureAwait(false);   // the backup runs: record it even after Ctrl+C
-                return (operation, manifest);
+                // The backup runs now: record it even after Ctrl+C.
+                await BackupCatalog.WriteManifestAsync(storage, manifest, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
-                warn($"Backup of '{operation.Name}' started, but ApimDr could not write its manifest '{BackupManifest.NameFor(operation.BackupName)}' ({ex.Message}). " +
-                    "Without it, Restore-ApimService cannot check the SKU before starting, and Get-ApimBackup -ServiceName/-IncludeInProgress do not know this backup. " +
+                warn($"Backup of '{operation.Name}' started, but ApimDr could not write its manifest '{BackupManifest.NameFor(operation.BackupName)}'{(snapshot != null ? " or its configuration snapshot" : string.Empty)} ({ex.Message}). " +
+                    "Without it, Restore-ApimService cannot check the SKU before starting (nor -Verify the result), and Get-ApimBackup -ServiceName/-IncludeInProgress do not know this backup. " +
                     "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Contributor' on the container.");
                 return (operation, null);
             }
+            if (snapshot != null)
+            {
+                try
+                {
+                    await BackupCatalog.WriteSnapshotAsync(storage, operation.BackupName, snapshot, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (!(ex is OperationCanceledException))
+                {
+                    warn($"Backup of '{operation.Name}' started, but ApimDr could not store its configuration snapshot '{BackupManifest.SnapshotNameFor(operation.BackupName)}' ({ex.Message}); Restore-ApimService -Verify cannot check a restore of it.");
+                }
+            }
+            return (operation, manifest);
+        }
+
+        /// <summary>The configuration just before the backup; a warning (never a failed backup) when it cannot be read.</summary>
+        private static async Task<ApimConfiguration?> TrySnapshotAsync(ArmClient client, ServiceId service, Action<string> warn, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await new ConfigurationReader(client).ReadAsync(service, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex)
+            {
+                warn($"ApimDr could not take the configuration snapshot of '{service.Name}' before the backup ({ex.ErrorId}: {ex.Message}); the backup goes on, but a restore of it cannot be verified. Pass -SkipSnapshot to skip it.");
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// Restore-ApimService -Verify: reads the restored service with the snapshot's salt (so secrets
+        /// compare) and compares it with the snapshot taken before the backup.
+        /// </summary>
+        public static async Task<ApimRestoreVerification> VerifyRestoreAsync(ArmClient client, ServiceId service, string backupName, ApimConfiguration snapshot, CancellationToken cancellationToken)
+        {
+            ApimConfiguration now = await new ConfigurationReader(client).ReadAsync(service, snapshot.Salt, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<ApimConfigurationDifference> all = ConfigurationComparer.Compare(snapshot, now, includeEqual: true);
+            var differences = all.Where(d => d.IsRestorable && d.Change != ApimConfigurationDifference.Equal).ToList();
+            return new ApimRestoreVerification
+            {
+                ServiceId = service.ResourceId,
+                ServiceName = service.Name,
+                BackupName = backupName,
+                SourceServiceName = snapshot.Name,
+                SnapshotTakenAt = snapshot.TakenAt,
+                VerifiedAt = now.TakenAt,
+                IsEqual = differences.Count == 0,
+                EntityCount = now.EntityCount,
+                Differences = differences,
+                CarryOver = all.Where(d => !d.IsRestorable).ToList(),
+            };
         }
 
         /// <summary>

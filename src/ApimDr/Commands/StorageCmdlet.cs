@@ -109,6 +109,7 @@ namespace ApimDr.Commands
             SourceCapacity = blob.Manifest?.SourceCapacity,
             Status = blob.Status,
             HasManifest = blob.Manifest != null,
+            HasSnapshot = blob.HasSnapshot,
             PollUrl = blob.Manifest?.PollUrl,
             StartTime = blob.Manifest?.StartTime,
             EndTime = blob.Manifest?.EndTime,

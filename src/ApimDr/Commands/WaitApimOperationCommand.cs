@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Security;
-using ApimDr.Completers;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
@@ -17,13 +15,11 @@ namespace ApimDr.Commands
     /// </summary>
     [Cmdlet(VerbsLifecycle.Wait, "ApimOperation", DefaultParameterSetName = ByObject)]
     [OutputType(typeof(ApimOperation))]
-    public sealed class WaitApimOperationCommand : PSCmdlet, IDisposable
+    public sealed class WaitApimOperationCommand : ArmCmdlet
     {
         private const string ByObject = "ByObject";
         private const string ByUrl = "ByUrl";
         private readonly List<StartedOperation> _pending = new List<StartedOperation>();
-        private CommandSession? _session;
-        private ArmSession? _arm;
 
         /// <summary>An operation object: what Backup-/Restore-ApimService or Get-ApimOperation returned, live or deserialized.</summary>
         [Parameter(Mandatory = true, ParameterSetName = ByObject, ValueFromPipeline = true, Position = 0)]
@@ -43,30 +39,12 @@ namespace ApimDr.Commands
         [ValidateSet("Backup", "Restore")]
         public string Kind { get; set; } = "Backup";
 
-        /// <summary>A cloud by name (AzureCloud, AzureChinaCloud, AzureUSGovernment); default: the one the poll URL names.</summary>
-        [Parameter]
-        [ArgumentCompleter(typeof(EnvironmentCompleter))]
-        public string? Environment { get; set; }
-
-        /// <summary>A custom ARM endpoint; overrides -Environment. Never taken from the operation object (docs/arm-protocol.md §7).</summary>
-        [Parameter]
-        public Uri? ResourceManagerUrl { get; set; }
-
-        /// <summary>A bearer token for ARM, e.g. (Get-AzAccessToken -AsSecureString).Token. Cannot be refreshed.</summary>
-        [Parameter]
-        public SecureString? AccessToken { get; set; }
-
         /// <summary>Bounds the wait; the operation keeps running server side and stays resumable.</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
         public int TimeoutSeconds { get; set; }
 
-        protected override void BeginProcessing()
-        {
-            _session = new CommandSession(this);
-            _session.Begin();
-            _arm = new ArmSession(this, _session, Environment, ResourceManagerUrl, AccessToken, TimeoutSeconds);
-        }
+        private protected override int WaitTimeoutSeconds => TimeoutSeconds;
 
         protected override void ProcessRecord()
         {
@@ -86,19 +64,11 @@ namespace ApimDr.Commands
             }
             catch (ApimDrException ex)
             {
-                _session!.WriteFailure(ex, operation?.PollUrl ?? (object?)InputObject);
+                Session.WriteFailure(ex, operation?.PollUrl ?? (object?)InputObject);
             }
         }
 
-        protected override void EndProcessing() => _arm?.WaitAndEmit(_pending);
-
-        protected override void StopProcessing() => _session?.Stop();
-
-        public void Dispose()
-        {
-            _arm?.Dispose();
-            _session?.Dispose();
-        }
+        protected override void EndProcessing() => Arm.WaitAndEmit(_pending);
 
         private static object? Property(PSObject input, string name)
         {
@@ -110,7 +80,7 @@ namespace ApimDr.Commands
         private void Validate(ApimOperation operation)
         {
             Operations.ValidateForResume(operation);
-            _arm!.ResolveCloud();   // a bad -ResourceManagerUrl / -Environment is refused here, per input
+            Arm.ResolveCloud();   // a bad -ResourceManagerUrl / -Environment is refused here, per input
             // Never the object's own ResourceManagerUrl (data, not the user's choice): only a well-known
             // cloud recognised from the poll URL; otherwise the wait uses the endpoint the user chose.
             operation.ResourceManagerUrl = CloudEnvironment.KnownFor(operation.PollUrl)?.ResourceManagerUrl;

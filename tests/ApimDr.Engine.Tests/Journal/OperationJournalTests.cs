@@ -46,7 +46,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, _, clock) = Arm(r => Accepted(Location()));
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default))).Operation;
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default))).Operation;
 
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Running, entry.State);
@@ -63,7 +63,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, transport, clock) = Arm(r => Reply.Of(500));
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default)));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
             Assert.Single(transport.Requests, r => r.Method == "POST");
@@ -78,9 +78,9 @@ namespace ApimDr.Engine.Tests.Journal
             var journal = NewJournal();
             int posts = 0;
             var (client, _, clock) = Arm(r => ++posts == 1 ? Accepted(Location()) : Reply.ArmError(409, "Conflict", "busy"));
-            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, _ => { }, default));
+            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default));
 
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), ManifestStore(), journal, _ => { }, default)));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), ManifestStore(), false, journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Contains("Get-ApimOperation -Name contoso-apim", busy.Message);
@@ -122,7 +122,7 @@ namespace ApimDr.Engine.Tests.Journal
             var warnings = new System.Collections.Generic.List<string>();
             var (client, _, clock) = Arm(r => Accepted(Location()));
 
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), journal, warnings.Add, default))).Operation;
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, warnings.Add, default))).Operation;
 
             Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.NotEmpty(warnings);
