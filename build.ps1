@@ -89,7 +89,26 @@ function Invoke-Build {
     $version = Get-ProductVersion
     Write-ManifestVersion -Path (Join-Path $ModuleDir 'ApimDr.psd1') -Version $version
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'ApimDr.psd1')
+    Invoke-HelpBuild
     Write-Host "Module: $ModuleDir ($version)"
+}
+
+function Invoke-HelpBuild {
+    <#
+    docs/en-US/*.md -> MAML (en-US/ApimDr.dll-Help.xml next to EACH ApimDr.dll: Get-Help looks beside the
+    assembly that defines the cmdlet, the root one on PowerShell 7, net472/ on Windows PowerShell) and
+    en-US/about_ApimDr.help.txt at the module root. tools/HelpGen (Markdig) is a build tool, never shipped.
+    Parameter names, types and sets come from the built module itself (a fresh pwsh runs Get-Command).
+    #>
+    $helpGen = Join-Path $Root 'tools/HelpGen'
+    Invoke-Native dotnet @('build', (Join-Path $helpGen 'HelpGen.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $metadata = Join-Path $OutDir 'help-metadata.json'
+    $pwsh = Get-PwshCommand
+    Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $helpGen 'Export-CommandMetadata.ps1'),
+            '-ManifestPath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-OutFile', $metadata))
+    $helpFile = 'en-US/ApimDr.dll-Help.xml'
+    Invoke-Native dotnet @((Join-Path $helpGen "bin/$Configuration/net10.0/HelpGen.dll"), '--docs', (Join-Path $Root 'docs/en-US'), '--metadata', $metadata,
+        '--maml', (Join-Path $ModuleDir $helpFile), '--maml', (Join-Path $ModuleDir "net472/$helpFile"), '--about', (Join-Path $ModuleDir 'en-US'))
 }
 
 function Restore-TestTools {
