@@ -39,7 +39,7 @@ namespace ApimDr.Commands
         /// subscription), an object with only Id binds, and -Name/-ResourceGroupName select ByName.
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [Alias("Id")]
         public string? ResourceId { get; set; }
 

@@ -17,6 +17,7 @@ namespace ApimDr.Commands
         /// <summary>The blob to write; default {service}-{UTC yyyyMMddTHHmmssZ}.apimbackup.</summary>
         [Parameter]
         [Alias("TargetBlobName", "BlobName")]
+        [ArgumentCompleter(typeof(Completers.NoFileNamesCompleter))]   // a new name: nothing to offer, and never file names
         public string? BackupName { get; set; }
 
         protected override string? RequestedBackupName => BackupName;

@@ -15,6 +15,7 @@ namespace ApimDr.Commands
         [Parameter(Position = 2)]
         [Alias("BlobName")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string? BackupName { get; set; }
 
         protected override void ProcessRecord()
