@@ -92,7 +92,7 @@ Describe 'Help (docs/en-US built into MAML) for <Name>' -ForEach $cmdlets {
 }
 
 Describe 'Help files in the built module' {
-    It 'puts the same MAML beside each ApimDr.dll (root for PowerShell 7, net472 for Windows PowerShell), named <dll>-Help.xml' {
+    It 'puts the same MAML beside each ApimDr.dll (root for PowerShell 7, net472 for Windows PowerShell), named ApimDr.dll-Help.xml' {
         $core = Join-Path $moduleDir 'en-US/ApimDr.dll-Help.xml'
         $desktop = Join-Path $moduleDir 'net472/en-US/ApimDr.dll-Help.xml'
         (Get-FileHash $desktop).Hash | Should -Be (Get-FileHash $core).Hash
