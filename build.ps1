@@ -264,8 +264,8 @@ function Invoke-Bench {
 function Invoke-Package {
     <#
     out/packages/ApimDr.<version>.nupkg: Compress-PSResource (PSResourceGet, shipped with PowerShell 7.6) packs the
-    built module folder, LICENSE and help included, as Publish-PSResource would, without registering a repository:
-    the user's PSResourceGet configuration is never touched. out/packages is then a local file repository
+    built module folder, LICENSE and help included, as Publish-PSResource would, without registering a repository,
+    in a fresh pwsh with a temporary HOME: the user's PSResourceGet configuration is never touched. out/packages is then a local file repository
     (Register-PSResourceRepository -Uri <it>), from which Install-PSResource lays it out as ApimDr/<version>/.
     out/packages/ApimDr.zip: the module folder at the zip's root, as Azure Automation imports a module.
     #>
@@ -273,15 +273,18 @@ function Invoke-Package {
     $packages = Join-Path $OutDir 'packages'
     if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
     $null = New-Item -ItemType Directory -Path $packages
-    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
-    Compress-PSResource -Path $ModuleDir -DestinationPath $packages
+    $scratch = Join-Path $OutDir 'package-home'   # PSResourceGet's store goes here, never into the user's profile
+    $null = New-Item -ItemType Directory -Force -Path (Join-Path $scratch '.local/share')
+    $exit = Invoke-PwshScriptFile -Environment @{ HOME = $scratch; XDG_DATA_HOME = (Join-Path $scratch '.local/share') } `
+        -Script (Join-Path $Root 'tools/Compress-ModulePackage.ps1') -ArgumentList @('-ModuleDir', $ModuleDir, '-DestinationPath', $packages)
+    if ($exit -ne 0) { throw "Compress-PSResource failed ($exit)." }
     Add-Type -AssemblyName System.IO.Compression.FileSystem
     [IO.Compression.ZipFile]::CreateFromDirectory($ModuleDir, (Join-Path $packages 'ApimDr.zip'), [IO.Compression.CompressionLevel]::Optimal, $true)
     Get-ChildItem $packages | ForEach-Object { Write-Host "Package: $($_.FullName) ($([Math]::Round($_.Length / 1MB, 1)) MB)" }
 }
 
 function Invoke-Clean {
-    foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
+    foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'tools') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
     }
 }

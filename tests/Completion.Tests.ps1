@@ -38,6 +38,13 @@ Describe 'Tab completion of parameter names: <Name> -<Tab>' -ForEach $cmdlets {
     }
 }
 
+Describe 'Tab completion of -Environment and -AccessType' {
+    It 'completes the clouds and the access types' {
+        Get-Completion 'Restore-ApimService -Environment AzureU' | Should -Be @('AzureUSGovernment')
+        Get-Completion 'Backup-ApimService -AccessType ' | Should -Be @('AccessKey', 'SystemAssignedManagedIdentity', 'UserAssignedManagedIdentity')
+    }
+}
+
 Describe 'Tab completion of -BackupName: <Name>' -ForEach $catalogCmdlets {
     It 'lists the container''s backups when account, container and key are on the line' {
         @(Get-Completion "$Name $onTheLine -BackupName " | Sort-Object) | Should -Be $names

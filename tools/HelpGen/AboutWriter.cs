@@ -41,7 +41,8 @@ namespace HelpGen
                     }
                     else
                     {
-                        string hanging = paragraph.StartsWith("- ") ? indent + "  " : indent;
+                        // List items ("- x", "1. x") continue under their text, not under the bullet.
+                        string hanging = block is ListBlock ? indent + new string(' ', paragraph.IndexOf(' ') + 1) : indent;
                         lines.AddRange(Text.Wrap(paragraph, indent, hanging));
                     }
                     if (block is ListBlock) continue;
