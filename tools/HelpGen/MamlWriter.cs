@@ -111,7 +111,8 @@ namespace HelpGen
                 _x.WriteElementString("title", Maml, $"--------- {example.Title} ---------");
                 _x.WriteElementString("code", Dev, string.Join("\n", example.Blocks.OfType<FencedCodeBlock>().Select(Text.Code)));
                 _x.WriteStartElement("remarks", Dev);
-                WriteParas(example.Blocks.Where(b => b is not FencedCodeBlock).SelectMany(Text.Paragraphs));
+                // The trailing empty paragraph is the blank line Get-Help otherwise omits before the next title.
+                WriteParas(example.Blocks.Where(b => b is not FencedCodeBlock).SelectMany(Text.Paragraphs).Append(""));
                 _x.WriteEndElement();
                 _x.WriteEndElement();
             }
@@ -169,7 +170,6 @@ namespace HelpGen
             _x.WriteStartElement("type", Dev);
             _x.WriteElementString("name", Maml, parameter.Type);
             _x.WriteEndElement();
-            _x.WriteElementString("defaultValue", Dev, "None");
             _x.WriteEndElement();
         }
 
