@@ -6,20 +6,22 @@ Builds, tests and drills ApimDr.
 .DESCRIPTION
 Tasks:
   Build  (default) compile and assemble the importable module in out/ApimDr.
-  Test   Build (module + tests/ApimDr.Emulator), run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
+  Test   Package (module + packages) and build tests/ApimDr.Emulator, run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
          module in a fresh pwsh, stop everything, print "N passed, N failed".
   Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets
          (back up "prod", find it with Get-ApimBackup, restore into "standby", verify), print a report, stop.
   Bench  build, start Azurite + the emulator, measure the four performance targets (import cost, one wait
          over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations), print a
          report and write it to out/bench/results.md. A measurement: exits 0 even when a target is missed.
+  Package  Build, then out/packages/: ApimDr.<version>.nupkg (PSResourceGet's Compress-PSResource; the folder is a
+         local repository for Install-PSResource) and ApimDr.zip for Azure Automation (the module folder at its root).
   Clean  remove out/ and bin/obj folders.
 
 Run with: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Drill', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Drill', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -59,13 +61,23 @@ function Get-ProductVersion {
     return $version[0]
 }
 
-function Write-ManifestVersion {
-    <# Sets ModuleVersion in the BUILT manifest by a text replace (Update-ModuleManifest would rewrite the whole file). #>
-    param([Parameter(Mandatory)][string] $Path, [Parameter(Mandatory)][string] $Version)
+function Set-ManifestValue {
+    <# Sets a single-quoted value (ModuleVersion, ReleaseNotes) in the BUILT manifest by a text replace (Update-ModuleManifest would rewrite the whole file). #>
+    param([Parameter(Mandatory)][string] $Path, [Parameter(Mandatory)][string] $Name, [Parameter(Mandatory)][string] $Value)
     $text = Get-Content -Raw $Path
-    $pattern = "(?m)^(\s*ModuleVersion\s*=\s*)'[^']*'"
-    if (-not [regex]::IsMatch($text, $pattern)) { throw "$Path has no ModuleVersion line to set." }
-    Set-Content -Path $Path -Value ([regex]::Replace($text, $pattern, "`${1}'$Version'")) -NoNewline -Encoding utf8
+    $pattern = "(?m)^(\s*$Name\s*=\s*)'[^']*'"
+    if (-not [regex]::IsMatch($text, $pattern)) { throw "$Path has no $Name line to set." }
+    $quoted = "'" + $Value.Replace("'", "''") + "'"
+    Set-Content -Path $Path -Value ([regex]::Replace($text, $pattern, { param($m) $m.Groups[1].Value + $quoted })) -NoNewline -Encoding utf8
+}
+
+function Get-ReleaseNotes {
+    <# The CHANGELOG.md section of this version ("## <version>" up to the next "## "): the manifest's ReleaseNotes. #>
+    param([Parameter(Mandatory)][string] $Version)
+    $changelog = Get-Content -Raw (Join-Path $Root 'CHANGELOG.md')
+    $section = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($Version))\b[^\n]*\n(.*?)(?=^## |\z)")
+    if (-not $section.Success -or -not $section.Groups[1].Value.Trim()) { throw "CHANGELOG.md has no '## $Version' section with notes." }
+    return $section.Groups[1].Value.Trim()
 }
 
 function Invoke-Build {
@@ -86,10 +98,31 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
     Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleDir
     $version = Get-ProductVersion
-    Write-ManifestVersion -Path (Join-Path $ModuleDir 'ApimDr.psd1') -Version $version
+    Set-ManifestValue -Path (Join-Path $ModuleDir 'ApimDr.psd1') -Name ModuleVersion -Value $version
+    Set-ManifestValue -Path (Join-Path $ModuleDir 'ApimDr.psd1') -Name ReleaseNotes -Value (Get-ReleaseNotes $version)
     $null = Test-ModuleManifest -Path (Join-Path $ModuleDir 'ApimDr.psd1')
+    Invoke-HelpBuild
     Write-Host "Module: $ModuleDir ($version)"
+}
+
+function Invoke-HelpBuild {
+    <#
+    docs/en-US/*.md -> MAML (en-US/ApimDr.dll-Help.xml next to EACH ApimDr.dll: Get-Help looks beside the
+    assembly that defines the cmdlet, the root one on PowerShell 7, net472/ on Windows PowerShell) and
+    en-US/about_ApimDr.help.txt at the module root. tools/HelpGen (Markdig) is a build tool, never shipped.
+    Parameter names, types and sets come from the built module itself (a fresh pwsh runs Get-Command).
+    #>
+    $helpGen = Join-Path $Root 'tools/HelpGen'
+    Invoke-Native dotnet @('build', (Join-Path $helpGen 'HelpGen.csproj'), '-c', $Configuration, '--nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $metadata = Join-Path $OutDir 'help-metadata.json'
+    $pwsh = Get-PwshCommand
+    Invoke-Native $pwsh[0] (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $helpGen 'Export-CommandMetadata.ps1'),
+            '-ManifestPath', (Join-Path $ModuleDir 'ApimDr.psd1'), '-OutFile', $metadata))
+    $helpFile = 'en-US/ApimDr.dll-Help.xml'
+    Invoke-Native dotnet @((Join-Path $helpGen "bin/$Configuration/net10.0/HelpGen.dll"), '--docs', (Join-Path $Root 'docs/en-US'), '--metadata', $metadata,
+        '--maml', (Join-Path $ModuleDir $helpFile), '--maml', (Join-Path $ModuleDir "net472/$helpFile"), '--about', (Join-Path $ModuleDir 'en-US'))
 }
 
 function Restore-TestTools {
@@ -156,7 +189,7 @@ function Invoke-WithServices {
         # A journal of this run's own (never the user's): the fault suite reads it with Get-ApimOperation.
         $journal = Join-Path $OutDir 'journal/operations.jsonl'
         if (Test-Path $journal) { Remove-Item $journal }
-        $environment = @{ APIMDR_TEST_MODULE_PATH = (Join-Path $ModuleDir 'ApimDr.psd1'); APIMDR_JOURNAL = $journal }
+        $environment = @{ APIMDR_TEST_MODULE_PATH = (Join-Path $ModuleDir 'ApimDr.psd1'); APIMDR_TEST_PACKAGE_DIR = (Join-Path $OutDir 'packages'); APIMDR_JOURNAL = $journal }
         foreach ($key in $services.Environment.Keys) { $environment[$key] = $services.Environment[$key] }
         return & $Action $environment
     } finally {
@@ -184,7 +217,7 @@ function Invoke-EmulatorBuild {
 }
 
 function Invoke-Test {
-    Invoke-Build
+    Invoke-Package   # the package tests install out/packages' nupkg and expand its Automation zip
     Invoke-EmulatorBuild
     $pester = Restore-TestTools
     $null = New-Item -ItemType Directory -Force -Path $ResultsDir
@@ -228,8 +261,30 @@ function Invoke-Bench {
     if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
 }
 
+function Invoke-Package {
+    <#
+    out/packages/ApimDr.<version>.nupkg: Compress-PSResource (PSResourceGet, shipped with PowerShell 7.6) packs the
+    built module folder, LICENSE and help included, as Publish-PSResource would, without registering a repository,
+    in a fresh pwsh with a temporary HOME: the user's PSResourceGet configuration is never touched. out/packages is then a local file repository
+    (Register-PSResourceRepository -Uri <it>), from which Install-PSResource lays it out as ApimDr/<version>/.
+    out/packages/ApimDr.zip: the module folder at the zip's root, as Azure Automation imports a module.
+    #>
+    Invoke-Build
+    $packages = Join-Path $OutDir 'packages'
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    $null = New-Item -ItemType Directory -Path $packages
+    $scratch = Join-Path $OutDir 'package-home'   # PSResourceGet's store goes here, never into the user's profile
+    $null = New-Item -ItemType Directory -Force -Path (Join-Path $scratch '.local/share')
+    $exit = Invoke-PwshScriptFile -Environment @{ HOME = $scratch; XDG_DATA_HOME = (Join-Path $scratch '.local/share') } `
+        -Script (Join-Path $Root 'tools/Compress-ModulePackage.ps1') -ArgumentList @('-ModuleDir', $ModuleDir, '-DestinationPath', $packages)
+    if ($exit -ne 0) { throw "Compress-PSResource failed ($exit)." }
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    [IO.Compression.ZipFile]::CreateFromDirectory($ModuleDir, (Join-Path $packages 'ApimDr.zip'), [IO.Compression.CompressionLevel]::Optimal, $true)
+    Get-ChildItem $packages | ForEach-Object { Write-Host "Package: $($_.FullName) ($([Math]::Round($_.Length / 1MB, 1)) MB)" }
+}
+
 function Invoke-Clean {
-    foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
+    foreach ($dir in @($OutDir) + (Get-ChildItem -Path (Join-Path $Root 'src'), (Join-Path $Root 'tests'), (Join-Path $Root 'tools') -Directory -Recurse -Include bin, obj | Where-Object { $_.FullName -notmatch 'node_modules' }).FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
     }
 }
@@ -239,5 +294,6 @@ switch ($Task) {
     'Test' { Invoke-Test }
     'Drill' { Invoke-Drill }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
     'Clean' { Invoke-Clean }
 }

@@ -39,7 +39,7 @@ namespace ApimDr.Commands
         /// that is the one arrangement in which PowerShell's binder resolves every input shape (docs/design.md).
         /// </summary>
         [Parameter(Mandatory = true, ParameterSetName = ByResourceId, ValueFromPipelineByPropertyName = true)]
-        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true, DontShow = true)]
+        [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         [Alias("Id")]
         public string? ResourceId { get; set; }
 

@@ -15,6 +15,7 @@ namespace ApimDr.Commands
         /// <summary>The blob to write; default {service}-{UTC yyyyMMddTHHmmssZ}.apimbackup.</summary>
         [Parameter]
         [Alias("TargetBlobName", "BlobName")]
+        [ArgumentCompleter(typeof(Completers.NoFileNamesCompleter))]   // a new name: nothing to offer, and never file names
         public string? BackupName { get; set; }
 
         /// <summary>Do not read the service's configuration before the backup (then Restore-ApimService -Verify cannot check a restore of it).</summary>

@@ -16,6 +16,7 @@ namespace ApimDr.Commands
         [Parameter(Position = 2)]
         [Alias("BlobName")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string? BackupName { get; set; }
 
         /// <summary>Also list backups that have not finished (a manifest, no blob yet): they pipe into Wait-ApimOperation.</summary>

@@ -20,6 +20,7 @@ namespace ApimDr.Commands
         [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
         [Alias("BlobName")]
         [SupportsWildcards]
+        [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string? BackupName { get; set; }
 
         /// <summary>Only backups past APIM's 30-day restore limit.</summary>

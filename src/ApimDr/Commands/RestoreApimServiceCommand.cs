@@ -15,6 +15,7 @@ namespace ApimDr.Commands
     {
         [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
         [Alias("SourceBlobName", "BlobName")]
+        [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string BackupName { get; set; } = string.Empty;
 
         /// <summary>Restore without asking (-WhatIf still applies).</summary>
