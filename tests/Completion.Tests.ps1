@@ -2,7 +2,7 @@
 # Tab completion as a user gets it (TabExpansion2): parameter names, -BackupName from the container, nothing else.
 BeforeDiscovery {
     $cmdlets = @((Import-PowerShellDataFile $env:APIMDR_TEST_MODULE_PATH).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
-    $catalogCmdlets = @('Restore-ApimService', 'Get-ApimBackup', 'Remove-ApimBackup' | ForEach-Object { @{ Name = $_ } })
+    $catalogCmdlets = @('Restore-ApimService', 'Get-ApimBackup', 'Remove-ApimBackup', 'Get-ApimConfiguration' | ForEach-Object { @{ Name = $_ } })
 }
 
 BeforeAll {
@@ -16,6 +16,9 @@ BeforeAll {
     New-TestContainer -Name $container
     $script:names = @('prod-20261101T000000Z.apimbackup', 'prod-20261102T000000Z.apimbackup', 'weekly/standby.apimbackup')
     foreach ($n in $names) { New-TestBlob -Container $container -Name $n }
+    # What ApimDr writes beside backups is never offered as a backup name.
+    New-TestBlob -Container $container -Name 'prod-20261101T000000Z.apimbackup.apimdr.json'
+    New-TestBlob -Container $container -Name 'prod-20261101T000000Z.apimbackup.apimdr-config.json'
     # A folder with files, to prove file names are never offered instead.
     $script:folder = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'cmpl')
     $null = New-Item -ItemType Directory -Path $folder

@@ -12,7 +12,7 @@ namespace ApimDr.Commands
 {
     /// <summary>
     /// A snapshot of an APIM service's configuration read through ARM (apis, operations, policies,
-    /// products, named values…; secrets only as salted HMACs) — or, -FromBackup, the snapshot stored
+    /// products, named values…; secrets only as salted HMACs) — or, given a backup, the snapshot stored
     /// beside a backup. -Path also writes it as JSON, which Compare-ApimConfiguration reads back.
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ApimConfiguration", DefaultParameterSetName = ByResourceId)]
@@ -40,7 +40,7 @@ namespace ApimDr.Commands
         [Alias("Id")]
         public string? ResourceId { get; set; }
 
-        /// <summary>-FromBackup: the storage account of the backup whose snapshot to read (binds from Get-ApimBackup output).</summary>
+        /// <summary>The storage account of the backup whose snapshot to read (binds from Get-ApimBackup output).</summary>
         [Parameter(Mandatory = true, ParameterSetName = FromBackup, ValueFromPipelineByPropertyName = true)]
         public string StorageAccountName { get; set; } = string.Empty;
 
@@ -48,6 +48,7 @@ namespace ApimDr.Commands
         public string ContainerName { get; set; } = string.Empty;
 
         [Parameter(Mandatory = true, ParameterSetName = FromBackup, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string BackupName { get; set; } = string.Empty;
 
         [Parameter(ParameterSetName = FromBackup)]

@@ -61,7 +61,7 @@ namespace ApimDr.Completers
             Task<IReadOnlyList<BackupBlob>> list = Task.Run(() => BackupCatalog.ListAsync(location, prefix, cancel.Token));
             // Observed either way, so a failure after the budget is never an unobserved task exception.
             list.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-            return list.Wait(Budget) ? list.Result.Select(b => b.BackupName).ToList() : new List<string>();
+            return list.Wait(Budget) ? list.Result.Where(b => b.Exists).Select(b => b.BackupName).ToList() : new List<string>();   // backups only: never a manifest, snapshot or running backup
         }
 
         private static string Quote(string name)
