@@ -109,6 +109,27 @@ Describe 'Snapshots with backups, and Restore-ApimService -Verify' {
         @($v.CarryOver | Where-Object Change -ne 'Equal').Count | Should -BeGreaterThan 0   # prod and standby really differ there
     }
 
+    It 'says RestoreVerificationFailed (non-terminating) when the restored service does not match the snapshot' {
+        # A snapshot that claims another serviceUrl for 'orders' than the backup carries.
+        $name = New-BackupName
+        $null = Backup-ApimService @prod -BackupName $name @catalog @arm -ErrorAction Stop
+        $snapshotBlob = "$name.apimdr-config.json"
+        $json = Get-TestBlobContent -Container $container -Name $snapshotBlob
+        $json | Should -Match 'https://orders\.contoso\.example'
+        New-TestBlob -Container $container -Name $snapshotBlob -Content ($json -replace '"https://orders\.contoso\.example"', '"https://orders.elsewhere.example"')   # the api's serviceUrl, not the backend's url
+        $err = $null
+        $out = @(Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $name @catalog @arm -Force -Verify -ErrorVariable err -ErrorAction SilentlyContinue)
+        $out[0].Status | Should -Be 'Succeeded'
+        $v = $out | Where-Object { $_.PSObject.TypeNames[0] -eq 'ApimDr.ApimRestoreVerification' }
+        $v.IsEqual | Should -BeFalse
+        $v.Differences.Count | Should -Be 1
+        $v.Differences[0].Name | Should -Be 'orders'
+        $v.Differences[0].Reference | Should -Be 'https://orders.elsewhere.example'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'RestoreVerificationFailed,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidResult'
+    }
+
     It 'compares the backup''s snapshot with the standby: nothing restorable differs' {
         $snapshot = Get-ApimBackup @catalog -BackupName $backupName | Get-ApimConfiguration -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint
         $snapshot.Name | Should -Be 'prod'

@@ -122,12 +122,18 @@ function New-TestBlob {
         [Parameter(Mandatory)][string] $Container,
         [Parameter(Mandatory)][string] $Name,
         [int] $SizeBytes = 16,
-        [hashtable] $Metadata = @{}
+        [hashtable] $Metadata = @{},
+        # The blob's text (UTF-8) instead of -SizeBytes random bytes.
+        [string] $Content
     )
     $headers = @{ 'x-ms-blob-type' = 'BlockBlob' }
     foreach ($k in $Metadata.Keys) { $headers["x-ms-meta-$k"] = $Metadata[$k] }
-    $body = [byte[]]::new($SizeBytes)
-    [Random]::new(1).NextBytes($body)
+    if ($PSBoundParameters.ContainsKey('Content')) {
+        $body = [Text.Encoding]::UTF8.GetBytes($Content)
+    } else {
+        $body = [byte[]]::new($SizeBytes)
+        [Random]::new(1).NextBytes($body)
+    }
     $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
 }
 
