@@ -95,7 +95,16 @@ namespace ApimDr.Commands
             {
                 throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound, $"Snapshot file '{path}' does not exist.", path);
             }
-            return ConfigurationJson.Parse(File.ReadAllText(path), path);
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
+            {
+                throw new ApimDrException(ErrorIds.InvalidConfigurationSnapshot, ApimErrorCategory.InvalidArgument, $"Snapshot file '{path}' cannot be read: {ex.Message}", path, ex);
+            }
+            return ConfigurationJson.Parse(text, path);
         }
     }
 }
