@@ -21,12 +21,12 @@ param(
     [double] $SpeedupTarget = 6,
     [double] $MemoryTargetMB = 50
 )
+$MB = 1000000   # MB = 10^6 bytes, as in the other benchmarks
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
 Import-Module (Join-Path $PSScriptRoot '../TestHelpers.psm1')
-$t = Get-TestEnvironment
+$modulePath = (Get-TestEnvironment).ModulePath
 $e = Get-EmulatorEnvironment
-$MB = 1000000
 
 Reset-Emulator
 try {
@@ -56,7 +56,7 @@ try {
 
     # b + c. The snapshot, in a fresh pwsh: wall time and memory.
     Clear-EmulatorRequestLog
-    $child = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Arm = $e.ArmUrl; Token = $e.Token; Target = (Get-ApimServiceId $ServiceName); Warm = (Get-ApimServiceId prod) } -ScriptBlock {
+    $child = Invoke-PwshChild -Parameters @{ Path = $modulePath; Arm = $e.ArmUrl; Token = $e.Token; Target = (Get-ApimServiceId $ServiceName); Warm = (Get-ApimServiceId prod) } -ScriptBlock {
         param($Path, $Arm, $Token, $Target, $Warm)
         Import-Module $Path
         $arm = @{ ResourceManagerUrl = $Arm; AccessToken = (ConvertTo-SecureString $Token -AsPlainText -Force) }
