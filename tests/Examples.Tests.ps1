@@ -73,10 +73,12 @@ Describe 'Examples and the drill' {
 
         # The shape documented in docs/drill-report.md (its JSON Schema block); the schema itself rejects a report missing a field.
         $doc = Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'docs/drill-report.md')
-        $doc | Should -Match '(?s)```json\r?\n(.*?)```'
-        $schema = $Matches[1]
+        $block = [regex]::Match($doc, '(?s)```json\r?\n(.*?)```')
+        $block.Success | Should -BeTrue
+        $schema = $block.Groups[1].Value
         Test-Json -Json $json -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
         $report = $json | ConvertFrom-Json
+        Test-Json -Json ($report | ConvertTo-Json -Depth 8) -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
         Test-Json -Json ($report | Select-Object * -ExcludeProperty rto | ConvertTo-Json -Depth 8) -Schema $schema -ErrorAction SilentlyContinue | Should -BeFalse
 
         $report.steps.name | Should -Be @('backup', 'catalog', 'snapshot', 'rpo', 'restore', 'carry-over')

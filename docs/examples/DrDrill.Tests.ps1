@@ -57,7 +57,7 @@ Describe 'APIM disaster-recovery drill' {
 
     It 'lists what the restore did not carry, the primary''s and the standby''s values side by side' {
         $carry = @(Compare-ApimConfiguration -Reference $backup.ResourceId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable })
-        $carry | Format-Table Change, Property, Reference, Difference | Out-String -Width 200 | Write-Host
+        $carry | Format-Table Change, Property, Reference, Difference -AutoSize | Out-String -Width 400 | Write-Host
         $carry.Property | Should -Contain 'sku.name'
     }
 }
