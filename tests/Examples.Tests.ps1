@@ -105,4 +105,23 @@ Describe 'Examples and the drill' {
             $text | Should -Not -Match ([regex]::Escape($e.Token))
         }
     }
+
+    It 'drills with an existing backup (-BackupName): the report''s RPO counts the change prod made since its snapshot' {
+        $catalog = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'nightly'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $nightly = Backup-ApimService @prod @catalog @arm -ErrorAction Stop
+        $config = Get-EmulatorServiceConfiguration prod
+        ($config.apis | Where-Object name -eq 'orders').policy = '<policies><inbound><base /><set-header name="x-after-backup" exists-action="override"><value>1</value></set-header></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>'
+        $null = Set-EmulatorServiceConfiguration prod $config
+        $report = & "$examples/Invoke-ApimDrDrill.ps1" -SubscriptionId $sub -ResourceGroupName $rg -PrimaryName prod -StandbyName standby -BackupName $nightly.BackupName `
+            @catalog @arm -ReportPath (Join-Path $TestDrive 'nightly')
+        $report.result | Should -Be 'Succeeded'
+        $report.backup.name | Should -Be $nightly.BackupName
+        $report.steps.name | Should -Not -Contain 'backup'
+        $report.rpo.changesSinceSnapshot | Should -Be 1
+        $report.rpo.changes[0].entity | Should -Be 'apiPolicies'
+        $report.rpo.changes[0].name | Should -Be 'orders'
+        $report.rpo.backupAgeSeconds | Should -BeGreaterThan 0
+        $report.differences | Should -BeNullOrEmpty   # the standby equals the snapshot, not prod-now
+        Get-Content -Raw $report.markdownPath | Should -Match '\| Changed \| apiPolicies \| orders \|'
+    }
 }

@@ -22,6 +22,11 @@ the standby differs from the snapshot, the report says Result = DifferencesFound
 ./Invoke-ApimDrDrill.ps1 -SubscriptionId $sub -ResourceGroupName prod-rg -PrimaryName contoso-apim `
     -StandbyResourceGroupName dr-rg -StandbyName contoso-apim-dr -StorageAccountName contosodr -ContainerName apim `
     -ReportPath ./drill-2026-11-27
+
+.EXAMPLE
+# Drill with last night's backup (the newest of the primary) instead of a new one:
+$last = Get-ApimBackup -StorageAccountName contosodr -ContainerName apim -ServiceName contoso-apim | Select-Object -First 1
+./Invoke-ApimDrDrill.ps1 @common -BackupName $last.BackupName -ReportPath ./drill-nightly
 #>
 [CmdletBinding()]
 param(
@@ -36,6 +41,9 @@ param(
     [uri] $BlobEndpoint,
     [uri] $ResourceManagerUrl,
     [securestring] $AccessToken,
+    # Drill with an existing backup of the primary (e.g. last night's) instead of taking a new one: the RPO
+    # then shows what the primary has changed since.
+    [string] $BackupName,
     # Writes <ReportPath>.md and <ReportPath>.json (a trailing .md or .json is dropped first).
     [string] $ReportPath
 )
@@ -67,23 +75,28 @@ function ConvertTo-DifferenceRow($Difference) {
 }
 
 $drillStart = [DateTime]::UtcNow
-$backup = Invoke-DrillStep 'backup' {
-    Backup-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $ResourceGroupName -Name $PrimaryName @catalog @arm
+if (-not $BackupName) {
+    $backup = Invoke-DrillStep 'backup' {
+        Backup-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $ResourceGroupName -Name $PrimaryName @catalog @arm
+    }
+    if ($backup.Status -ne 'Succeeded') { throw "Backup of $PrimaryName ended $($backup.Status): $($backup.ErrorCode) $($backup.ErrorMessage)" }
+    $BackupName = $backup.BackupName
 }
-if ($backup.Status -ne 'Succeeded') { throw "Backup of $PrimaryName ended $($backup.Status): $($backup.ErrorCode) $($backup.ErrorMessage)" }
 
 $entry = Invoke-DrillStep 'catalog' {
-    Get-ApimBackup @catalog -ServiceName $PrimaryName | Where-Object BackupName -eq $backup.BackupName
+    Get-ApimBackup @catalog -ServiceName $PrimaryName | Where-Object BackupName -eq $BackupName
 }
-if (-not $entry) { throw "Backup $($backup.BackupName) is not in the catalog of $StorageAccountName/$ContainerName." }
-if (-not $entry.HasSnapshot) { throw "Backup $($backup.BackupName) has no configuration snapshot (backed up with -SkipSnapshot?)." }
+if (-not $entry) { throw "No backup $BackupName of $PrimaryName is in the catalog of $StorageAccountName/$ContainerName." }
+if (-not $entry.HasSnapshot) { throw "Backup $BackupName has no configuration snapshot (backed up with -SkipSnapshot?)." }
+$primaryId = $entry.SourceServiceId
+if (-not $primaryId) { throw "Backup $BackupName has no manifest naming its source service." }
 
 $snapshot = Invoke-DrillStep 'snapshot' { $entry | Get-ApimConfiguration @storageAuth }
 
 # What a restore of this backup would lose now: prod's restorable changes since the snapshot (prod is read
 # under the snapshot's salt, so a changed secret counts without either value being shown).
 $changes = Invoke-DrillStep 'rpo' {
-    @(Compare-ApimConfiguration -Reference $snapshot -Difference $backup.ResourceId @arm | Where-Object { $_.IsRestorable -and $_.Change -ne 'Equal' })
+    @(Compare-ApimConfiguration -Reference $snapshot -Difference $primaryId @arm | Where-Object { $_.IsRestorable -and $_.Change -ne 'Equal' })
 }
 
 $restoreStart = [DateTime]::UtcNow
@@ -104,7 +117,7 @@ foreach ($err in $verifyErrors) { Write-Warning "$err" }
 
 # The carry-over checklist: prod's and the standby's ACTUAL values of what a restore does not carry.
 $carryOver = Invoke-DrillStep 'carry-over' {
-    Compare-ApimConfiguration -Reference $backup.ResourceId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable }
+    Compare-ApimConfiguration -Reference $primaryId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable }
 }
 $drillEnd = [DateTime]::UtcNow
 
@@ -115,9 +128,9 @@ $report = [pscustomobject]@{
     startedAt       = $drillStart
     endedAt         = $drillEnd
     durationSeconds = [Math]::Round(($drillEnd - $drillStart).TotalSeconds, 3)
-    primary         = [pscustomobject]@{ name = $PrimaryName; resourceId = $backup.ResourceId }
+    primary         = [pscustomobject]@{ name = $PrimaryName; resourceId = $primaryId }
     standby         = [pscustomobject]@{ name = $StandbyName; resourceId = $restore.ResourceId }
-    backup          = [pscustomobject]@{ name = $backup.BackupName; storageAccountName = $StorageAccountName; containerName = $ContainerName
+    backup          = [pscustomobject]@{ name = $BackupName; storageAccountName = $StorageAccountName; containerName = $ContainerName
         created = $entry.Created; sizeBytes = [long]$entry.SizeBytes; snapshotTakenAt = $snapshot.TakenAt; entityCount = $snapshot.EntityCount }
     steps           = @($steps)
     rto             = [pscustomobject]@{ seconds = [Math]::Round(($restoreEnd - $restoreStart).TotalSeconds, 3); from = $restoreStart; to = $restoreEnd }
