@@ -106,22 +106,30 @@ Describe 'Examples and the drill' {
         }
     }
 
-    It 'drills with an existing backup (-BackupName): the report''s RPO counts the change prod made since its snapshot' {
+    It 'drills with an existing backup (-BackupName): the report''s RPO counts the changes prod made since its snapshot, a rotated secret without its values' {
         $catalog = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'nightly'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
         $nightly = Backup-ApimService @prod @catalog @arm -ErrorAction Stop
         $config = Get-EmulatorServiceConfiguration prod
         ($config.apis | Where-Object name -eq 'orders').policy = '<policies><inbound><base /><set-header name="x-after-backup" exists-action="override"><value>1</value></set-header></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>'
+        $secret = $config.namedValues | Where-Object name -eq 'payments-api-key'
+        $oldValue = $secret.value
+        $newValue = "rotated-$([guid]::NewGuid())"
+        $secret.value = $newValue
         $null = Set-EmulatorServiceConfiguration prod $config
         $report = & "$examples/Invoke-ApimDrDrill.ps1" -SubscriptionId $sub -ResourceGroupName $rg -PrimaryName prod -StandbyName standby -BackupName $nightly.BackupName `
             @catalog @arm -ReportPath (Join-Path $TestDrive 'nightly')
         $report.result | Should -Be 'Succeeded'
         $report.backup.name | Should -Be $nightly.BackupName
         $report.steps.name | Should -Not -Contain 'backup'
-        $report.rpo.changesSinceSnapshot | Should -Be 1
-        $report.rpo.changes[0].entity | Should -Be 'apiPolicies'
-        $report.rpo.changes[0].name | Should -Be 'orders'
+        $report.rpo.changesSinceSnapshot | Should -Be 2
+        ($report.rpo.changes | ForEach-Object { "$($_.change) $($_.entity)/$($_.name)" } | Sort-Object) | Should -Be @('Changed apiPolicies/orders', 'Changed namedValues/payments-api-key')
         $report.rpo.backupAgeSeconds | Should -BeGreaterThan 0
         $report.differences | Should -BeNullOrEmpty   # the standby equals the snapshot, not prod-now
-        Get-Content -Raw $report.markdownPath | Should -Match '\| Changed \| apiPolicies \| orders \|'
+        $md = Get-Content -Raw $report.markdownPath
+        $md | Should -Match '\| Changed \| apiPolicies \| orders \|'
+        foreach ($text in $md, (Get-Content -Raw $report.jsonPath)) {
+            $text | Should -Not -Match ([regex]::Escape($oldValue))
+            $text | Should -Not -Match ([regex]::Escape($newValue))
+        }
     }
 }
