@@ -8,11 +8,13 @@ Tasks:
   Build  (default) compile and assemble the importable module in out/ApimDr.
   Test   Package (module + packages) and build tests/ApimDr.Emulator, run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
          module in a fresh pwsh, stop everything, print "N passed, N failed".
-  Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets
-         (back up "prod", find it with Get-ApimBackup, restore into "standby", verify), print a report, stop.
-  Bench  build, start Azurite + the emulator, measure the four performance targets (import cost, one wait
-         over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations), print a
-         report and write it to out/bench/results.md. A measurement: exits 0 even when a target is missed.
+  Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets, through
+         ARM and storage only (back up "prod" with its snapshot, find it with Get-ApimBackup, restore into
+         "standby" with -Verify), print the summary, write out/drill/drill-report.md and .json, stop.
+  Bench  build, start Azurite + the emulator, measure the performance targets (import cost, one wait
+         over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations, a long
+         session, a configuration snapshot of a 300 x 10 service), print a report and write it to
+         out/bench/results.md. A measurement: exits 0 even when a target is missed.
   Package  Build, then out/packages/: ApimDr.<version>.nupkg (PSResourceGet's Compress-PSResource; the folder is a
          local repository for Install-PSResource) and ApimDr.zip for Azure Automation (the module folder at its root).
   Clean  remove out/ and bin/obj folders.

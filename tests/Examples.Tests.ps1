@@ -56,16 +56,80 @@ Describe 'Examples and the drill' {
             [pscustomobject]@{ Passed = $result.PassedCount; Failed = $result.FailedCount }
         }
         $r.Failed | Should -Be 0
-        $r.Passed | Should -Be 3
+        $r.Passed | Should -Be 4
     }
 
-    It 'runs the main job''s drill (backup prod, catalog, restore into standby, verify) and reports it' {
-        $drill = Join-Path $PSScriptRoot 'Invoke-Drill.ps1'
+    It 'runs the main job''s drill through ARM and storage only, and writes a Markdown + JSON report that matches docs/drill-report.md, without secrets' {
+        $base = Join-Path $TestDrive 'drill-report'
         $pwsh = Get-PwshCommand
-        $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $drill 2>&1 | Out-String
+        $output = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File (Join-Path $PSScriptRoot 'Invoke-Drill.ps1') -ReportPath $base 2>&1 | Out-String
         $LASTEXITCODE | Should -Be 0
         $output | Should -Match 'result\s+Succeeded'
         $output | Should -Match 'RTO measured\s+[\d.]+ s'
-        $output | Should -Match 'verification\s+standby configuration equals prod'
+        $output | Should -Match ([regex]::Escape("$base.md"))
+        $output | Should -Match ([regex]::Escape("$base.json"))
+        $json = Get-Content -Raw "$base.json"
+        $md = Get-Content -Raw "$base.md"
+
+        # The shape documented in docs/drill-report.md (its JSON Schema block); the schema itself rejects a report missing a field.
+        $doc = Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'docs/drill-report.md')
+        $block = [regex]::Match($doc, '(?s)```json\r?\n(.*?)```')
+        $block.Success | Should -BeTrue
+        $schema = $block.Groups[1].Value
+        Test-Json -Json $json -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
+        $report = $json | ConvertFrom-Json
+        Test-Json -Json ($report | ConvertTo-Json -Depth 8) -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
+        Test-Json -Json ($report | Select-Object * -ExcludeProperty rto | ConvertTo-Json -Depth 8) -Schema $schema -ErrorAction SilentlyContinue | Should -BeFalse
+
+        $report.steps.name | Should -Be @('backup', 'catalog', 'snapshot', 'rpo', 'restore', 'carry-over')
+        $report.differences | Should -BeNullOrEmpty
+        $report.rpo.changesSinceSnapshot | Should -Be @($report.rpo.changes).Count
+        ([datetime]$report.rto.from) | Should -BeGreaterThan ([datetime]$report.backup.created)
+        # The carry-over lists every hostname each service really serves (read from ARM), with that service's value.
+        foreach ($side in @{ Service = 'prod'; Column = 'primary' }, @{ Service = 'standby'; Column = 'standby' }) {
+            $hosts = @((Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name $side.Service)?api-version=2024-05-01").Json.properties.hostnameConfigurations.hostName)
+            $hosts | Should -Not -BeNullOrEmpty
+            foreach ($h in $hosts) {
+                $row = $report.carryOver | Where-Object setting -eq "hostnameConfigurations[$h].hostName"
+                $row.($side.Column) | Should -Be $h
+                $md | Should -Match ([regex]::Escape("### hostnameConfigurations[$h]"))
+            }
+        }
+        $md | Should -Match '## Differences after the restore'
+
+        $secret = ((Get-EmulatorServiceConfiguration prod).namedValues | Where-Object name -eq 'payments-api-key').value
+        $secret | Should -Not -BeNullOrEmpty
+        foreach ($text in $output, $json, $md) {
+            $text | Should -Not -Match ([regex]::Escape($secret))
+            $text | Should -Not -Match ([regex]::Escape($t.StorageKeyText))
+            $text | Should -Not -Match ([regex]::Escape($e.Token))
+        }
+    }
+
+    It 'drills with an existing backup (-BackupName): the report''s RPO counts the changes prod made since its snapshot, a rotated secret without its values' {
+        $catalog = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'nightly'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $nightly = Backup-ApimService @prod @catalog @arm -ErrorAction Stop
+        $config = Get-EmulatorServiceConfiguration prod
+        ($config.apis | Where-Object name -eq 'orders').policy = '<policies><inbound><base /><set-header name="x-after-backup" exists-action="override"><value>1</value></set-header></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>'
+        $secret = $config.namedValues | Where-Object name -eq 'payments-api-key'
+        $oldValue = $secret.value
+        $newValue = "rotated-$([guid]::NewGuid())"
+        $secret.value = $newValue
+        $null = Set-EmulatorServiceConfiguration prod $config
+        $report = & "$examples/Invoke-ApimDrDrill.ps1" -SubscriptionId $sub -ResourceGroupName $rg -PrimaryName prod -StandbyName standby -BackupName $nightly.BackupName `
+            @catalog @arm -ReportPath (Join-Path $TestDrive 'nightly')
+        $report.result | Should -Be 'Succeeded'
+        $report.backup.name | Should -Be $nightly.BackupName
+        $report.steps.name | Should -Not -Contain 'backup'
+        $report.rpo.changesSinceSnapshot | Should -Be 2
+        ($report.rpo.changes | ForEach-Object { "$($_.change) $($_.entity)/$($_.name)" } | Sort-Object) | Should -Be @('Changed apiPolicies/orders', 'Changed namedValues/payments-api-key')
+        $report.rpo.backupAgeSeconds | Should -BeGreaterThan 0
+        $report.differences | Should -BeNullOrEmpty   # the standby equals the snapshot, not prod-now
+        $md = Get-Content -Raw $report.markdownPath
+        $md | Should -Match '\| Changed \| apiPolicies \| orders \|'
+        foreach ($text in $md, (Get-Content -Raw $report.jsonPath)) {
+            $text | Should -Not -Match ([regex]::Escape($oldValue))
+            $text | Should -Not -Match ([regex]::Escape($newValue))
+        }
     }
 }

@@ -1,16 +1,32 @@
 <#
 .SYNOPSIS
-A disaster-recovery drill: back up the primary APIM service, find the backup in the catalog, restore
-it into the standby, and report how long each step took (the measured RTO).
+A disaster-recovery drill: back up the primary APIM service (with its configuration snapshot), find the
+backup in the catalog, restore it into the standby with -Verify, and report what an auditor asks: each
+step's start, end and duration, the measured RTO, the RPO (backup age, and how many changes prod has made
+since the snapshot), the differences left after the restore (expected: none) and the carry-over
+checklist (what a restore does not carry, prod's and the standby's values side by side).
 
 .DESCRIPTION
-Adapt the parameters to your services. Authentication is whatever ApimDr would use anyway: -AccessToken,
-a signed-in Az context (Connect-AzAccount), or managed identity (Azure Automation).
-Returns a report object; -Verify gets the report and may throw to fail the drill (e.g. compare APIs).
+Uses only ARM and storage, through ApimDr's cmdlets: the same script runs against Azure and against the
+bundled emulator. Authentication is whatever ApimDr would use anyway: -AccessToken, a signed-in Az
+context (Connect-AzAccount), or managed identity (Azure Automation).
+
+Returns the report object. -ReportPath <path> also writes it as Markdown (<path>.md) and JSON
+(<path>.json; the shape is documented in docs/drill-report.md). No secret is in the report: secret named
+values appear only as "(secret differs)", storage keys and tokens never.
+
+The drill fails (throws) when the backup or the restore does not succeed. When the restore succeeds but
+the standby differs from the snapshot, the report says Result = DifferencesFound (and lists them).
 
 .EXAMPLE
 ./Invoke-ApimDrDrill.ps1 -SubscriptionId $sub -ResourceGroupName prod-rg -PrimaryName contoso-apim `
-    -StandbyResourceGroupName dr-rg -StandbyName contoso-apim-dr -StorageAccountName contosodr -ContainerName apim
+    -StandbyResourceGroupName dr-rg -StandbyName contoso-apim-dr -StorageAccountName contosodr -ContainerName apim `
+    -ReportPath ./drill-2026-11-27
+
+.EXAMPLE
+# Drill with last night's backup (the newest of the primary) instead of a new one:
+$last = Get-ApimBackup -StorageAccountName contosodr -ContainerName apim -ServiceName contoso-apim | Select-Object -First 1
+./Invoke-ApimDrDrill.ps1 @common -BackupName $last.BackupName -ReportPath ./drill-nightly
 #>
 [CmdletBinding()]
 param(
@@ -25,7 +41,11 @@ param(
     [uri] $BlobEndpoint,
     [uri] $ResourceManagerUrl,
     [securestring] $AccessToken,
-    [scriptblock] $Verify
+    # Drill with an existing backup of the primary (e.g. last night's) instead of taking a new one: the RPO
+    # then shows what the primary has changed since.
+    [string] $BackupName,
+    # Writes <ReportPath>.md and <ReportPath>.json (a trailing .md or .json is dropped first).
+    [string] $ReportPath
 )
 $ErrorActionPreference = 'Stop'
 Import-Module ApimDr -ErrorAction SilentlyContinue
@@ -33,39 +53,148 @@ Import-Module ApimDr -ErrorAction SilentlyContinue
 $arm = @{}
 if ($ResourceManagerUrl) { $arm.ResourceManagerUrl = $ResourceManagerUrl }
 if ($AccessToken) { $arm.AccessToken = $AccessToken }
-$storage = @{ StorageAccountName = $StorageAccountName; ContainerName = $ContainerName }
-if ($StorageAccountKey) { $storage.StorageAccountKey = $StorageAccountKey }
-if ($BlobEndpoint) { $storage.BlobEndpoint = $BlobEndpoint }
+# Storage credentials: a non-standard blob endpoint (Azurite, private storage) is sent only when named on the
+# command line; ApimDr never sends storage credentials to an endpoint read from a piped object.
+$storageAuth = @{}
+if ($StorageAccountKey) { $storageAuth.StorageAccountKey = $StorageAccountKey }
+if ($BlobEndpoint) { $storageAuth.BlobEndpoint = $BlobEndpoint }
+$catalog = @{ StorageAccountName = $StorageAccountName; ContainerName = $ContainerName } + $storageAuth
+
+$steps = [System.Collections.Generic.List[object]]::new()
+function Invoke-DrillStep([string] $Name, [scriptblock] $Action) {
+    <# Runs one step, recording its start, end and duration (also when it throws). #>
+    $start = [DateTime]::UtcNow
+    try { & $Action } finally {
+        $end = [DateTime]::UtcNow
+        $steps.Add([pscustomobject]@{ name = $Name; start = $start; end = $end; durationSeconds = [Math]::Round(($end - $start).TotalSeconds, 3) })
+    }
+}
+function ConvertTo-DifferenceRow($Difference) {
+    [pscustomobject]@{ entity = $Difference.Entity; name = $Difference.Name; property = $Difference.Property
+        reference = $Difference.Reference; difference = $Difference.Difference; change = $Difference.Change }
+}
 
 $drillStart = [DateTime]::UtcNow
-$backup = Backup-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $ResourceGroupName -Name $PrimaryName @storage @arm
-if ($backup.Status -ne 'Succeeded') { throw "Backup of $PrimaryName ended $($backup.Status): $($backup.ErrorCode) $($backup.ErrorMessage)" }
+if (-not $BackupName) {
+    $backup = Invoke-DrillStep 'backup' {
+        Backup-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $ResourceGroupName -Name $PrimaryName @catalog @arm
+    }
+    if ($backup.Status -ne 'Succeeded') { throw "Backup of $PrimaryName ended $($backup.Status): $($backup.ErrorCode) $($backup.ErrorMessage)" }
+    $BackupName = $backup.BackupName
+}
 
-$catalogArgs = @{ StorageAccountName = $StorageAccountName; ContainerName = $ContainerName; BackupName = $backup.BackupName }
-if ($StorageAccountKey) { $catalogArgs.StorageAccountKey = $StorageAccountKey }
-if ($BlobEndpoint) { $catalogArgs.BlobEndpoint = $BlobEndpoint }
-$entry = Get-ApimBackup @catalogArgs
+$entry = Invoke-DrillStep 'catalog' {
+    Get-ApimBackup @catalog -ServiceName $PrimaryName | Where-Object BackupName -eq $BackupName
+}
+if (-not $entry) { throw "No backup $BackupName of $PrimaryName is in the catalog of $StorageAccountName/$ContainerName." }
+if (-not $entry.HasSnapshot) { throw "Backup $BackupName has no configuration snapshot (backed up with -SkipSnapshot?)." }
+$primaryId = $entry.SourceServiceId
+if (-not $primaryId) { throw "Backup $BackupName has no manifest naming its source service." }
+
+$snapshot = Invoke-DrillStep 'snapshot' { $entry | Get-ApimConfiguration @storageAuth }
+
+# What a restore of this backup would lose now: prod's restorable changes since the snapshot (prod is read
+# under the snapshot's salt, so a changed secret counts without either value being shown).
+$changes = Invoke-DrillStep 'rpo' {
+    @(Compare-ApimConfiguration -Reference $snapshot -Difference $primaryId @arm | Where-Object { $_.IsRestorable -and $_.Change -ne 'Equal' })
+}
 
 $restoreStart = [DateTime]::UtcNow
-# A non-standard blob endpoint (Azurite, private storage) is sent only when named on the command line:
-# ApimDr never sends storage credentials to an endpoint read from a piped object.
-$restoreStorage = @{}
-if ($StorageAccountKey) { $restoreStorage.StorageAccountKey = $StorageAccountKey }
-if ($BlobEndpoint) { $restoreStorage.BlobEndpoint = $BlobEndpoint }
-$restore = $entry | Restore-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $StandbyResourceGroupName -Name $StandbyName -Force @arm @restoreStorage
+$verifyErrors = [System.Collections.Generic.List[object]]::new()
+$restoreOutput = Invoke-DrillStep 'restore' {
+    # -Verify compares the standby with the backup's snapshot; a difference is a non-terminating error, reported below.
+    $entry | Restore-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $StandbyResourceGroupName -Name $StandbyName -Force -Verify `
+        @arm @storageAuth -ErrorAction SilentlyContinue -ErrorVariable errors
+    foreach ($e in $errors) { $verifyErrors.Add($e) }
+}
+$restoreEnd = [DateTime]::UtcNow
+$restore = @($restoreOutput | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimOperation' })[0]
+$verification = @($restoreOutput | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimRestoreVerification' })[0]
+if (-not $restore) { throw "Restore into $StandbyName did not start: $($verifyErrors | Select-Object -First 1)" }
 if ($restore.Status -ne 'Succeeded') { throw "Restore into $StandbyName ended $($restore.Status): $($restore.ErrorCode) $($restore.ErrorMessage)" }
+if (-not $verification) { throw "Restore into $StandbyName succeeded but was not verified: $($verifyErrors | Select-Object -First 1)" }
+foreach ($err in $verifyErrors) { Write-Warning "$err" }
+
+# The carry-over checklist: prod's and the standby's ACTUAL values of what a restore does not carry.
+$carryOver = Invoke-DrillStep 'carry-over' {
+    Compare-ApimConfiguration -Reference $primaryId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable }
+}
+$drillEnd = [DateTime]::UtcNow
 
 $report = [pscustomobject]@{
     PSTypeName      = 'ApimDr.DrillReport'
-    Primary         = $PrimaryName
-    Standby         = $StandbyName
-    BackupName      = $backup.BackupName
-    BackupSizeBytes = $entry.SizeBytes
-    BackupDuration  = $backup.Duration
-    RestoreDuration = $restore.Duration
-    RTO             = [DateTime]::UtcNow - $restoreStart
-    Total           = [DateTime]::UtcNow - $drillStart
-    Result          = 'Succeeded'
+    format          = 'apimdr-drill-report/1'
+    result          = if ($verification.IsEqual) { 'Succeeded' } else { 'DifferencesFound' }
+    startedAt       = $drillStart
+    endedAt         = $drillEnd
+    durationSeconds = [Math]::Round(($drillEnd - $drillStart).TotalSeconds, 3)
+    primary         = [pscustomobject]@{ name = $PrimaryName; resourceId = $primaryId }
+    standby         = [pscustomobject]@{ name = $StandbyName; resourceId = $restore.ResourceId }
+    backup          = [pscustomobject]@{ name = $BackupName; storageAccountName = $StorageAccountName; containerName = $ContainerName
+        created = $entry.Created; sizeBytes = [long]$entry.SizeBytes; snapshotTakenAt = $snapshot.TakenAt; entityCount = $snapshot.EntityCount }
+    steps           = @($steps)
+    rto             = [pscustomobject]@{ seconds = [Math]::Round(($restoreEnd - $restoreStart).TotalSeconds, 3); from = $restoreStart; to = $restoreEnd }
+    rpo             = [pscustomobject]@{
+        backupAgeSeconds     = [Math]::Round(($restoreStart - $entry.Created).TotalSeconds, 3)
+        changesSinceSnapshot = $changes.Count
+        changes              = @($changes | ForEach-Object { [pscustomobject]@{ entity = $_.Entity; name = $_.Name; property = $_.Property; change = $_.Change } })
+    }
+    differences     = @($verification.Differences | ForEach-Object { ConvertTo-DifferenceRow $_ })
+    carryOver       = @($carryOver | ForEach-Object {
+            [pscustomobject]@{ setting = $_.Property; primary = $_.Reference; standby = $_.Difference; equal = $_.Change -eq 'Equal' }
+        })
 }
-if ($Verify) { & $Verify $report }
+
+function Format-DrillMarkdown($Report) {
+    <# The report as Markdown: summary, steps, RPO, differences, carry-over grouped by hostname / setting. #>
+    $cell = { param($v) if ($null -eq $v -or "$v" -eq '') { '—' } else { ("$v" -replace '\|', '\|' -replace '\r?\n', ' ') } }
+    $time = { param($t) ([DateTime]$t).ToUniversalTime().ToString('yyyy-MM-dd HH:mm:ss.fff') + 'Z' }
+    $md = [System.Text.StringBuilder]::new()
+    $null = $md.AppendLine("# DR drill: $($Report.primary.name) → $($Report.standby.name)").AppendLine()
+    $null = $md.AppendLine("| | |").AppendLine("|---|---|")
+    $null = $md.AppendLine("| result | **$($Report.result)** |")
+    $null = $md.AppendLine("| drill | $(& $time $Report.startedAt) → $(& $time $Report.endedAt) ($('{0:N1}' -f $Report.durationSeconds) s) |")
+    $null = $md.AppendLine("| backup | ``$($Report.backup.name)`` in $($Report.backup.storageAccountName)/$($Report.backup.containerName), $('{0:N0}' -f $Report.backup.sizeBytes) bytes, created $(& $time $Report.backup.created) |")
+    $null = $md.AppendLine("| RTO (measured) | $('{0:N1}' -f $Report.rto.seconds) s, restore start to standby restored and verified |")
+    $null = $md.AppendLine("| RPO | backup $('{0:N1}' -f $Report.rpo.backupAgeSeconds) s old at restore start; $($Report.rpo.changesSinceSnapshot) change(s) on $($Report.primary.name) since the snapshot ($(& $time $Report.backup.snapshotTakenAt), $($Report.backup.entityCount) entities) |")
+    $null = $md.AppendLine("| differences after restore | $($Report.differences.Count) (expected: none) |")
+    $null = $md.AppendLine("| carry-over settings | $($Report.carryOver.Count), of which $(@($Report.carryOver | Where-Object { -not $_.equal }).Count) differ |").AppendLine()
+
+    $null = $md.AppendLine('## Steps').AppendLine().AppendLine('| step | start (UTC) | end (UTC) | seconds |').AppendLine('|---|---|---|---:|')
+    foreach ($s in $Report.steps) { $null = $md.AppendLine("| $($s.name) | $(& $time $s.start) | $(& $time $s.end) | $('{0:N3}' -f $s.durationSeconds) |") }
+
+    $null = $md.AppendLine().AppendLine("## Changes on $($Report.primary.name) since the snapshot (what a restore of this backup would lose)").AppendLine()
+    if ($Report.rpo.changes.Count -eq 0) { $null = $md.AppendLine('None.') } else {
+        $null = $md.AppendLine('| change | entity | name | property |').AppendLine('|---|---|---|---|')
+        foreach ($c in $Report.rpo.changes) { $null = $md.AppendLine("| $($c.change) | $($c.entity) | $(& $cell $c.name) | $(& $cell $c.property) |") }
+    }
+
+    $null = $md.AppendLine().AppendLine('## Differences after the restore (standby vs the backup''s snapshot)').AppendLine()
+    if ($Report.differences.Count -eq 0) { $null = $md.AppendLine('None: every restorable entity equals the snapshot.') } else {
+        $null = $md.AppendLine('| change | entity | name | property | snapshot | standby |').AppendLine('|---|---|---|---|---|---|')
+        foreach ($d in $Report.differences) { $null = $md.AppendLine("| $($d.change) | $($d.entity) | $(& $cell $d.name) | $(& $cell $d.property) | $(& $cell $d.reference) | $(& $cell $d.difference) |") }
+    }
+
+    $null = $md.AppendLine().AppendLine('## Carry-over checklist (not restored by design)').AppendLine()
+    $null = $md.AppendLine("Set these on the standby yourself (or confirm they are meant to differ). ☐ = differs, ✓ = equal.").AppendLine()
+    # One group per hostname (hostnameConfigurations[<host>].*), otherwise per top-level setting.
+    $groups = $Report.carryOver | Group-Object { if ($_.setting -match '^(hostnameConfigurations\[[^\]]+\])') { $Matches[1] } else { ($_.setting -split '[.\[]')[0] } }
+    foreach ($g in $groups) {
+        $null = $md.AppendLine("### $($g.Name)").AppendLine().AppendLine("| | setting | $($Report.primary.name) | $($Report.standby.name) |").AppendLine('|---|---|---|---|')
+        foreach ($c in $g.Group) { $null = $md.AppendLine("| $(if ($c.equal) { '✓' } else { '☐' }) | $($c.setting) | $(& $cell $c.primary) | $(& $cell $c.standby) |") }
+        $null = $md.AppendLine()
+    }
+    return $md.ToString()
+}
+
+if ($ReportPath) {
+    $base = $ReportPath -replace '\.(md|json)$', ''
+    $dir = Split-Path -Parent $base
+    if ($dir -and -not (Test-Path $dir)) { $null = New-Item -ItemType Directory -Force -Path $dir }
+    Set-Content -Path "$base.md" -Value (Format-DrillMarkdown $report) -Encoding utf8
+    # Times as ISO 8601 UTC (DateTime values are UTC here).
+    $report | ConvertTo-Json -Depth 6 | Set-Content -Path "$base.json" -Encoding utf8
+    $report | Add-Member -NotePropertyName markdownPath -NotePropertyValue (Resolve-Path "$base.md").Path
+    $report | Add-Member -NotePropertyName jsonPath -NotePropertyValue (Resolve-Path "$base.json").Path
+}
 $report
