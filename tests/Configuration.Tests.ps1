@@ -106,6 +106,7 @@ Describe 'Snapshots with backups, and Restore-ApimService -Verify' {
         $carry | Where-Object { $_ -like 'hostnameConfigurations*' } | Should -Not -BeNullOrEmpty
         $carry | Where-Object { $_ -like 'virtualNetwork*' } | Should -Not -BeNullOrEmpty
         $carry | Where-Object { $_ -like 'customProperties*' } | Should -Not -BeNullOrEmpty
+        $carry | Should -Contain 'identity.type'   # listed even when neither service has an identity
         @($v.CarryOver | Where-Object Change -ne 'Equal').Count | Should -BeGreaterThan 0   # prod and standby really differ there
     }
 

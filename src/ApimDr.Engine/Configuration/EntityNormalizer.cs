@@ -65,6 +65,8 @@ namespace ApimDr.Engine.Configuration
         {
             var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
             if (JsonRead.TryGetProperty(service, "sku", out JsonElement sku)) Flatten(sku, "sku", false, result);
+            // Always on the carry-over list: a service without an identity says None (ARM omits it or sends null).
+            result["identity.type"] = "None";
             if (JsonRead.TryGetProperty(service, "identity", out JsonElement identity) && identity.ValueKind == JsonValueKind.Object)
             {
                 if (JsonRead.GetString(identity, "type") is string type) result["identity.type"] = type;
