@@ -7,7 +7,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix fault
 
     function script:Add-Fault([hashtable] $Spec) { $null = Invoke-EmulatorControl -Method POST -Path 'faults' -Body $Spec }
-    function script:Get-Posts([string] $Action = 'backup') { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'POST' -and $_.url -match "/$Action\?" }) }
+    function script:Get-Posts([string] $Action = 'backup') { Get-EmulatorActionPost -Action $Action }
     function script:Get-Polls { @(Get-EmulatorRequestLog | Where-Object { $_.method -eq 'GET' -and $_.url -match '/operationresults/' }) }
     function script:Get-Journal([string] $BackupName) { @(Get-ApimOperation | Where-Object BackupName -eq $BackupName) }
     function script:Wait-EmulatorIdle {
