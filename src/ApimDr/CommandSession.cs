@@ -4,7 +4,9 @@ using System.Management.Automation;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Errors;
 
 namespace ApimDr
@@ -59,6 +61,14 @@ namespace ApimDr
             }
             return CredentialSource.Default();
         }
+
+        /// <summary>
+        /// Where ApimDr itself reaches a container: the account key when given, else a Storage token from the
+        /// identity order above — never the ARM -AccessToken (wrong audience, wrong host). Not validated here:
+        /// callers check it (ValidateCredentials) before their first storage request.
+        /// </summary>
+        public StorageLocation StorageAt(string account, string container, CloudEnvironment cloud, Uri? blobEndpoint, SecureString? key)
+            => new StorageLocation(account, container, cloud, blobEndpoint) { AccountKey = key, Credentials = CreateCredentials(null) };
 
         /// <summary>The subscription when the caller named none: the Az context's, else AZURE_SUBSCRIPTION_ID.</summary>
         public string? DefaultSubscriptionId()

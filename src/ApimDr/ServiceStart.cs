@@ -32,7 +32,6 @@ namespace ApimDr
     internal sealed class ServiceStart
     {
         private readonly CommandSession _session;
-        private readonly Func<bool, string, string, bool> _shouldProcess;
         private readonly Action<object> _write;
 
         private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, StorageLocation storage, ArmClient client, Action<object> write)
@@ -43,7 +42,6 @@ namespace ApimDr
             Request = request;
             Storage = storage;
             Client = client;
-            _shouldProcess = session.ShouldProcessUnlessForced;
             WhatIf = session.WhatIf;   // read here, on the pipeline thread
         }
 
@@ -59,7 +57,7 @@ namespace ApimDr
         public string Describe => $"{Request.StorageAccountName}/{Request.ContainerName}/{Request.BackupName}";
 
         /// <summary>ShouldProcess on the pipeline thread, from the engine work (before any request that changes anything).</summary>
-        public Task<bool> ConfirmAsync(bool force, string action) => _session.InvokeOnPipelineThread(() => _shouldProcess(force, Service.ResourceId, action));
+        public Task<bool> ConfirmAsync(bool force, string action) => _session.InvokeOnPipelineThread(() => _session.ShouldProcessUnlessForced(force, Service.ResourceId, action));
 
         public void Warn(string? message) => _session.PostWarning(message);
 
@@ -92,13 +90,8 @@ namespace ApimDr
                     $"The piped object names the blob endpoint {PollUrlRules.Authority(input.BlobEndpoint)}, which is not storage account '{request.StorageAccountName}' of {cloud.Name}. " +
                     "ApimDr sends storage credentials only where you choose: pass -BlobEndpoint on the command line to use it.", service.ResourceId);
             }
-            // Where ApimDr itself reads/writes the blob (pre-flight, metadata): the key, else a Storage token —
-            // never the ARM -AccessToken: wrong audience, wrong host.
-            var storage = new StorageLocation(request.StorageAccountName, request.ContainerName, cloud, input.BlobEndpoint)
-            {
-                AccountKey = input.StorageAccountKey,
-                Credentials = session.CreateCredentials(null),
-            };
+            // Where ApimDr itself reads/writes beside the blob (pre-flight, manifest, snapshot).
+            StorageLocation storage = session.StorageAt(request.StorageAccountName, request.ContainerName, cloud, input.BlobEndpoint, input.StorageAccountKey);
             return new ServiceStart(session, service, request, storage, arm.GetClient(cloud), input.WriteObject);
         }
 

@@ -91,11 +91,7 @@ namespace ApimDr.Commands
 
         private ApimConfiguration ReadStored()
         {
-            var location = new StorageLocation(StorageAccountName, ContainerName, Arm.ResolveCloud(), BlobEndpoint)
-            {
-                AccountKey = StorageAccountKey,
-                Credentials = Session.CreateCredentials(null),
-            };
+            StorageLocation location = Session.StorageAt(StorageAccountName, ContainerName, Arm.ResolveCloud(), BlobEndpoint, StorageAccountKey);
             location.ValidateCredentials();
             return Session.Run(ct => BackupCatalog.ReadSnapshotAsync(location, BackupName, ct))
                 ?? throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound,

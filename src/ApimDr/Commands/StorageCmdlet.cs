@@ -63,11 +63,7 @@ namespace ApimDr.Commands
         /// </summary>
         private protected StorageLocation CreateLocation()
         {
-            var location = new StorageLocation(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint)
-            {
-                AccountKey = StorageAccountKey,
-                Credentials = Session.CreateCredentials(null),
-            };
+            StorageLocation location = Session.StorageAt(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint, StorageAccountKey);
             location.ValidateCredentials();
             return location;
         }
