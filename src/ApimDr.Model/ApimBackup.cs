@@ -35,13 +35,22 @@ namespace ApimDr
 
         /// <summary>The backup operation's poll URL and start (from the manifest): what a wait resumes from.</summary>
         public Uri? PollUrl { get; set; }
+
+        /// <summary>The backup operation's correlation id (from the manifest).</summary>
+        public string? CorrelationId { get; set; }
+
+        /// <summary>What the backup's end must still do (from the manifest): a wait it is piped into does it.</summary>
+        public string[] FollowUps { get; set; } = Array.Empty<string>();
+
+        /// <summary>The manifest as stored (null for another tool's backup).</summary>
+        public ApimBackupManifest? Manifest { get; set; }
         public DateTime? StartTime { get; set; }
         public DateTime? EndTime { get; set; }
 
         /// <summary>The storage account's blob endpoint (binds to -BlobEndpoint down the pipeline).</summary>
         public Uri? BlobEndpoint { get; set; }
 
-        /// <summary>The blob URL (never with a SAS or key).</summary>
+        /// <summary>The blob URL (never with a SAS or key); null while the backup has not finished (no blob yet).</summary>
         public Uri? Uri { get; set; }
 
         public override string ToString() => BackupName;

@@ -71,6 +71,26 @@ namespace ApimDr
         public string? Sku { get; set; }
         public int PollCount { get; set; }
 
+        /// <summary>The shape of this record: 2 carries the backup's location and the follow-ups; 1 (older saved objects) neither.</summary>
+        public int FormatVersion { get; set; } = CurrentFormatVersion;
+
+        public const int CurrentFormatVersion = 2;
+
+        /// <summary>The blob endpoint of the backup's storage account (never with a key, SAS or userinfo). A wait uses it only when it is the account's standard host.</summary>
+        public Uri? BlobEndpoint { get; set; }
+
+        /// <summary>The cloud of the backup's storage account (AzureCloud, AzureChinaCloud, AzureUSGovernment, or Custom).</summary>
+        public string? Environment { get; set; }
+
+        /// <summary>
+        /// What must still happen when the operation ends (<see cref="ApimFollowUp"/>): whichever wait sees the
+        /// end runs them — in this process or another — and removes each one that was done.
+        /// </summary>
+        public string[] FollowUps { get; set; } = Array.Empty<string>();
+
+        /// <summary>Whether follow-ups are still to be done (a wait that sees the end, or saw it, runs them).</summary>
+        public bool HasPendingFollowUps => FollowUps != null && FollowUps.Length > 0;
+
         /// <summary>Succeeded, Failed and Canceled are the service's verdicts and final; anything else may be resumed.</summary>
         public bool IsTerminal => IsTerminalStatus(Status);
 
@@ -90,7 +110,7 @@ namespace ApimDr
         public static ApimOperation FromProperties(Func<string, object?> property)
         {
             if (property == null) throw new ArgumentNullException(nameof(property));
-            string? Text(string name) => property(name) is object value ? Convert.ToString(value, CultureInfo.InvariantCulture) : null;
+            string? Text(string name) => PropertyValues.Text(property(name));
             string TextOr(string name, string fallback) => Text(name) is string s && s.Length > 0 ? s : fallback;
             return new ApimOperation
             {
@@ -104,50 +124,61 @@ namespace ApimDr
                 ContainerName = TextOr(nameof(ContainerName), string.Empty),
                 BackupName = TextOr(nameof(BackupName), string.Empty),
                 AccessType = TextOr(nameof(AccessType), string.Empty),
-                StartTime = Time(property(nameof(StartTime))) ?? DateTime.UtcNow,
-                EndTime = Time(property(nameof(EndTime))),
-                PollUrl = Url(property(nameof(PollUrl))),
+                StartTime = PropertyValues.Time(property(nameof(StartTime))) ?? DateTime.UtcNow,
+                EndTime = PropertyValues.Time(property(nameof(EndTime))),
+                PollUrl = PropertyValues.Url(property(nameof(PollUrl))),
                 PollStyle = TextOr(nameof(PollStyle), LocationStyle),
-                NextPollAt = Time(property(nameof(NextPollAt))),
-                ResourceManagerUrl = Url(property(nameof(ResourceManagerUrl))),
+                NextPollAt = PropertyValues.Time(property(nameof(NextPollAt))),
+                ResourceManagerUrl = PropertyValues.Url(property(nameof(ResourceManagerUrl))),
                 CorrelationId = TextOr(nameof(CorrelationId), Guid.NewGuid().ToString()),
                 ErrorId = Text(nameof(ErrorId)),
                 ErrorCode = Text(nameof(ErrorCode)),
                 ErrorMessage = Text(nameof(ErrorMessage)),
-                HttpStatus = int.TryParse(Text(nameof(HttpStatus)), NumberStyles.Integer, CultureInfo.InvariantCulture, out int status) ? status : (int?)null,
+                HttpStatus = PropertyValues.Int(property(nameof(HttpStatus))),
                 RequestId = Text(nameof(RequestId)),
                 Sku = Text(nameof(Sku)),
-                PollCount = int.TryParse(Text(nameof(PollCount)), NumberStyles.Integer, CultureInfo.InvariantCulture, out int polls) ? polls : 0,
+                PollCount = PropertyValues.Int(property(nameof(PollCount))) ?? 0,
+                FormatVersion = PropertyValues.Int(property(nameof(FormatVersion))) ?? 1,   // saved before follow-ups existed
+                BlobEndpoint = PropertyValues.Url(property(nameof(BlobEndpoint))),
+                Environment = Text(nameof(Environment)),
+                FollowUps = PropertyValues.Strings(property(nameof(FollowUps))),
             };
         }
 
-        /// <summary>A time as UTC, from a DateTime (Unspecified taken as UTC), a DateTimeOffset or an ISO 8601 string.</summary>
-        private static DateTime? Time(object? value) => value switch
-        {
-            DateTime time => time.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(time, DateTimeKind.Utc) : time.ToUniversalTime(),
-            DateTimeOffset offset => offset.UtcDateTime,
-            string text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset parsed) => parsed.UtcDateTime,
-            _ => null,
-        };
-
-        private static Uri? Url(object? value) => value switch
-        {
-            Uri uri => uri,
-            string text when text.Length > 0 && Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out Uri? parsed) => parsed,
-            _ => null,
-        };
-
         /// <summary>
         /// "Backup prod Succeeded"; while it may still run, also the command that resumes the wait, so a
-        /// redirected Information stream (6&gt;file) or a transcript alone is enough to resume it.
+        /// redirected Information stream (6&gt;file) or a transcript alone is enough to resume it; when it
+        /// ended with follow-ups still to do, the command that completes them.
         /// </summary>
         public override string ToString()
         {
-            if (IsTerminal || PollUrl == null) return $"{Kind} {Name} {Status}";
-            string endpoint = ResourceManagerUrl == null || !ResourceManagerUrl.IsAbsoluteUri ? string.Empty
-                : $" -ResourceManagerUrl '{ResourceManagerUrl.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)}'";
-            string url = PollUrl.IsAbsoluteUri ? PollUrl.AbsoluteUri : PollUrl.OriginalString;
-            return $"{Kind} {Name} {Status}; resume: Wait-ApimOperation -Kind {Kind} -ResourceId '{ResourceId}' -PollUrl '{url}'{endpoint}";
+            bool resumable = !IsTerminal && PollUrl != null;
+            if (!resumable && !(HasPendingFollowUps && PollUrl != null)) return $"{Kind} {Name} {Status}";
+            return $"{Kind} {Name} {Status}; {(resumable ? "resume" : "complete")}: {ResumeCommand()}";
         }
+
+        /// <summary>
+        /// The Wait-ApimOperation command line that resumes this operation and runs its pending follow-ups
+        /// (no secret: a follow-up that needs the storage key says so in its warning).
+        /// </summary>
+        public string ResumeCommand()
+        {
+            var line = new System.Text.StringBuilder("Wait-ApimOperation -Kind ").Append(Kind)
+                .Append(" -ResourceId ").Append(Quote(ResourceId))
+                .Append(" -PollUrl ").Append(Quote(PollUrl == null ? string.Empty : PollUrl.IsAbsoluteUri ? PollUrl.AbsoluteUri : PollUrl.OriginalString));
+            if (ResourceManagerUrl != null && ResourceManagerUrl.IsAbsoluteUri)
+            {
+                line.Append(" -ResourceManagerUrl ").Append(Quote(ResourceManagerUrl.GetComponents(UriComponents.SchemeAndServer, UriFormat.UriEscaped)));
+            }
+            if (HasPendingFollowUps)
+            {
+                line.Append(" -StorageAccountName ").Append(StorageAccountName).Append(" -ContainerName ").Append(ContainerName)
+                    .Append(" -BackupName ").Append(Quote(BackupName)).Append(" -FollowUp ").Append(string.Join(",", FollowUps));
+                if (BlobEndpoint != null && BlobEndpoint.IsAbsoluteUri) line.Append(" -BlobEndpoint ").Append(Quote(BlobEndpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)));
+            }
+            return line.ToString();
+        }
+
+        private static string Quote(string text) => "'" + text.Replace("'", "''") + "'";
     }
 }

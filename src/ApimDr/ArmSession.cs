@@ -9,12 +9,10 @@ using ApimDr.Engine.Arm;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Journal;
+using ApimDr.Engine.Workflow;
 
 namespace ApimDr
 {
-    /// <summary>What an operation's end needs after the wait (a backup records it in its manifest).</summary>
-    internal delegate Task Completion(CancellationToken cancellationToken);
-
     /// <summary>
     /// The ARM side of a command, by composition (Backup, Restore, Wait): the user's cloud, one ArmClient
     /// per ARM endpoint, and THE wait (one poller) with Write-Progress.
@@ -44,17 +42,7 @@ namespace ApimDr
         public TimeSpan? Timeout { get; }
 
         /// <summary>The user's ARM endpoint: -ResourceManagerUrl, else -Environment, else the Az context's cloud, else AzureCloud.</summary>
-        public CloudEnvironment ResolveCloud()
-        {
-            if (_resourceManagerUrl != null) return CloudEnvironment.ForResourceManagerUrl(_resourceManagerUrl);
-            if (!string.IsNullOrEmpty(_environment)) return CloudEnvironment.Get(_environment!);
-            string? fromContext = _session.AzContextEnvironment;
-            if (fromContext != null && CloudEnvironment.KnownNames.Contains(fromContext, StringComparer.OrdinalIgnoreCase))
-            {
-                return CloudEnvironment.Get(fromContext);
-            }
-            return CloudEnvironment.AzureCloud;
-        }
+        public CloudEnvironment ResolveCloud() => _session.ResolveCloud(_environment, _resourceManagerUrl);
 
         /// <summary>
         /// The cloud to wait on an operation through: the user's choice when they made one, else the
@@ -90,29 +78,44 @@ namespace ApimDr
         /// Waits for all operations together (grouped by ARM endpoint), emitting each when it reaches a
         /// terminal state; a Failed/Canceled one also gets a non-terminating error with its failure kind's
         /// ErrorId (<see cref="Operations.ToException"/>); one whose wait stopped gets the reason, resumable.
-        /// An ended operation's completion (what its start said the end needs) runs before the call ends.
+        /// THE place follow-ups run: whatever an ended operation carries (<see cref="ApimOperation.FollowUps"/>)
+        /// is done before it is emitted — for operations started in this call, piped from a file, the journal
+        /// or the catalog alike; an input that already ended is not polled again, only completed.
         /// </summary>
         public void WaitAndEmit(IReadOnlyList<StartedOperation> started)
         {
             if (started.Count == 0) return;
-            var onEnded = started.Where(s => s.OnEnded != null).ToDictionary(s => s.Operation, s => s.OnEnded!);
+            var storage = started.ToDictionary(s => s.Operation, s => s.Storage);
+            var clients = new Dictionary<ApimOperation, ArmClient>();
             int total = started.Count;
             int done = 0;
             var progress = new OperationProgressView(_cmdlet.WriteProgress);
-            var followUps = new List<Task>();
+            var endings = new List<Task>();
+            async Task EndAsync(ApimOperation op)
+            {
+                FollowUpResult result = await FollowUpRunner.RunAsync(op, clients[op], storage[op], _session.CancelToken).ConfigureAwait(false);
+                // Ended with nothing left to do: forgotten. Follow-ups still to do: kept, so Get-ApimOperation offers it.
+                JournalWrite(j => op.HasPendingFollowUps ? j.RecordStarted(op) : j.Remove(op));
+                int count = Interlocked.Increment(ref done);
+                _session.Post(() =>
+                {
+                    EmitTerminal(progress, op, count, total);
+                    foreach ((object output, ApimDrException? failure) in result.Outputs)
+                    {
+                        _cmdlet.WriteObject(output);
+                        if (failure != null) _session.WriteFailure(failure, op.ResourceId);
+                    }
+                    foreach (string warning in result.Warnings) _cmdlet.WriteWarning(warning);
+                });
+            }
+            void Ended(ApimOperation op)
+            {
+                lock (endings) endings.Add(EndAsync(op));
+            }
             var callbacks = new PollCallbacks
             {
                 Progress = p => _session.Post(() => progress.Progress(p, done, total)),
-                Completed = op =>
-                {
-                    Interlocked.Increment(ref done);
-                    JournalWrite(j => j.Remove(op));
-                    if (onEnded.TryGetValue(op, out Completion? followUp))
-                    {
-                        lock (followUps) followUps.Add(followUp(_session.CancelToken));
-                    }
-                    _session.Post(() => EmitTerminal(progress, op, done, total));
-                },
+                Completed = Ended,
                 Abandoned = (op, error) =>
                 {
                     Interlocked.Increment(ref done);
@@ -130,7 +133,9 @@ namespace ApimDr
             {
                 try
                 {
-                    byCloud.Add((CloudFor(op), op));
+                    CloudEnvironment cloud = CloudFor(op);
+                    clients[op] = GetClient(cloud);
+                    byCloud.Add((cloud, op));
                 }
                 catch (ApimDrException ex)
                 {
@@ -139,13 +144,15 @@ namespace ApimDr
             }
             _session.Run(async ct =>
             {
+                foreach (ApimOperation ended in byCloud.Select(x => x.Operation).Where(op => op.IsTerminal)) Ended(ended);   // only its follow-ups are left
                 var waits = byCloud
+                    .Where(x => !x.Operation.IsTerminal)
                     .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
-                    .Select(group => new OperationPoller(GetClient(group.First().Cloud)).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
+                    .Select(group => new OperationPoller(clients[group.First().Operation]).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
                     .ToList();
                 await Task.WhenAll(waits).ConfigureAwait(false);
                 Task[] pending;
-                lock (followUps) pending = followUps.ToArray();
+                lock (endings) pending = endings.ToArray();
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 return true;
             });

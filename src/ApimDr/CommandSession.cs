@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
-using ApimDr.Engine.Storage;
 using ApimDr.Engine.Errors;
 
 namespace ApimDr
@@ -63,12 +63,19 @@ namespace ApimDr
         }
 
         /// <summary>
-        /// Where ApimDr itself reaches a container: the account key when given, else a Storage token from the
-        /// identity order above — never the ARM -AccessToken (wrong audience, wrong host). Not validated here:
-        /// callers check it (ValidateCredentials) before their first storage request.
+        /// The user's cloud: -ResourceManagerUrl, else -Environment, else the signed-in Az context's cloud,
+        /// else AzureCloud. Every cmdlet resolves it here (ARM and storage alike).
         /// </summary>
-        public StorageLocation StorageAt(string account, string container, CloudEnvironment cloud, Uri? blobEndpoint, SecureString? key)
-            => new StorageLocation(account, container, cloud, blobEndpoint) { AccountKey = key, Credentials = CreateCredentials(null) };
+        public CloudEnvironment ResolveCloud(string? environment, Uri? resourceManagerUrl)
+        {
+            if (resourceManagerUrl != null) return CloudEnvironment.ForResourceManagerUrl(resourceManagerUrl);
+            if (!string.IsNullOrEmpty(environment)) return CloudEnvironment.Get(environment!);
+            if (AzContextEnvironment != null && CloudEnvironment.KnownNames.Contains(AzContextEnvironment, StringComparer.OrdinalIgnoreCase))
+            {
+                return CloudEnvironment.Get(AzContextEnvironment);
+            }
+            return CloudEnvironment.AzureCloud;
+        }
 
         /// <summary>The subscription when the caller named none: the Az context's, else AZURE_SUBSCRIPTION_ID.</summary>
         public string? DefaultSubscriptionId()

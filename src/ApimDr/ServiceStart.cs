@@ -9,19 +9,23 @@ using ApimDr.Engine.Storage;
 
 namespace ApimDr
 {
-    /// <summary>An operation a command started, with what its end needs (null when nothing).</summary>
+    /// <summary>
+    /// An operation to wait for, with where its follow-ups reach storage (<see cref="ApimOperation.FollowUps"/>
+    /// say WHAT its end needs; this says with which credentials, in this process). <see cref="Storage"/> may
+    /// throw (an ApimDrException: no trusted endpoint, a bad key): then the follow-ups that need storage wait
+    /// for a later wait, with a warning.
+    /// </summary>
     internal sealed class StartedOperation
     {
-        public StartedOperation(ApimOperation operation, Completion? onEnded = null)
+        public StartedOperation(ApimOperation operation, Func<StorageLocation>? storage = null)
         {
             Operation = operation;
-            OnEnded = onEnded;
+            Storage = storage;
         }
 
         public ApimOperation Operation { get; }
 
-        /// <summary>Runs when a wait sees the service's verdict (Succeeded, Failed or Canceled).</summary>
-        public Completion? OnEnded { get; }
+        public Func<StorageLocation>? Storage { get; }
     }
 
     /// <summary>
@@ -32,15 +36,12 @@ namespace ApimDr
     internal sealed class ServiceStart
     {
         private readonly CommandSession _session;
-        private readonly Action<object> _write;
 
-        private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, StorageLocation storage, ArmClient client, Action<object> write)
+        private ServiceStart(CommandSession session, ServiceId service, BackupRestoreRequest request, ArmClient client)
         {
-            _write = write;
             _session = session;
             Service = service;
             Request = request;
-            Storage = storage;
             Client = client;
             WhatIf = session.WhatIf;   // read here, on the pipeline thread
         }
@@ -50,7 +51,9 @@ namespace ApimDr
 
         public ServiceId Service { get; }
         public BackupRestoreRequest Request { get; }
-        public StorageLocation Storage { get; }
+
+        /// <summary>Where ApimDr itself reads/writes beside the blob (pre-flight, manifest, snapshot): the request's location.</summary>
+        public StorageLocation Storage => Request.Location;
         public ArmClient Client { get; }
 
         /// <summary>account/container/backup, for prompts.</summary>
@@ -61,38 +64,20 @@ namespace ApimDr
 
         public void Warn(string? message) => _session.PostWarning(message);
 
-        /// <summary>Writes an object (and, when given, a non-terminating error for this service) on the pipeline thread.</summary>
-        public void Emit(object output, Exception? failure) => _session.Post(() =>
-        {
-            _write(output);
-            if (failure != null) _session.WriteFailure(failure, Service.ResourceId);
-        });
-
-        /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it).</summary>
+        /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it, the storage as <see cref="StorageSelection.Select"/> does).</summary>
         public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, string? backupName)
         {
             ServiceId service = ServiceSelection.Select(input, boundOnCommandLine, session);
+            CloudEnvironment cloud = arm.ResolveCloud();
             var request = new BackupRestoreRequest
             {
-                StorageAccountName = input.StorageAccountName,
-                ContainerName = input.ContainerName,
+                Location = StorageSelection.Select(input, boundOnCommandLine, cloud, session),
                 BackupName = backupName ?? $"{service.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.apimbackup",
                 AccessType = ResolveAccessType(input),
-                AccessKey = input.StorageAccountKey,
                 ClientId = input.IdentityClientId?.ToString(),
             };
             request.Validate();
-            CloudEnvironment cloud = arm.ResolveCloud();
-            if (input.BlobEndpoint != null && !boundOnCommandLine.Contains(nameof(input.BlobEndpoint)) && !cloud.IsStandardBlobEndpoint(input.BlobEndpoint, request.StorageAccountName))
-            {
-                // A blob endpoint read from a piped object is data, not the user's choice: credentials never go there.
-                throw new ApimDrException(ErrorIds.UntrustedEndpoint, ApimErrorCategory.SecurityError,
-                    $"The piped object names the blob endpoint {PollUrlRules.Authority(input.BlobEndpoint)}, which is not storage account '{request.StorageAccountName}' of {cloud.Name}. " +
-                    "ApimDr sends storage credentials only where you choose: pass -BlobEndpoint on the command line to use it.", service.ResourceId);
-            }
-            // Where ApimDr itself reads/writes beside the blob (pre-flight, manifest, snapshot).
-            StorageLocation storage = session.StorageAt(request.StorageAccountName, request.ContainerName, cloud, input.BlobEndpoint, input.StorageAccountKey);
-            return new ServiceStart(session, service, request, storage, arm.GetClient(cloud), input.WriteObject);
+            return new ServiceStart(session, service, request, arm.GetClient(cloud));
         }
 
         /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>

@@ -3,6 +3,7 @@ using System.IO;
 using System.Security;
 using System.Text;
 using System.Text.Json;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Validation;
@@ -12,13 +13,19 @@ namespace ApimDr.Engine.Arm
     /// <summary>Where a backup goes to (or a restore reads from) and how the service reaches it.</summary>
     public sealed class BackupRestoreRequest
     {
-        public string StorageAccountName { get; set; } = string.Empty;
-        public string ContainerName { get; set; } = string.Empty;
+        /// <summary>
+        /// Where the backups are: the ONE holder of account, container, endpoint and key (validated when it
+        /// was made), shared with what ApimDr itself does on storage (manifest, snapshot, pre-flight).
+        /// </summary>
+        public StorageLocation Location { get; set; } = null!;
+
+        public string StorageAccountName => Location.AccountName;
+        public string ContainerName => Location.ContainerName;
         public string BackupName { get; set; } = string.Empty;
         public StorageAccessType AccessType { get; set; } = StorageAccessType.AccessKey;
 
-        /// <summary>The storage account key; only with <see cref="StorageAccessType.AccessKey"/>.</summary>
-        public SecureString? AccessKey { get; set; }
+        /// <summary>The storage account key (the location's); sent to ARM only with <see cref="StorageAccessType.AccessKey"/>.</summary>
+        public SecureString? AccessKey => Location.AccountKey;
 
         /// <summary>The CLIENT id of a user-assigned identity on the APIM service; only with UserAssignedManagedIdentity.</summary>
         public string? ClientId { get; set; }
@@ -26,13 +33,12 @@ namespace ApimDr.Engine.Arm
         /// <summary>Throws an <see cref="ApimDrException"/> naming the first problem, before any request.</summary>
         public void Validate()
         {
-            ResourceNames.ValidateStorageAccountName(StorageAccountName);
-            ResourceNames.ValidateContainerName(ContainerName);
+            if (Location == null) throw new InvalidOperationException("A backup/restore request needs its storage location.");
             ResourceNames.ValidateBlobName(BackupName);
-            if (Storage.BackupManifest.IsCompanionName(BackupName))
+            if (BackupManifest.IsCompanionName(BackupName))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
-                    $"Backup name '{BackupName}' ends with '{Storage.BackupManifest.Suffix}' or '{Storage.BackupManifest.SnapshotSuffix}', which ApimDr reserves for the manifest and configuration snapshot it writes beside each backup. Choose another name.", BackupName);
+                    $"Backup name '{BackupName}' ends with '{BackupManifest.Suffix}' or '{BackupManifest.SnapshotSuffix}', which ApimDr reserves for the manifest and configuration snapshot it writes beside each backup. Choose another name.", BackupName);
             }
             bool hasKey = AccessKey != null && AccessKey.Length > 0;
             bool hasClientId = !string.IsNullOrWhiteSpace(ClientId);
@@ -45,7 +51,7 @@ namespace ApimDr.Engine.Arm
                         throw ApimDrException.InvalidArgument(ErrorIds.AccessKeyRequired,
                             $"Access type AccessKey needs the key of storage account '{StorageAccountName}'. Give -StorageAccountKey, or use a managed identity access type.", StorageAccountName);
                     }
-                    StorageKeys.Validate(AccessKey!, StorageAccountName);   // InvalidStorageAccountKey: never POST a malformed key
+                    // The key was checked (InvalidStorageAccountKey) when the location took it: never POST a malformed key.
                     break;
                 case StorageAccessType.SystemAssignedManagedIdentity:
                     if (hasKey) throw Conflict("A storage key was given with access type SystemAssignedManagedIdentity; give one or the other.", AccessType);

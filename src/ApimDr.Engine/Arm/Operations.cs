@@ -22,6 +22,8 @@ namespace ApimDr.Engine.Arm
                 AccessType = request.AccessType.ToString(),
                 StartTime = start.UtcDateTime,
                 CorrelationId = correlationId,
+                BlobEndpoint = request.Location.BlobEndpoint,
+                Environment = request.Location.Cloud.Name,
             };
 
         /// <summary>

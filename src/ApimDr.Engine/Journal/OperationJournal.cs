@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Journal
 {
@@ -144,20 +145,43 @@ namespace ApimDr.Engine.Journal
             foreach (string line in lines)
             {
                 if (string.IsNullOrWhiteSpace(line)) continue;
-                JournalEntry? entry;
-                try
-                {
-                    entry = JsonSerializer.Deserialize<JournalEntry>(line, JsonOptions);
-                }
-                catch (Exception ex) when (ex is JsonException || ex is NotSupportedException || ex is UriFormatException || ex is ArgumentException)
-                {
-                    continue; // a torn or foreign line is skipped, never fatal
-                }
-                if (entry?.Operation == null || string.IsNullOrEmpty(entry.Operation.CorrelationId)) continue;
+                JournalEntry? entry = ParseLine(line);
+                if (entry == null) continue;   // a torn or foreign line is skipped, never fatal
                 latest[entry.Operation.CorrelationId] = entry;
             }
             DateTimeOffset cutoff = _time.GetUtcNow() - RetentionPeriod;
             return latest.Values.Where(e => e.State != Removed && e.At >= cutoff).ToList();
+        }
+
+        /// <summary>
+        /// One journal line; the operation is read back through <see cref="ApimOperation.FromProperties"/>, the
+        /// same factory Wait-ApimOperation uses for Clixml and JSON. Null for a torn or foreign line.
+        /// </summary>
+        private static JournalEntry? ParseLine(string line)
+        {
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(line);
+                JsonElement root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !JsonRead.TryGetProperty(root, nameof(JournalEntry.Operation), out JsonElement operation)
+                    || operation.ValueKind != JsonValueKind.Object || !JsonRead.TryGetProperty(root, nameof(JournalEntry.At), out JsonElement at)
+                    || at.ValueKind != JsonValueKind.String || !at.TryGetDateTimeOffset(out DateTimeOffset when))
+                {
+                    return null;
+                }
+                // The record's own correlation id only: the factory would invent one for a line without it.
+                if (string.IsNullOrEmpty(JsonRead.GetString(operation, nameof(ApimOperation.CorrelationId)))) return null;
+                return new JournalEntry
+                {
+                    State = JsonRead.GetString(root, nameof(JournalEntry.State)) ?? Starting,
+                    At = when,
+                    Operation = ApimOperation.FromProperties(name => JsonRead.TryGetProperty(operation, name, out JsonElement value) ? JsonRead.ToValue(value) : null),
+                };
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
         }
 
         private void Rewrite(List<JournalEntry> live)

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.Json;
 
 namespace ApimDr.Engine.Json
@@ -26,5 +27,18 @@ namespace ApimDr.Engine.Json
         /// <summary>The string value of <paramref name="name"/>, or null when the element is not an object or the value is not a string.</summary>
         public static string? GetString(JsonElement element, string name)
             => element.ValueKind == JsonValueKind.Object && TryGetProperty(element, name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+
+        /// <summary>A JSON value as a plain .NET value for the model's factories: string, long or double, bool, object?[], or null (an object stays its raw text).</summary>
+        public static object? ToValue(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.TryGetInt64(out long whole) ? whole : (object)value.GetDouble(),
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Array => value.EnumerateArray().Select(ToValue).ToArray(),
+            JsonValueKind.Object => value.GetRawText(),
+            _ => null,
+        };
     }
 }

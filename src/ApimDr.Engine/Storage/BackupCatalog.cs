@@ -23,13 +23,13 @@ namespace ApimDr.Engine.Storage
 
         /// <summary>
         /// The catalog under <paramref name="prefix"/>, newest first: every backup blob joined with its
-        /// manifest, plus (<see cref="BackupBlob.Exists"/> false) manifests whose backup blob does not exist.
+        /// manifest, plus (no <see cref="ApimBackup.Uri"/>) manifests whose backup blob does not exist yet.
         /// Manifests are never entries of their own.
         /// </summary>
-        public static async Task<IReadOnlyList<BackupBlob>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken)
+        public static async Task<IReadOnlyList<ApimBackup>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken)
         {
             BlobContainerClient container = CreateContainerClient(location);
-            var backups = new List<BackupBlob>();
+            var backups = new List<ApimBackup>();
             var manifests = new List<string>();
             var snapshots = new HashSet<string>(StringComparer.Ordinal);
             try
@@ -38,11 +38,11 @@ namespace ApimDr.Engine.Storage
                 {
                     if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
                     else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
-                    else backups.Add(ToBackupBlob(location, container, item));
+                    else backups.Add(ToBackup(location, container, item));
                 }
                 var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
                 using var gate = new SemaphoreSlim(ManifestReadsInFlight);
-                BackupManifest?[] read = await Task.WhenAll(manifests.Select(async name =>
+                ApimBackupManifest?[] read = await Task.WhenAll(manifests.Select(async name =>
                 {
                     await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
@@ -57,16 +57,16 @@ namespace ApimDr.Engine.Storage
                 for (int i = 0; i < manifests.Count; i++)
                 {
                     string backupName = BackupManifest.BackupNameOf(manifests[i]);
-                    if (!byName.TryGetValue(backupName, out BackupBlob? entry))
+                    if (!byName.TryGetValue(backupName, out ApimBackup? entry))
                     {
                         if (read[i] == null) continue;
-                        entry = new BackupBlob { Exists = false, StorageAccountName = location.AccountName, ContainerName = location.ContainerName, BackupName = backupName, BlobEndpoint = location.BlobEndpoint };
+                        entry = new ApimBackup { StorageAccountName = location.AccountName, ContainerName = location.ContainerName, BackupName = backupName, BlobEndpoint = location.BlobEndpoint };   // no Uri: no blob yet
                         backups.Add(entry);
                     }
                     Join(entry, read[i]);
                 }
-                foreach (BackupBlob legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
-                foreach (BackupBlob entry in backups) entry.HasSnapshot = snapshots.Contains(BackupManifest.SnapshotNameFor(entry.BackupName));
+                foreach (ApimBackup legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
+                foreach (ApimBackup entry in backups) entry.HasSnapshot = snapshots.Contains(BackupManifest.SnapshotNameFor(entry.BackupName));
             }
             catch (AuthenticationFailedException ex)
             {
@@ -80,8 +80,25 @@ namespace ApimDr.Engine.Storage
         }
 
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
-        public static Task WriteManifestAsync(StorageLocation location, BackupManifest manifest, CancellationToken cancellationToken)
-            => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), manifest.ToJson(), cancellationToken);
+        public static Task WriteManifestAsync(StorageLocation location, ApimBackupManifest manifest, CancellationToken cancellationToken)
+            => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken);
+
+        /// <summary>A backup's manifest as stored now; null when there is none (or it is not one).</summary>
+        public static async Task<ApimBackupManifest?> ReadManifestAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await TryReadManifestAsync(CreateContainerClient(location), BackupManifest.NameFor(backupName), cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
 
         /// <summary>
         /// Writes a JSON blob beside a backup. A missing container is created, as the backup itself creates
@@ -147,27 +164,39 @@ namespace ApimDr.Engine.Storage
         /// backup blob was written after the backup started is Succeeded — APIM commits the backup blob as
         /// the operation's last step and writes none for a failed one (docs/design.md, "Backup manifest").
         /// </summary>
-        private static void Join(BackupBlob entry, BackupManifest? manifest)
+        private static void Join(ApimBackup entry, ApimBackupManifest? manifest)
         {
+            bool exists = entry.Uri != null;
             entry.Manifest = manifest;
+            entry.HasManifest = manifest != null;
             if (manifest == null)
             {
+                entry.SourceServiceName = entry.SourceServiceId?.Substring(entry.SourceServiceId.LastIndexOf('/') + 1);
                 entry.Status = entry.SourceServiceId != null ? ApimOperation.Succeeded : null;
+                entry.ExpiresOn = entry.Created + BackupMetadata.Lifetime;
                 return;
             }
             entry.SourceServiceId = manifest.SourceServiceId;
+            entry.SourceServiceName = manifest.SourceServiceName.Length > 0 ? manifest.SourceServiceName : manifest.SourceServiceId.Substring(manifest.SourceServiceId.LastIndexOf('/') + 1);
             entry.SourceSku = manifest.SourceSku ?? entry.SourceSku;
-            if (!entry.Exists) entry.Created = new DateTimeOffset(DateTime.SpecifyKind(manifest.StartTime, DateTimeKind.Utc));
+            entry.SourceCapacity = manifest.SourceCapacity;
+            entry.PollUrl = manifest.PollUrl;
+            entry.StartTime = manifest.StartTime;
+            entry.EndTime = manifest.EndTime;
+            entry.CorrelationId = manifest.CorrelationId;
+            entry.FollowUps = manifest.FollowUps;
+            if (!exists) entry.Created = DateTime.SpecifyKind(manifest.StartTime, DateTimeKind.Utc);
+            entry.ExpiresOn = entry.Created + BackupMetadata.Lifetime;
             bool recordedEnd = !string.Equals(manifest.Status, ApimOperation.InProgress, StringComparison.OrdinalIgnoreCase);
             if (recordedEnd) entry.Status = manifest.Status;
-            else if (entry.Exists && entry.Created.UtcDateTime >= manifest.StartTime - ClockSkew) entry.Status = ApimOperation.Succeeded;
+            else if (exists && entry.Created >= manifest.StartTime - ClockSkew) entry.Status = ApimOperation.Succeeded;
             else entry.Status = ApimOperation.InProgress;
         }
 
         /// <summary>How far storage's clock and the clock that stamped the manifest may disagree.</summary>
         private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-        private static async Task<BackupManifest?> TryReadManifestAsync(BlobContainerClient container, string manifestName, CancellationToken cancellationToken)
+        private static async Task<ApimBackupManifest?> TryReadManifestAsync(BlobContainerClient container, string manifestName, CancellationToken cancellationToken)
         {
             try
             {
@@ -181,19 +210,19 @@ namespace ApimDr.Engine.Storage
         }
 
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
-        public static async Task<BackupBlob> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        public static async Task<ApimBackup> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
             BlobContainerClient container = CreateContainerClient(location);
             BlobClient blob = container.GetBlobClient(backupName);
             try
             {
                 BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-                var entry = new BackupBlob
+                var entry = new ApimBackup
                 {
                     StorageAccountName = location.AccountName,
                     ContainerName = location.ContainerName,
                     BackupName = backupName,
-                    Created = p.CreatedOn,
+                    Created = p.CreatedOn.UtcDateTime,
                     SizeBytes = p.ContentLength,
                     SourceServiceId = Lookup(p.Metadata, BackupMetadata.SourceServiceId),
                     SourceSku = Lookup(p.Metadata, BackupMetadata.SourceSku),
@@ -259,15 +288,15 @@ namespace ApimDr.Engine.Storage
             return new BlobContainerClient(containerUri, CredentialFactory.GetShared(location.Credentials, location.Cloud), options);
         }
 
-        private static BackupBlob ToBackupBlob(StorageLocation location, BlobContainerClient container, BlobItem item)
+        private static ApimBackup ToBackup(StorageLocation location, BlobContainerClient container, BlobItem item)
         {
             IDictionary<string, string>? metadata = item.Metadata;
-            return new BackupBlob
+            return new ApimBackup
             {
                 StorageAccountName = location.AccountName,
                 ContainerName = location.ContainerName,
                 BackupName = item.Name,
-                Created = item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue,
+                Created = (item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue).UtcDateTime,
                 SizeBytes = item.Properties.ContentLength ?? 0,
                 SourceServiceId = Lookup(metadata, BackupMetadata.SourceServiceId),
                 SourceSku = Lookup(metadata, BackupMetadata.SourceSku),

@@ -15,20 +15,20 @@ namespace ApimDr.Engine.Storage
         /// <summary>The smallest -OlderThan accepted: anything shorter is a number bound as ticks, not an intended age.</summary>
         public static readonly TimeSpan MinimumAge = TimeSpan.FromSeconds(1);
 
-        public static IReadOnlyList<BackupBlob> SelectForRemoval(IEnumerable<BackupBlob> backups, bool expired, TimeSpan? olderThan, int? keepLast, DateTimeOffset now)
+        public static IReadOnlyList<ApimBackup> SelectForRemoval(IEnumerable<ApimBackup> backups, bool expired, TimeSpan? olderThan, int? keepLast, DateTimeOffset now)
         {
             ValidateRules(olderThan, keepLast);
-            List<BackupBlob> newestFirst = backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
+            List<ApimBackup> newestFirst = backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
             // -KeepLast N keeps the newest N of EACH source service; backups without a known source are one group of their own.
-            IEnumerable<BackupBlob> candidates = keepLast.HasValue
+            IEnumerable<ApimBackup> candidates = keepLast.HasValue
                 ? newestFirst.GroupBy(b => b.SourceServiceId ?? string.Empty, StringComparer.OrdinalIgnoreCase).SelectMany(g => g.Skip(keepLast.Value))
                 : newestFirst;
-            if (expired) candidates = candidates.Where(b => b.ExpiresOn <= now);
+            if (expired) candidates = candidates.Where(b => b.ExpiresOn <= now.UtcDateTime);
             if (olderThan.HasValue)
             {
                 // An age beyond the calendar (-OlderThan ([TimeSpan]::MaxValue)) selects nothing instead of overflowing.
                 DateTimeOffset cutoff = olderThan.Value >= now - DateTimeOffset.MinValue ? DateTimeOffset.MinValue : now - olderThan.Value;
-                candidates = candidates.Where(b => b.Created < cutoff);
+                candidates = candidates.Where(b => b.Created < cutoff.UtcDateTime);
             }
             return candidates.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
         }

@@ -13,14 +13,29 @@ namespace ApimDr.Engine.Storage
     {
         private SecureString? _accountKey;
 
-        public StorageLocation(string accountName, string containerName, CloudEnvironment cloud, Uri? blobEndpoint = null)
+        /// <summary>
+        /// Validates the names and the endpoint, before any request. <paramref name="endpointChosenByUser"/> false:
+        /// the endpoint was read from data (a piped object, a saved operation), so it is used only when it is the
+        /// account's standard host in <paramref name="cloud"/> — credentials never go anywhere else unless the user
+        /// typed the endpoint (UntrustedEndpoint, docs/arm-protocol.md §7).
+        /// </summary>
+        public StorageLocation(string accountName, string containerName, CloudEnvironment cloud, Uri? blobEndpoint = null, bool endpointChosenByUser = true)
         {
             Cloud = cloud ?? throw new ArgumentNullException(nameof(cloud));
             ResourceNames.ValidateStorageAccountName(accountName);
             ResourceNames.ValidateContainerName(containerName);
             AccountName = accountName;
             ContainerName = containerName;
-            if (blobEndpoint != null) ValidateBlobEndpoint(blobEndpoint, accountName);
+            if (blobEndpoint != null)
+            {
+                ValidateBlobEndpoint(blobEndpoint, accountName);
+                if (!endpointChosenByUser && !cloud.IsStandardBlobEndpoint(blobEndpoint, accountName))
+                {
+                    throw new ApimDrException(ErrorIds.UntrustedEndpoint, ApimErrorCategory.SecurityError,
+                        $"The input names the blob endpoint {SafeUrl.Origin(blobEndpoint)}, which is not storage account '{accountName}' of {cloud.Name}. " +
+                        "ApimDr sends storage credentials only where you choose: pass -BlobEndpoint on the command line to use it.", SafeUrl.Origin(blobEndpoint));
+                }
+            }
             BlobEndpoint = blobEndpoint ?? new Uri($"https://{accountName}.{cloud.BlobSuffix}/");
         }
 

@@ -21,28 +21,29 @@ namespace ApimDr.Engine.Workflow
         /// Checks the service exists, supports backup and is idle, takes its configuration snapshot unless
         /// told not to, then POSTs …/backup; once ARM took it, writes the backup's manifest (and the
         /// snapshot) beside it — best effort: a warning naming what is lost, never a failed backup. The
-        /// manifest comes back when it was written, for the wait to record the end.
+        /// operation carries the follow-up "record the end in the manifest" when the manifest was written.
         /// </summary>
-        public static async Task<(ApimOperation Operation, BackupManifest? Manifest)> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            StorageLocation storage, bool takeSnapshot, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+        public static async Task<ApimOperation> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+            bool takeSnapshot, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
+            StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
-            ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
-            BackupManifest manifest = BackupManifest.ForStart(operation, info);
             try
             {
                 // The backup runs now: record it even after Ctrl+C.
-                await BackupCatalog.WriteManifestAsync(storage, manifest, CancellationToken.None).ConfigureAwait(false);
+                await BackupCatalog.WriteManifestAsync(storage, BackupManifest.ForStart(operation, info), CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
+                operation.FollowUps = operation.FollowUps.Where(f => f != ApimFollowUp.RecordEnd).ToArray();   // this warning already says what is lost
                 warn($"Backup of '{operation.Name}' started, but ApimDr could not write its manifest '{BackupManifest.NameFor(operation.BackupName)}'{(snapshot != null ? " or its configuration snapshot" : string.Empty)} ({ex.Message}). " +
                     "Without it, Restore-ApimService cannot check the SKU before starting (nor -Verify the result), and Get-ApimBackup -ServiceName/-IncludeInProgress do not know this backup. " +
                     "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Contributor' on the container.");
-                return (operation, null);
+                return operation;
             }
             if (snapshot != null)
             {
@@ -55,7 +56,7 @@ namespace ApimDr.Engine.Workflow
                     warn($"Backup of '{operation.Name}' started, but ApimDr could not store its configuration snapshot '{BackupManifest.SnapshotNameFor(operation.BackupName)}' ({ex.Message}); Restore-ApimService -Verify cannot check a restore of it.");
                 }
             }
-            return (operation, manifest);
+            return operation;
         }
 
         /// <summary>The configuration just before the backup; a warning (never a failed backup) when it cannot be read.</summary>
@@ -101,10 +102,11 @@ namespace ApimDr.Engine.Workflow
         /// outcome is unknown stays in the journal as Unknown, one surely not taken is removed.
         /// </summary>
         private static async Task<ApimOperation> PostAsync(OperationKind kind, ArmClient client, ServiceId service, BackupRestoreRequest request,
-            OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            string[] followUps, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();   // the request was validated at the edge (ServiceStart.Read) and ArmClient checks it before sending
             ApimOperation intent = Operations.ForStart(kind, service, request, client.Options.Cloud.ResourceManagerUrl, Guid.NewGuid().ToString(), client.Options.Time.GetUtcNow());
+            intent.FollowUps = followUps;
             intent.Status = ApimOperation.Unknown;
             Warn(warn, journal?.RecordIntent(intent));
             ApimOperation operation;
@@ -155,7 +157,7 @@ namespace ApimDr.Engine.Workflow
         /// client-side (the service checks it anyway); BackupNotFound when it does not exist; StorageAccessDenied
         /// when storage refuses the key itself (the restore would carry the same key).
         /// </summary>
-        public static async Task<BackupBlob?> ReadBackupAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
+        public static async Task<ApimBackup?> ReadBackupAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
         {
             storage.ValidateCredentials();   // input first, before any request: a Storage token would have to go over plain http
             try
@@ -191,7 +193,7 @@ namespace ApimDr.Engine.Workflow
         /// the manifest, else legacy blob metadata — matches the target's. Then POSTs …/restore.
         /// </summary>
         public static async Task<ApimOperation> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            BackupBlob? backup, bool skipPreflight, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            ApimBackup? backup, bool skipPreflight, string[] followUps, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             string? sku = null;
             if (!skipPreflight)
@@ -201,24 +203,9 @@ namespace ApimDr.Engine.Workflow
                 sku = target.SkuName;
                 if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             }
-            ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, followUps, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = sku;
             return operation;
-        }
-
-        /// <summary>Records the end a wait saw in the backup's manifest; best effort: a warning instead of a failed backup.</summary>
-        public static async Task<string?> RecordBackupEndAsync(StorageLocation storage, BackupManifest manifest, ApimOperation operation, CancellationToken cancellationToken)
-        {
-            try
-            {
-                manifest.RecordEnd(operation);
-                await BackupCatalog.WriteManifestAsync(storage, manifest, cancellationToken).ConfigureAwait(false);
-                return null;
-            }
-            catch (Exception ex) when (!(ex is OperationCanceledException))
-            {
-                return $"The backup of '{operation.Name}' ended ({operation.Status}), but ApimDr could not record that in its manifest '{BackupManifest.NameFor(operation.BackupName)}': {ex.Message}";
-            }
         }
 
         private static void EnsureReady(ServiceInfo info, string verb, OperationJournal? journal)
@@ -244,9 +231,9 @@ namespace ApimDr.Engine.Workflow
             => storage.AccountKey != null && error.HttpStatus == 403
                && string.Equals(error.ArmCode, "AuthenticationFailed", StringComparison.Ordinal);
 
-        private static void CheckBackupFits(BackupBlob blob, ServiceInfo target, DateTimeOffset now)
+        private static void CheckBackupFits(ApimBackup blob, ServiceInfo target, DateTimeOffset now)
         {
-            if (blob.ExpiresOn <= now)
+            if (blob.ExpiresOn <= now.UtcDateTime)
             {
                 throw new ApimDrException(ErrorIds.BackupExpired, ApimErrorCategory.InvalidData,
                     $"Backup '{blob.BackupName}' was created {blob.Created:u} and expired {blob.ExpiresOn:u}: APIM restores backups up to 30 days old.", blob.BackupName);

@@ -14,7 +14,7 @@ namespace ApimDr.Commands
     /// selection (ByName / ByResourceId, both from the pipeline by property name), storage location and
     /// access type, cloud and identity; start per input through ONE hook, then wait for all at once.
     /// </summary>
-    public abstract class ApimServiceCmdlet : PSCmdlet, IServiceSelection, IDisposable
+    public abstract class ApimServiceCmdlet : PSCmdlet, IServiceSelection, IStorageSelection, IDisposable
     {
         protected const string ByName = "ByName";
         protected const string ByResourceId = "ByResourceId";
@@ -96,9 +96,9 @@ namespace ApimDr.Commands
 
         /// <summary>
         /// The one hook: confirm (<see cref="ServiceStart.ConfirmAsync"/>, before any request that changes
-        /// anything), start, and return the operation with what its success needs; null when declined.
+        /// anything), start, and return the operation — carrying its follow-ups — or null when declined.
         /// </summary>
-        private protected abstract Task<StartedOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken);
+        private protected abstract Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken);
 
         protected override void BeginProcessing()
         {
@@ -122,11 +122,10 @@ namespace ApimDr.Commands
             }
             try
             {
-                StartedOperation? started = Session.Run(ct => StartAsync(start, ct));
+                ApimOperation? operation = Session.Run(ct => StartAsync(start, ct));
                 // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
                 if (Session.CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
-                if (started == null) return;
-                ApimOperation operation = started.Operation;
+                if (operation == null) return;
                 WriteVerbose($"{operation.Kind} of {start.Service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
                 if (NoWait)
                 {
@@ -135,7 +134,7 @@ namespace ApimDr.Commands
                 }
                 // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
                 WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
-                _started.Add(started);
+                _started.Add(new StartedOperation(operation, () => start.Storage));
             }
             catch (ApimDrException ex)
             {

@@ -2,7 +2,6 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
-using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
 
 namespace ApimDr.Commands
@@ -24,13 +23,12 @@ namespace ApimDr.Commands
 
         protected override string? RequestedBackupName => BackupName;
 
-        private protected override async Task<StartedOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
+        private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
             // -Confirm in a host that cannot prompt: ConfirmationRequired.
             if (!await start.ConfirmAsync(false, $"Back up to {start.Describe}").ConfigureAwait(false)) return null;
-            (ApimOperation operation, BackupManifest? manifest) = await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, start.Storage, !SkipSnapshot, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
-            // The manifest beside the backup is written at start; when a wait sees the end, it records it there too.
-            return new StartedOperation(operation, manifest == null ? null : async ct => start.Warn(await DrWorkflow.RecordBackupEndAsync(start.Storage, manifest, operation, ct).ConfigureAwait(false)));
+            // The manifest beside the backup is written at start; the operation carries "record the end" for whichever wait sees it.
+            return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -30,8 +30,8 @@ namespace ApimDr.Commands
                 ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
                 WriteVerbose($"Listing backups in {SafeUrl.Render(location.ContainerUri)} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
-                IReadOnlyList<BackupBlob> matches = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Exists || IncludeInProgress), BackupName);
-                foreach (BackupBlob blob in matches) WriteObject(ToApimBackup(blob));
+                IReadOnlyList<ApimBackup> matches = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Uri != null || IncludeInProgress), BackupName);
+                foreach (ApimBackup backup in matches) WriteObject(backup);
                 if (matches.Count == 0 && !string.IsNullOrEmpty(BackupName) && !WildcardPattern.ContainsWildcardCharacters(BackupName))
                 {
                     Session.WriteFailure(new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,

@@ -17,7 +17,7 @@ namespace ApimDr.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "ApimConfiguration", DefaultParameterSetName = ByResourceId)]
     [OutputType(typeof(ApimConfiguration))]
-    public sealed class GetApimConfigurationCommand : ArmCmdlet, IServiceSelection
+    public sealed class GetApimConfigurationCommand : ArmCmdlet, IServiceSelection, IStorageSelection
     {
         private const string ByName = "ByName";
         private const string ByResourceId = "ByResourceId";
@@ -91,7 +91,7 @@ namespace ApimDr.Commands
 
         private ApimConfiguration ReadStored()
         {
-            StorageLocation location = Session.StorageAt(StorageAccountName, ContainerName, Arm.ResolveCloud(), BlobEndpoint, StorageAccountKey);
+            StorageLocation location = StorageSelection.Select(this, _line, Arm.ResolveCloud(), Session);
             location.ValidateCredentials();
             return Session.Run(ct => BackupCatalog.ReadSnapshotAsync(location, BackupName, ct))
                 ?? throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound,

@@ -56,14 +56,14 @@ namespace ApimDr.Commands
                 BackupRetention.ValidateRules(OlderThan, KeepLast);
                 ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
-                IReadOnlyList<BackupBlob> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Exists), BackupName);
-                IReadOnlyList<BackupBlob> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);
-                foreach (BackupBlob blob in doomed)
+                IReadOnlyList<ApimBackup> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Uri != null), BackupName);
+                IReadOnlyList<ApimBackup> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);
+                foreach (ApimBackup blob in doomed)
                 {
-                    string what = $"{blob.BackupName} (created {blob.Created.UtcDateTime:u})";
+                    string what = $"{blob.BackupName} (created {blob.Created:u})";
                     if (!Session.ShouldProcessUnlessForced(Force, $"{Target}/{blob.BackupName}", $"Remove backup {what}")) continue;
                     Session.Run(ct => BackupCatalog.DeleteAsync(location, blob.BackupName, ct));
-                    if (PassThru) WriteObject(ToApimBackup(blob));
+                    if (PassThru) WriteObject(blob);
                 }
             }
             catch (ApimDrException ex)

@@ -32,28 +32,24 @@ namespace ApimDr.Commands
 
         protected override string? RequestedBackupName => BackupName;
 
-        private protected override async Task<StartedOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
+        private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
             // The backup first (not under -WhatIf, which sends nothing): the prompt shows its source, SKU, age and size.
-            BackupBlob? backup = SkipPreflight || start.WhatIf ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
-            ApimConfiguration? snapshot = Verify && !start.WhatIf ? await ReadSnapshotAsync(start, cancellationToken).ConfigureAwait(false) : null;
-            string about = backup == null ? string.Empty : " (" + backup.Describe(start.Service.ResourceId, DateTimeOffset.UtcNow) + ")";
+            ApimBackup? backup = SkipPreflight || start.WhatIf ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
+            if (Verify && !start.WhatIf) await EnsureSnapshotAsync(start, cancellationToken).ConfigureAwait(false);
+            string about = backup == null ? string.Empty : " (" + BackupDescription.Describe(backup, start.Service.ResourceId, DateTimeOffset.UtcNow) + ")";
             if (!await start.ConfirmAsync(Force, $"Restore {start.Describe}{about}, replacing the service's configuration").ConfigureAwait(false)) return null;
-            ApimOperation operation = await DrWorkflow.StartRestoreAsync(start.Client, start.Service, start.Request, backup,
-                SkipPreflight, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
-            if (snapshot == null) return new StartedOperation(operation);
-            return new StartedOperation(operation, async ct =>
-            {
-                if (operation.Status != ApimOperation.Succeeded) return;
-                ApimRestoreVerification verification = await DrWorkflow.VerifyRestoreAsync(start.Client, start.Service, start.Request.BackupName, snapshot, ct).ConfigureAwait(false);
-                start.Emit(verification, verification.IsEqual ? null : new ApimDrException(ErrorIds.RestoreVerificationFailed, ApimErrorCategory.InvalidResult,
-                    $"The restore of '{start.Request.BackupName}' into '{start.Service.Name}' succeeded, but {verification.Differences.Count} restorable properties differ from the snapshot taken before the backup ({verification.SnapshotTakenAt:u}): see the ApimRestoreVerification output.", start.Service.ResourceId));
-            });
+            // -Verify travels with the operation: whichever wait sees the restore succeed verifies it (this one, or a later one after -NoWait).
+            return await DrWorkflow.StartRestoreAsync(start.Client, start.Service, start.Request, backup,
+                SkipPreflight, Verify ? new[] { ApimFollowUp.Verify } : Array.Empty<string>(), ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
         }
 
-        private static async Task<ApimConfiguration> ReadSnapshotAsync(ServiceStart start, CancellationToken cancellationToken)
-            => await BackupCatalog.ReadSnapshotAsync(start.Storage, start.Request.BackupName, cancellationToken).ConfigureAwait(false)
-               ?? throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound,
-                   $"-Verify needs the configuration snapshot stored beside backup '{start.Request.BackupName}' ({BackupManifest.SnapshotNameFor(start.Request.BackupName)}), and there is none (backed up with -SkipSnapshot or by another tool?). Nothing was restored; restore without -Verify, or compare with Compare-ApimConfiguration.", start.Request.BackupName);
+        /// <summary>SnapshotNotFound before anything starts: -Verify without a snapshot could never verify.</summary>
+        private static async Task EnsureSnapshotAsync(ServiceStart start, CancellationToken cancellationToken)
+        {
+            if (await BackupCatalog.ReadSnapshotAsync(start.Storage, start.Request.BackupName, cancellationToken).ConfigureAwait(false) != null) return;
+            throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound,
+                $"-Verify needs the configuration snapshot stored beside backup '{start.Request.BackupName}' ({BackupManifest.SnapshotNameFor(start.Request.BackupName)}), and there is none (backed up with -SkipSnapshot or by another tool?). Nothing was restored; restore without -Verify, or compare with Compare-ApimConfiguration.", start.Request.BackupName);
+        }
     }
 }

@@ -4,14 +4,13 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using ApimDr.Completers;
-using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Validation;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
 {
     /// <summary>Base of the catalog cmdlets: where the backups are and how ApimDr reaches them.</summary>
-    public abstract class StorageCmdlet : PSCmdlet, IDisposable
+    public abstract class StorageCmdlet : PSCmdlet, IStorageSelection, IDisposable
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("StorageAccount")]
@@ -28,9 +27,10 @@ namespace ApimDr.Commands
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public Uri? BlobEndpoint { get; set; }
 
+        /// <summary>A cloud by name (AzureCloud, AzureChinaCloud, AzureUSGovernment); default: the signed-in Az context's, else AzureCloud.</summary>
         [Parameter]
         [ArgumentCompleter(typeof(EnvironmentCompleter))]
-        public string Environment { get; set; } = "AzureCloud";
+        public string? Environment { get; set; }
 
         /// <summary>Only backups of the services whose name matches (wildcards), as their manifest records it.</summary>
         [Parameter]
@@ -42,6 +42,7 @@ namespace ApimDr.Commands
         public string? SourceServiceId { get; set; }
 
         private CommandSession? _session;
+        private HashSet<string> _line = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 
         private protected CommandSession Session => _session ?? throw new InvalidOperationException("BeginProcessing has not run.");
 
@@ -51,6 +52,7 @@ namespace ApimDr.Commands
         {
             _session = new CommandSession(this);
             _session.Begin();
+            _line = new HashSet<string>(MyInvocation.BoundParameters.Keys, StringComparer.OrdinalIgnoreCase);
         }
 
         protected override void StopProcessing() => _session?.Stop();
@@ -58,12 +60,13 @@ namespace ApimDr.Commands
         public void Dispose() => _session?.Dispose();
 
         /// <summary>
-        /// Validates the names, endpoint and key (before any request) and picks the key, else a Storage
-        /// token (refused over plain http).
+        /// This input's location (<see cref="StorageSelection"/>: names, a piped endpoint only when it is the
+        /// account's standard host, the cloud, key or Storage token), checked before any request; a Storage
+        /// token is refused over plain http.
         /// </summary>
         private protected StorageLocation CreateLocation()
         {
-            StorageLocation location = Session.StorageAt(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint, StorageAccountKey);
+            StorageLocation location = StorageSelection.Select(this, _line, Session.ResolveCloud(Environment, null), Session);
             location.ValidateCredentials();
             return location;
         }
@@ -81,7 +84,7 @@ namespace ApimDr.Commands
         /// The entries whose name matches <paramref name="namePattern"/> and whose SOURCE matches -ServiceName /
         /// -SourceServiceId (from the manifest, not the blob name: 'prod*' names would also match 'prod-msi').
         /// </summary>
-        private protected IReadOnlyList<BackupBlob> Select(IEnumerable<BackupBlob> entries, string? namePattern)
+        private protected IReadOnlyList<ApimBackup> Select(IEnumerable<ApimBackup> entries, string? namePattern)
         {
             WildcardPattern? name = string.IsNullOrEmpty(namePattern) ? null : new WildcardPattern(namePattern, WildcardOptions.IgnoreCase);
             WildcardPattern? service = string.IsNullOrEmpty(ServiceName) ? null : new WildcardPattern(ServiceName, WildcardOptions.IgnoreCase);
@@ -91,26 +94,5 @@ namespace ApimDr.Commands
                 .ToList();
         }
 
-        internal static ApimBackup ToApimBackup(BackupBlob blob) => new ApimBackup
-        {
-            StorageAccountName = blob.StorageAccountName,
-            ContainerName = blob.ContainerName,
-            BackupName = blob.BackupName,
-            Created = blob.Created.UtcDateTime,
-            ExpiresOn = blob.ExpiresOn.UtcDateTime,
-            SizeBytes = blob.SizeBytes,
-            SourceServiceId = blob.SourceServiceId,
-            SourceServiceName = blob.SourceServiceName,
-            SourceSku = blob.SourceSku,
-            SourceCapacity = blob.Manifest?.SourceCapacity,
-            Status = blob.Status,
-            HasManifest = blob.Manifest != null,
-            HasSnapshot = blob.HasSnapshot,
-            PollUrl = blob.Manifest?.PollUrl,
-            StartTime = blob.Manifest?.StartTime,
-            EndTime = blob.Manifest?.EndTime,
-            Uri = blob.Exists ? blob.Uri : null,
-            BlobEndpoint = blob.BlobEndpoint,
-        };
     }
 }

@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
 {
@@ -39,6 +42,30 @@ namespace ApimDr.Commands
         [ValidateSet("Backup", "Restore")]
         public string Kind { get; set; } = "Backup";
 
+        /// <summary>With -PollUrl: the backup's storage account, container and blob, for its follow-ups.</summary>
+        [Parameter(ParameterSetName = ByUrl)]
+        public string? StorageAccountName { get; set; }
+
+        [Parameter(ParameterSetName = ByUrl)]
+        public string? ContainerName { get; set; }
+
+        [Parameter(ParameterSetName = ByUrl)]
+        public string? BackupName { get; set; }
+
+        /// <summary>With -PollUrl: what the operation's end must still do (the warning of an earlier wait names them).</summary>
+        [Parameter(ParameterSetName = ByUrl)]
+        [ValidateSet(ApimFollowUp.RecordEnd, ApimFollowUp.Verify)]
+        public string[]? FollowUp { get; set; }
+
+        /// <summary>The storage account key for the follow-ups (else a Storage token from the identity order).</summary>
+        [Parameter]
+        [Alias("AccessKey")]
+        public SecureString? StorageAccountKey { get; set; }
+
+        /// <summary>The blob endpoint for the follow-ups, when it is not the account's standard host (Azurite, a private endpoint). The one saved in an operation is used only when it is the standard host.</summary>
+        [Parameter]
+        public Uri? BlobEndpoint { get; set; }
+
         /// <summary>Bounds the wait; the operation keeps running server side and stays resumable.</summary>
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
@@ -52,15 +79,15 @@ namespace ApimDr.Commands
             try
             {
                 operation = ParameterSetName == ByUrl
-                    ? ApimOperation.FromProperties(name => name == nameof(PollUrl) ? PollUrl : name == nameof(ResourceId) ? ResourceId : name == nameof(Kind) ? Kind : null)
+                    ? ApimOperation.FromProperties(name => ByUrlProperty(name))
                     : ApimOperation.FromProperties(name => Property(InputObject, name));
                 Validate(operation);
-                if (operation.IsTerminal)
+                if (operation.IsTerminal && !operation.HasPendingFollowUps)
                 {
-                    WriteObject(operation);   // the service's verdict is final: nothing to poll
+                    WriteObject(operation);   // the service's verdict is final and nothing is left to do: nothing to poll
                     return;
                 }
-                _pending.Add(new StartedOperation(operation));
+                _pending.Add(new StartedOperation(operation, StorageFor(operation)));
             }
             catch (ApimDrException ex)
             {
@@ -69,6 +96,36 @@ namespace ApimDr.Commands
         }
 
         protected override void EndProcessing() => Arm.WaitAndEmit(_pending);
+
+        private object? ByUrlProperty(string name) => name switch
+        {
+            nameof(PollUrl) => PollUrl,
+            nameof(ResourceId) => ResourceId,
+            nameof(Kind) => Kind,
+            nameof(StorageAccountName) => StorageAccountName,
+            nameof(ContainerName) => ContainerName,
+            nameof(BackupName) => BackupName,
+            nameof(ApimOperation.FollowUps) => FollowUp,
+            _ => null,
+        };
+
+        /// <summary>
+        /// Where this wait reaches the backup's container for the operation's follow-ups: the record's account and
+        /// container, the user's -BlobEndpoint (else the record's, only when it is the account's standard host),
+        /// the user's -StorageAccountKey (else a Storage token). Built when the follow-ups run; a failure there is
+        /// their warning, never the operation's outcome.
+        /// </summary>
+        private Func<StorageLocation>? StorageFor(ApimOperation operation)
+        {
+            if (!operation.HasPendingFollowUps) return null;
+            bool userChoseCloud = ResourceManagerUrl != null || !string.IsNullOrEmpty(Environment);
+            CloudEnvironment cloud = !userChoseCloud && operation.Environment != null && CloudEnvironment.KnownNames.Contains(operation.Environment, StringComparer.OrdinalIgnoreCase)
+                ? CloudEnvironment.Get(operation.Environment)
+                : Arm.ResolveCloud();
+            Uri? typed = BlobEndpoint;
+            SecureString? key = StorageAccountKey;
+            return () => StorageSelection.At(operation.StorageAccountName, operation.ContainerName, typed ?? operation.BlobEndpoint, typed != null, key, cloud, Session);
+        }
 
         private static object? Property(PSObject input, string name)
         {

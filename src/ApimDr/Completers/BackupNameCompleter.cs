@@ -58,10 +58,10 @@ namespace ApimDr.Completers
             var location = new StorageLocation(account, container, CloudEnvironment.Get(environment), endpoint) { AccountKey = key };
             // Cancelled by its own timer; not disposed here, since a listing past the budget may still hold its token.
             var cancel = new CancellationTokenSource(Budget);
-            Task<IReadOnlyList<BackupBlob>> list = Task.Run(() => BackupCatalog.ListAsync(location, prefix, cancel.Token));
+            Task<IReadOnlyList<ApimBackup>> list = Task.Run(() => BackupCatalog.ListAsync(location, prefix, cancel.Token));
             // Observed either way, so a failure after the budget is never an unobserved task exception.
             list.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
-            return list.Wait(Budget) ? list.Result.Where(b => b.Exists).Select(b => b.BackupName).ToList() : new List<string>();   // backups only: never a manifest, snapshot or running backup
+            return list.Wait(Budget) ? list.Result.Where(b => b.Uri != null).Select(b => b.BackupName).ToList() : new List<string>();   // backups only: never a manifest, snapshot or running backup
         }
 
         private static string Quote(string name)

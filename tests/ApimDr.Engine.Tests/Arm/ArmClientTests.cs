@@ -187,11 +187,11 @@ namespace ApimDr.Engine.Tests.Arm
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport);
             BackupRestoreRequest request = KeyRequest();
-            request.ContainerName = "Apim_Backups";
+            request.BackupName = "folder/";   // account and container cannot be wrong here: the request's location checked them
 
             var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), request, default)));
 
-            Assert.Equal(ErrorIds.InvalidContainerName, error.ErrorId);
+            Assert.Equal(ErrorIds.InvalidBackupName, error.ErrorId);
             Assert.Empty(transport.Requests);
         }
 

@@ -4,6 +4,9 @@ using System.Text;
 using System.Text.Json;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Tests.Fakes;
+using ApimDr.Engine.Storage;
+using ApimDr.Engine.Clouds;
 using Xunit;
 using static ApimDr.Engine.Tests.Fakes.ArmTestKit;
 
@@ -52,22 +55,20 @@ namespace ApimDr.Engine.Tests.Arm
     {
         private static BackupRestoreRequest Request(StorageAccessType type, string? key, string? clientId) => new()
         {
-            StorageAccountName = "backupstore",
-            ContainerName = "apim-backups",
+            Location = new StorageLocation("backupstore", "apim-backups", CloudEnvironment.AzureCloud) { AccountKey = key == null ? null : Secure(key) },
             BackupName = "b1",
             AccessType = type,
-            AccessKey = key == null ? null : Secure(key),
             ClientId = clientId,
         };
 
         [Theory]
         [InlineData(StorageAccessType.AccessKey, null, null, ErrorIds.AccessKeyRequired)]
-        [InlineData(StorageAccessType.AccessKey, "k", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
-        [InlineData(StorageAccessType.SystemAssignedManagedIdentity, "k", null, ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.AccessKey, "a2V5", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.SystemAssignedManagedIdentity, "a2V5", null, ErrorIds.ConflictingAccessType)]
         [InlineData(StorageAccessType.SystemAssignedManagedIdentity, null, "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
         [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, null, ErrorIds.IdentityClientIdRequired)]
         [InlineData(StorageAccessType.UserAssignedManagedIdentity, null, "/subscriptions/x/identity", ErrorIds.InvalidIdentityClientId)]
-        [InlineData(StorageAccessType.UserAssignedManagedIdentity, "k", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
+        [InlineData(StorageAccessType.UserAssignedManagedIdentity, "a2V5", "2f0d8b8e-6b8a-4c3e-9f4a-0c7c2b1f6a11", ErrorIds.ConflictingAccessType)]
         public void RejectsInconsistentAccess(StorageAccessType type, string? key, string? clientId, string errorId)
         {
             var error = Assert.Throws<ApimDrException>(() => Request(type, key, clientId).Validate());
@@ -86,10 +87,9 @@ namespace ApimDr.Engine.Tests.Arm
         [Fact]
         public void ValidatesTheStorageNames()
         {
+            // Account and container are held (and checked) once, by the request's storage location.
+            Assert.Equal(ErrorIds.InvalidStorageAccountName, Assert.Throws<ApimDrException>(() => new StorageLocation("https://backupstore.blob.core.windows.net", "apim-backups", CloudEnvironment.AzureCloud)).ErrorId);
             var request = Request(StorageAccessType.SystemAssignedManagedIdentity, null, null);
-            request.StorageAccountName = "https://backupstore.blob.core.windows.net";
-            Assert.Equal(ErrorIds.InvalidStorageAccountName, Assert.Throws<ApimDrException>(request.Validate).ErrorId);
-            request = Request(StorageAccessType.SystemAssignedManagedIdentity, null, null);
             request.BackupName = "folder/";
             Assert.Equal(ErrorIds.InvalidBackupName, Assert.Throws<ApimDrException>(request.Validate).ErrorId);
         }
@@ -205,19 +205,6 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Equal(DateTimeKind.Utc, copy.StartTime.Kind);
         }
 
-        private static bool IsDefault(object? value) => value == null || (value is string text && text.Length == 0);
-
-        private static object NonDefault(Type type, string name)
-        {
-            Type t = Nullable.GetUnderlyingType(type) ?? type;
-            if (t == typeof(string)) return "value-of-" + name;
-            if (t == typeof(int)) return 7;
-            if (t == typeof(DateTime)) return new DateTime(2026, 2, 3, 4, 5, 6, DateTimeKind.Utc);
-            if (t == typeof(Uri)) return new Uri("https://management.azure.com/" + name);
-            if (t == typeof(bool)) return true;
-            throw new NotSupportedException($"Give the test a value for {name} ({t.Name}).");
-        }
-
         [Fact]
         public void EveryWritablePropertyIsReadBackByTheFactory()
         {
@@ -229,15 +216,9 @@ namespace ApimDr.Engine.Tests.Arm
             original.RequestId = "r";
             original.Status = ApimOperation.Failed;
             // Any other writable property (a field added later) gets a value too, so a missing factory line cannot hide behind a default.
-            foreach (var property in typeof(ApimOperation).GetProperties().Where(p => p.CanWrite && IsDefault(p.GetValue(original))))
-            {
-                property.SetValue(original, NonDefault(property.PropertyType, property.Name));
-            }
+            EveryProperty.Fill(original);
             ApimOperation copy = ApimOperation.FromProperties(name => typeof(ApimOperation).GetProperty(name)?.GetValue(original));   // it also asks for a catalog entry's SourceServiceId
-            foreach (var property in typeof(ApimOperation).GetProperties().Where(p => p.CanWrite))
-            {
-                Assert.Equal(property.GetValue(original), property.GetValue(copy));
-            }
+            EveryProperty.AssertEqual(original, copy);
         }
 
         [Fact]

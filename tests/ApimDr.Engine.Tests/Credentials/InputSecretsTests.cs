@@ -21,8 +21,7 @@ namespace ApimDr.Engine.Tests.CredentialChecks
         public void ARequestWithAMalformedKeyFailsValidation(string key)
         {
             BackupRestoreRequest request = KeyRequest();
-            request.AccessKey = Secure(key);
-            var ex = Assert.Throws<ApimDrException>(() => request.Validate());
+            var ex = Assert.Throws<ApimDrException>(() => request.Location.AccountKey = Secure(key));   // the location refuses it: no request can carry it
             Assert.Equal(ErrorIds.InvalidStorageAccountKey, ex.ErrorId);
             Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
             Assert.Contains("backupstore", ex.Message);
@@ -40,9 +39,12 @@ namespace ApimDr.Engine.Tests.CredentialChecks
             var transport = new FakeArmTransport(clock, r => Accepted(Location()));
             using ArmClient client = Client(clock, transport);
             BackupRestoreRequest request = KeyRequest();
-            request.AccessKey = Secure("not-base64-hunter2!");
 
-            var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, client.StartBackupAsync(Service(), request, default)));
+            var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, Task.Run(() =>
+            {
+                request.Location.AccountKey = Secure("not-base64-hunter2!");   // refused where it is taken
+                return client.StartBackupAsync(Service(), request, default);
+            })));
 
             Assert.Equal(ErrorIds.InvalidStorageAccountKey, ex.ErrorId);
             Assert.Empty(transport.Requests);

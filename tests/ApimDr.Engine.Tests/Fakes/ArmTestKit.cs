@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
@@ -46,11 +47,9 @@ namespace ApimDr.Engine.Tests.Fakes
 
         public static BackupRestoreRequest KeyRequest(string backupName = "contoso-2026-01-01.apimbackup") => new()
         {
-            StorageAccountName = "backupstore",
-            ContainerName = "apim-backups",
+            Location = new StorageLocation("backupstore", "apim-backups", CloudEnvironment.AzureCloud) { AccountKey = Secure(StorageKey) },
             BackupName = backupName,
             AccessType = StorageAccessType.AccessKey,
-            AccessKey = Secure(StorageKey),
         };
 
         public static ArmClient Client(TimeProvider clock, FakeArmTransport transport, Action<ArmClientOptions>? configure = null)

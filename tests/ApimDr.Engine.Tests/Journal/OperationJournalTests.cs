@@ -22,6 +22,12 @@ namespace ApimDr.Engine.Tests.Journal
 
         private readonly FakeBlobServer _blobs = new FakeBlobServer(201, null);
 
+        private BackupRestoreRequest At(BackupRestoreRequest request)
+        {
+            request.Location = ManifestStore();
+            return request;
+        }
+
         /// <summary>Where the backup's manifest goes: a loopback stand-in that takes every write.</summary>
         private StorageLocation ManifestStore() => new StorageLocation("backupstore", "apim-backups", ApimDr.Engine.Clouds.CloudEnvironment.AzureCloud, _blobs.Endpoint("backupstore"))
         {
@@ -46,7 +52,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, _, clock) = Arm(r => Accepted(Location()));
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default))).Operation;
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, journal, _ => { }, default)));
 
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Running, entry.State);
@@ -63,7 +69,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, transport, clock) = Arm(r => Reply.Of(500));
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default)));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
             Assert.Single(transport.Requests, r => r.Method == "POST");
@@ -78,9 +84,9 @@ namespace ApimDr.Engine.Tests.Journal
             var journal = NewJournal();
             int posts = 0;
             var (client, _, clock) = Arm(r => ++posts == 1 ? Accepted(Location()) : Reply.ArmError(409, "Conflict", "busy"));
-            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, _ => { }, default));
+            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, journal, _ => { }, default));
 
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest("second.apimbackup"), ManifestStore(), false, journal, _ => { }, default)));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest("second.apimbackup")), false, journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Contains("Get-ApimOperation -Name contoso-apim", busy.Message);
@@ -122,7 +128,7 @@ namespace ApimDr.Engine.Tests.Journal
             var warnings = new System.Collections.Generic.List<string>();
             var (client, _, clock) = Arm(r => Accepted(Location()));
 
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), KeyRequest(), ManifestStore(), false, journal, warnings.Add, default))).Operation;
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, journal, warnings.Add, default)));
 
             Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.NotEmpty(warnings);

@@ -11,11 +11,15 @@ namespace ApimDr.Engine.Tests.Storage
         private static readonly DateTimeOffset Now = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
 
         // Five backups, 0, 10, 29, 31 and 45 days old.
-        private static readonly BackupBlob[] Backups = new[] { 0, 10, 29, 31, 45 }
-            .Select(days => new BackupBlob { BackupName = $"prod-{days:D2}d.apimbackup", Created = Now.AddDays(-days) })
+        private static readonly ApimBackup[] Backups = new[] { 0, 10, 29, 31, 45 }
+            .Select(days => Entry($"prod-{days:D2}d.apimbackup", days, null))
             .ToArray();
 
-        private static string[] Names(System.Collections.Generic.IEnumerable<BackupBlob> blobs) => blobs.Select(b => b.BackupName).OrderBy(n => n).ToArray();
+        /// <summary>A catalog entry as Get-ApimBackup lists it: created N days ago, expiring 30 days after.</summary>
+        private static ApimBackup Entry(string name, int days, string? source)
+            => new ApimBackup { BackupName = name, Created = Now.AddDays(-days).UtcDateTime, ExpiresOn = Now.AddDays(30 - days).UtcDateTime, SourceServiceId = source };
+
+        private static string[] Names(System.Collections.Generic.IEnumerable<ApimBackup> blobs) => blobs.Select(b => b.BackupName).OrderBy(n => n).ToArray();
 
         [Fact]
         public void ExpiredSelectsOnlyBackupsPastThe30DayLimit()
@@ -36,7 +40,7 @@ namespace ApimDr.Engine.Tests.Storage
         {
             const string Prod = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/prod";
             const string Standby = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/standby";
-            BackupBlob Backup(string name, int days, string? source) => new BackupBlob { BackupName = name, Created = Now.AddDays(-days), SourceServiceId = source };
+            ApimBackup Backup(string name, int days, string? source) => Entry(name, days, source);
             var mixed = new[]
             {
                 Backup("prod-1", 1, Prod), Backup("prod-2", 2, Prod), Backup("prod-3", 3, Prod),

@@ -36,8 +36,8 @@ namespace ApimDr.Engine.Tests.Workflow
         /// <summary>What Restore-ApimService does: read the backup (pre-flight), then check and POST.</summary>
         private static async Task<ApimOperation> Restore(ArmClient client, BackupRestoreRequest request, StorageLocation storage, Action<string> warn)
         {
-            BackupBlob? backup = await DrWorkflow.ReadBackupAsync(storage, request.BackupName, warn, default);
-            return await DrWorkflow.StartRestoreAsync(client, Service(), request, backup, false, null, warn, default);
+            ApimBackup? backup = await DrWorkflow.ReadBackupAsync(storage, request.BackupName, warn, default);
+            return await DrWorkflow.StartRestoreAsync(client, Service(), request, backup, false, Array.Empty<string>(), null, warn, default);
         }
 
         [Fact]
@@ -110,7 +110,7 @@ namespace ApimDr.Engine.Tests.Workflow
             using (client)
             {
                 BackupRestoreRequest request = KeyRequest();
-                request.AccessKey = null;
+                request.Location.AccountKey = null;
                 request.AccessType = StorageAccessType.SystemAssignedManagedIdentity;
 
                 var ex = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,

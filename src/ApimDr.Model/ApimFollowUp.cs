@@ -1,0 +1,26 @@
+namespace ApimDr
+{
+    /// <summary>
+    /// What an operation must still do when it ends, carried in its record (<see cref="ApimOperation.FollowUps"/>)
+    /// and in a backup's manifest, so whichever wait sees the end does it — in the process that started the
+    /// operation or in any later one (docs/design.md, "Follow-ups travel with the operation").
+    /// </summary>
+    public static class ApimFollowUp
+    {
+        /// <summary>A backup: record the end (status, end time, error) in its manifest beside the backup.</summary>
+        public const string RecordEnd = "RecordEnd";
+
+        /// <summary>A restore: compare the restored service with the configuration snapshot stored beside the backup.</summary>
+        public const string Verify = "Verify";
+
+        public static readonly string[] Known = { RecordEnd, Verify };
+
+        /// <summary>In words, for warnings.</summary>
+        public static string Describe(string followUp) => followUp switch
+        {
+            RecordEnd => "record the end in the backup's manifest",
+            Verify => "verify the restored service against the backup's configuration snapshot",
+            _ => followUp,
+        };
+    }
+}

@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+using System.Security;
+using ApimDr.Engine.Clouds;
+using ApimDr.Engine.Storage;
+
+namespace ApimDr
+{
+    /// <summary>The storage parameters a cmdlet binds (from the command line, or by property name from piped objects).</summary>
+    internal interface IStorageSelection
+    {
+        string StorageAccountName { get; }
+        string ContainerName { get; }
+        SecureString? StorageAccountKey { get; }
+        Uri? BlobEndpoint { get; }
+    }
+
+    /// <summary>
+    /// Where the backups are — the twin of <see cref="ServiceSelection"/>, and the ONE place any cmdlet turns
+    /// storage parameters, piped objects or a saved operation into a validated <see cref="StorageLocation"/>:
+    /// names checked, a blob endpoint read from data used only when it is the account's standard host in the
+    /// cloud (else UntrustedEndpoint: nothing is sent there), the account key when given, else a Storage token
+    /// from the identity order — never the ARM -AccessToken (wrong audience, wrong host).
+    /// </summary>
+    internal static class StorageSelection
+    {
+        /// <summary>One input of a cmdlet: <paramref name="line"/> holds the parameters typed on the command line.</summary>
+        public static StorageLocation Select(IStorageSelection input, ISet<string> line, CloudEnvironment cloud, CommandSession session)
+            => At(input.StorageAccountName, input.ContainerName, input.BlobEndpoint, line.Contains(nameof(IStorageSelection.BlobEndpoint)), input.StorageAccountKey, cloud, session);
+
+        /// <summary>A location from its parts (a saved operation's record with the user's key and endpoint).</summary>
+        public static StorageLocation At(string account, string container, Uri? blobEndpoint, bool endpointTyped, SecureString? key, CloudEnvironment cloud, CommandSession session)
+            => new StorageLocation(account, container, cloud, blobEndpoint, endpointTyped) { AccountKey = key, Credentials = session.CreateCredentials(null) };
+    }
+}
