@@ -54,10 +54,45 @@ Describe 'Get-ApimBackup' {
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
-    It 'binds the storage location from the pipeline by property name' {
-        $r = @([pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BlobEndpoint = $t.BlobEndpoint } |
-            Get-ApimBackup -StorageAccountKey $t.StorageKey)
+    It 'binds the storage location from the pipeline by property name; a piped endpoint that is not the account''s host needs -BlobEndpoint typed' {
+        $piped = [pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BlobEndpoint = $t.BlobEndpoint }
+        $err = $null
+        @($piped | Get-ApimBackup -StorageAccountKey $t.StorageKey -ErrorVariable err -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedEndpoint,*'
+        $r = @($piped | Get-ApimBackup -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint)
         $r.Count | Should -Be 3
+    }
+
+    It 'sends nothing (no Storage token) to a host a piped object names, for Get- and Remove-ApimBackup' {
+        # Before: without a key, 2 requests carrying a Storage bearer token reached the piped host.
+        $trap = New-TrapListener
+        try {
+            $piped = [pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = 'a.apimbackup'; BlobEndpoint = "$($trap.Url)/" }
+            $err = $null
+            $piped | Get-ApimBackup -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $piped | Remove-ApimBackup -Force -ErrorVariable +err -ErrorAction SilentlyContinue
+            @($err).Count | Should -Be 2
+            $err | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'UntrustedEndpoint,*' }
+            $trap.Pending() | Should -BeFalse
+        } finally {
+            $trap.Stop()
+        }
+    }
+
+    It 'takes the storage suffix of the signed-in cloud when -Environment is not given' {
+        # A user signed in to AzureChinaCloud (Az.Accounts stand-in): the catalog asks blob.core.chinacloudapi.cn, never AzureCloud's host.
+        $verbose = Invoke-PwshChild -Parameters @{ Module = $t.ModulePath } -ScriptBlock {
+            param($Module)
+            # Stand-ins with the shape of Az.Accounts' commands; the token request fails, so nothing is ever sent.
+            function global:Get-AzContext { [pscustomobject]@{ Account = [pscustomobject]@{ Id = 'admin@contoso.example' }; Tenant = [pscustomobject]@{ Id = 't' }; Environment = [pscustomobject]@{ Name = 'AzureChinaCloud' } } }
+            function global:Get-AzAccessToken { throw 'no token in this test' }
+            Remove-Item Env:IDENTITY_ENDPOINT, Env:IDENTITY_HEADER -ErrorAction SilentlyContinue
+            Import-Module $Module
+            $env:APIMDR_JOURNAL = 'off'
+            Get-ApimBackup -StorageAccountName drstore -ContainerName apim -Verbose -ErrorAction SilentlyContinue 4>&1 2>$null |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+        }
+        ($verbose -join "`n") | Should -Match 'drstore\.blob\.core\.chinacloudapi\.cn/apim'
     }
 
     It 'shows a table view' {

@@ -32,7 +32,7 @@ Describe 'Remove-ApimBackup' {
 
     It 'removes what Get-ApimBackup pipes in' {
         $c = New-BackupSet
-        Get-ApimBackup @common -ContainerName $c -BackupName 'a-1.apimbackup' | Remove-ApimBackup -StorageAccountKey $t.StorageKey -Confirm:$false
+        Get-ApimBackup @common -ContainerName $c -BackupName 'a-1.apimbackup' | Remove-ApimBackup -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -Confirm:$false   # Azurite's endpoint is not a standard host: typed
         Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
     }
 

@@ -125,6 +125,7 @@ namespace ApimDr.Engine.Workflow
                 if (ex is ApimDrException busy && busy.ErrorId == ErrorIds.ServiceBusy) throw WithJournalHint(busy, journal, service.ResourceId);
                 throw;
             }
+            operation.FollowUps = followUps;
             Warn(warn, operation.IsTerminal ? journal?.Remove(operation) : journal?.RecordStarted(operation));
             return operation;
         }

@@ -82,6 +82,7 @@ namespace ApimDr.Commands
                     ? ApimOperation.FromProperties(name => ByUrlProperty(name))
                     : ApimOperation.FromProperties(name => Property(InputObject, name));
                 Validate(operation);
+                if (ParameterSetName == ByUrl) operation.CorrelationId = JournaledCorrelationId(operation.PollUrl!) ?? operation.CorrelationId;
                 if (operation.IsTerminal && !operation.HasPendingFollowUps)
                 {
                     WriteObject(operation);   // the service's verdict is final and nothing is left to do: nothing to poll
@@ -125,6 +126,23 @@ namespace ApimDr.Commands
             Uri? typed = BlobEndpoint;
             SecureString? key = StorageAccountKey;
             return () => StorageSelection.At(operation.StorageAccountName, operation.ContainerName, typed ?? operation.BlobEndpoint, typed != null, key, cloud, Session);
+        }
+
+        /// <summary>
+        /// The journal's correlation id for an operation named only by its poll URL (a resume line, a warning's
+        /// completing command), so the journal entry is the one this wait ends; null when the journal has none.
+        /// </summary>
+        private static string? JournaledCorrelationId(Uri pollUrl)
+        {
+            try
+            {
+                return Engine.Journal.OperationJournal.ForCurrentUser()?.Read()
+                    .FirstOrDefault(e => e.Operation.PollUrl != null && string.Equals(e.Operation.PollUrl.OriginalString, pollUrl.OriginalString, StringComparison.Ordinal))?.Operation.CorrelationId;
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            {
+                return null;   // the journal is housekeeping: the wait goes on
+            }
         }
 
         private static object? Property(PSObject input, string name)
