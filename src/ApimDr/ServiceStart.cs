@@ -65,14 +65,14 @@ namespace ApimDr
         public void Warn(string? message) => _session.PostWarning(message);
 
         /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it, the storage as <see cref="StorageSelection.Select"/> does).</summary>
-        public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, string? backupName)
+        public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, Func<ServiceId, string> backupNameFor)
         {
             ServiceId service = ServiceSelection.Select(input, boundOnCommandLine, session);
             CloudEnvironment cloud = arm.ResolveCloud();
             var request = new BackupRestoreRequest
             {
                 Location = StorageSelection.Select(input, boundOnCommandLine, cloud, session),
-                BackupName = backupName ?? $"{service.Name}-{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}.apimbackup",
+                BackupName = backupNameFor(service),
                 AccessType = ResolveAccessType(input),
                 ClientId = input.IdentityClientId?.ToString(),
             };

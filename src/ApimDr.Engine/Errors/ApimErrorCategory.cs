@@ -23,5 +23,6 @@ namespace ApimDr.Engine.Errors
         InvalidData,
         InvalidResult,
         WriteError,
+        ResourceExists,
     }
 }

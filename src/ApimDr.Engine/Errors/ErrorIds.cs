@@ -73,5 +73,12 @@ namespace ApimDr.Engine.Errors
         // The cmdlet layer's own (ErrorRecords): Ctrl+C, and an exception no code path expected.
         public const string OperationStopped = "OperationStopped";
         public const string UnexpectedError = "UnexpectedError";
+
+        // Never lose a backup (issue 17): refused before anything is sent or removed.
+        public const string BackupExists = "BackupExists";
+        public const string BackupNameCollision = "BackupNameCollision";
+        public const string BackupInUse = "BackupInUse";
+        public const string InvalidNamePattern = "InvalidNamePattern";
+        public const string StorageUnreachable = "StorageUnreachable";
     }
 }

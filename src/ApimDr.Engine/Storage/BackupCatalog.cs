@@ -79,6 +79,26 @@ namespace ApimDr.Engine.Storage
             return backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
         }
 
+        /// <summary>Whether a backup of this name — its blob, or its manifest (a backup still running) — is already in the container.</summary>
+        public static async Task<bool> ExistsAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        {
+            BlobContainerClient container = CreateContainerClient(location);
+            try
+            {
+                Task<Response<bool>> blob = container.GetBlobClient(backupName).ExistsAsync(cancellationToken);
+                Task<Response<bool>> manifest = container.GetBlobClient(BackupManifest.NameFor(backupName)).ExistsAsync(cancellationToken);
+                return (await blob.ConfigureAwait(false)).Value || (await manifest.ConfigureAwait(false)).Value;
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw NoStorageToken(ex, location);
+            }
+            catch (RequestFailedException ex)
+            {
+                throw MapStorageError(ex, location);
+            }
+        }
+
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
         public static Task WriteManifestAsync(StorageLocation location, ApimBackupManifest manifest, CancellationToken cancellationToken)
             => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken);

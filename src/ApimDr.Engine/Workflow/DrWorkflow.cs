@@ -24,11 +24,12 @@ namespace ApimDr.Engine.Workflow
         /// operation carries the follow-up "record the end in the manifest" when the manifest was written.
         /// </summary>
         public static async Task<ApimOperation> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            bool takeSnapshot, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            bool takeSnapshot, bool overwrite, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
+            if (!overwrite) await RefuseOverwriteAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
@@ -57,6 +58,33 @@ namespace ApimDr.Engine.Workflow
                 }
             }
             return operation;
+        }
+
+        /// <summary>
+        /// BackupExists before the POST when a backup (blob or manifest) of that name is in the container: APIM
+        /// would overwrite it without a word. When ApimDr cannot look (no storage access of its own, e.g. managed
+        /// identity only), a warning says it could not check.
+        /// </summary>
+        private static async Task RefuseOverwriteAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
+        {
+            bool exists;
+            try
+            {
+                storage.ValidateCredentials();
+                exists = await BackupCatalog.ExistsAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                warn($"ApimDr could not check whether backup '{backupName}' already exists in '{storage.AccountName}/{storage.ContainerName}' ({(ex is ApimDrException known ? known.ErrorId + ": " : string.Empty)}{ex.Message}); if it does, the backup replaces it. " +
+                    "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Reader' on the container, so ApimDr can check.");
+                return;
+            }
+            if (exists)
+            {
+                throw new ApimDrException(ErrorIds.BackupExists, ApimErrorCategory.ResourceExists,
+                    $"Backup '{backupName}' already exists in container '{storage.ContainerName}' of storage account '{storage.AccountName}'; the backup would overwrite it. Nothing was started. " +
+                    "Choose another -BackupName (tokens {service}, {resourceGroup}, {subscription}, {timestamp} make names unique), or pass -Overwrite to replace it.", backupName);
+            }
         }
 
         /// <summary>The configuration just before the backup; a warning (never a failed backup) when it cannot be read.</summary>

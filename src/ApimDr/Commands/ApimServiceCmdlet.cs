@@ -20,6 +20,7 @@ namespace ApimDr.Commands
         protected const string ByResourceId = "ByResourceId";
 
         private readonly List<StartedOperation> _started = new List<StartedOperation>();
+        private readonly List<ServiceStart> _deferred = new List<ServiceStart>();
         private HashSet<string> _boundOnCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private CommandSession? _session;
         private ArmSession? _arm;
@@ -91,8 +92,19 @@ namespace ApimDr.Commands
 
         private protected CommandSession Session => _session ?? throw new InvalidOperationException("BeginProcessing has not run.");
 
-        /// <summary>The blob the input names (Restore) or asks for (Backup); null means the default name.</summary>
-        protected abstract string? RequestedBackupName { get; }
+        /// <summary>The blob this service's operation writes (Backup: the default name, or -BackupName with its tokens filled in) or reads (Restore).</summary>
+        private protected abstract string BackupNameFor(Engine.Arm.ServiceId service);
+
+        /// <summary>
+        /// Whether the starts wait for the whole input (EndProcessing) so a check across inputs can refuse them
+        /// all before any request (Backup: one explicit -BackupName must not name one blob for two services).
+        /// </summary>
+        private protected virtual bool DefersStart => false;
+
+        /// <summary>Checks the whole set of deferred starts before any is started; throws to refuse them all.</summary>
+        private protected virtual void CheckDeferred(IReadOnlyList<ServiceStart> starts)
+        {
+        }
 
         /// <summary>
         /// The one hook: confirm (<see cref="ServiceStart.ConfirmAsync"/>, before any request that changes
@@ -113,13 +125,19 @@ namespace ApimDr.Commands
             ServiceStart start;
             try
             {
-                start = ServiceStart.Read(this, _boundOnCommandLine, Session, _arm!, RequestedBackupName);
+                start = ServiceStart.Read(this, _boundOnCommandLine, Session, _arm!, BackupNameFor);
             }
             catch (ApimDrException ex)
             {
                 Session.WriteFailure(ex, ResourceId ?? Name);
                 return;
             }
+            if (DefersStart) _deferred.Add(start);
+            else Start(start);
+        }
+
+        private void Start(ServiceStart start)
+        {
             try
             {
                 ApimOperation? operation = Session.Run(ct => StartAsync(start, ct));
@@ -142,7 +160,23 @@ namespace ApimDr.Commands
             }
         }
 
-        protected override void EndProcessing() => _arm?.WaitAndEmit(_started);
+        protected override void EndProcessing()
+        {
+            if (_deferred.Count > 0)
+            {
+                try
+                {
+                    CheckDeferred(_deferred);
+                }
+                catch (ApimDrException ex)
+                {
+                    foreach (ServiceStart refused in _deferred) Session.WriteFailure(ex, refused.Service.ResourceId);
+                    _deferred.Clear();
+                }
+                foreach (ServiceStart start in _deferred) Start(start);
+            }
+            _arm?.WaitAndEmit(_started);
+        }
 
         protected override void StopProcessing() => _session?.Stop();
 

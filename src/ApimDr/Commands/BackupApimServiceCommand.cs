@@ -1,7 +1,12 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Arm;
+using ApimDr.Engine.Errors;
+using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
 
 namespace ApimDr.Commands
@@ -11,7 +16,11 @@ namespace ApimDr.Commands
     [OutputType(typeof(ApimOperation))]
     public sealed class BackupApimServiceCommand : ApimServiceCmdlet
     {
-        /// <summary>The blob to write; default {service}-{UTC yyyyMMddTHHmmssZ}.apimbackup.</summary>
+        /// <summary>
+        /// The blob to write. Default {service}-{resourceGroup}-{UTC yyyyMMddTHHmmssZ}-{4 random hex}.apimbackup, unique
+        /// per service and start. Tokens {service}, {resourceGroup}, {subscription}, {timestamp} are filled in per
+        /// service; one name given to several services must make them distinct (else BackupNameCollision).
+        /// </summary>
         [Parameter]
         [Alias("TargetBlobName", "BlobName")]
         [ArgumentCompleter(typeof(Completers.NoFileNamesCompleter))]   // a new name: nothing to offer, and never file names
@@ -21,14 +30,33 @@ namespace ApimDr.Commands
         [Parameter]
         public SwitchParameter SkipSnapshot { get; set; }
 
-        protected override string? RequestedBackupName => BackupName;
+        /// <summary>Replace a backup of the same name that is already in the container (without it: BackupExists, nothing started).</summary>
+        [Parameter]
+        public SwitchParameter Overwrite { get; set; }
+
+        private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+
+        private protected override string BackupNameFor(ServiceId service)
+            => BackupName == null ? BackupNames.Default(service, DateTimeOffset.UtcNow) : BackupNames.Expand(BackupName, service, _startedAt);
+
+        /// <summary>An explicit -BackupName waits for every input, so names that would collide are refused before any request.</summary>
+        private protected override bool DefersStart => BackupName != null;
+
+        private protected override void CheckDeferred(IReadOnlyList<ServiceStart> starts)
+        {
+            var shared = starts.GroupBy(s => s.Request.BackupName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (shared == null) return;
+            throw new ApimDrException(ErrorIds.BackupNameCollision, ApimErrorCategory.InvalidArgument,
+                $"-BackupName '{BackupName}' names the same blob '{shared.Key}' for {shared.Count()} services ({string.Join(", ", shared.Select(s => s.Service.ResourceGroupName + "/" + s.Service.Name))}): each backup would overwrite the other. Nothing was started. " +
+                $"Add tokens that differ per service: {BackupNames.ServiceToken}, {BackupNames.ResourceGroupToken}, {BackupNames.SubscriptionToken} (and {BackupNames.TimestampToken}), e.g. -BackupName '{{service}}-{{resourceGroup}}-{{timestamp}}.apimbackup', or omit -BackupName for unique default names.", BackupName);
+        }
 
         private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
             // -Confirm in a host that cannot prompt: ConfirmationRequired.
             if (!await start.ConfirmAsync(false, $"Back up to {start.Describe}").ConfigureAwait(false)) return null;
             // The manifest beside the backup is written at start; the operation carries "record the end" for whichever wait sees it.
-            return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
+            return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, Overwrite, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
         }
     }
 }

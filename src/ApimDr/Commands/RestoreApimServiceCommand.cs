@@ -30,7 +30,7 @@ namespace ApimDr.Commands
         [Parameter]
         public SwitchParameter Verify { get; set; }
 
-        protected override string? RequestedBackupName => BackupName;
+        private protected override string BackupNameFor(Engine.Arm.ServiceId service) => BackupName;   // an existing blob: taken literally
 
         private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
