@@ -77,9 +77,10 @@ Describe 'Outcome table: the POST' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceBusy,*'
         "$($err[0])" | Should -Match 'Get-ApimOperation -Name prod'
         (Get-Journal $second).Count | Should -Be 0
-        $resumed = Get-ApimOperation -Name prod -Running | Where-Object BackupName -eq $first.BackupName | Wait-ApimOperation @arm
+        # The storage key too: the wait also records the end in the backup's manifest (its follow-up).
+        $resumed = Get-ApimOperation -Name prod -Running | Where-Object BackupName -eq $first.BackupName | Wait-ApimOperation @arm -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint
         $resumed.Status | Should -Be 'Succeeded'
-        (Get-Journal $first.BackupName).Count | Should -Be 0   # seen terminal: removed
+        (Get-Journal $first.BackupName).Count | Should -Be 0   # seen terminal and completed: removed
     }
 }
 
@@ -110,7 +111,7 @@ Describe 'Outcome table: polls' {
         "$($err[0])" | Should -Match 'checks failed'
         (Get-Journal $r.BackupName)[0].Status | Should -Be 'InProgress'
         Clear-EmulatorFault
-        ($r | Wait-ApimOperation @arm).Status | Should -Be 'Succeeded'
+        ($r | Wait-ApimOperation @arm -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint).Status | Should -Be 'Succeeded'
         (Get-Journal $r.BackupName).Count | Should -Be 0
     }
 

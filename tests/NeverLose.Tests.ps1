@@ -100,3 +100,124 @@ Describe 'No silent overwrite' {
         ($warnings -join "`n") | Should -Match 'could not check whether backup'
     }
 }
+
+Describe 'Remove only what was named' {
+    BeforeAll {
+        function script:New-Named([string] $Container, [string[]] $Names) {
+            New-TestContainer -Name $Container
+            foreach ($n in $Names) { New-TestBlob -Container $Container -Name $n -Content 'backup' }
+        }
+    }
+
+    It 'matches -BackupName literally: prod[1] never removes prod1' {
+        # Before: the name was a wildcard pattern, so 'prod[1].apimbackup' removed prod1.apimbackup.
+        $c = New-TestName 'literal'
+        New-Named $c 'prod1.apimbackup', 'prod[1].apimbackup'
+        Remove-ApimBackup @common -ContainerName $c -BackupName 'prod[1].apimbackup' -Force
+        (Get-BlobNames $c) | Should -Be @('prod1.apimbackup')
+    }
+
+    It 'says BackupNotFound for a literal name that is not there, and removes nothing' {
+        $c = New-TestName 'missing'
+        New-Named $c 'prod1.apimbackup'
+        $err = $null
+        Remove-ApimBackup @common -ContainerName $c -BackupName 'prod[1].apimbackup' -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BackupNotFound,*'
+        (Get-BlobNames $c) | Should -Be @('prod1.apimbackup')
+    }
+
+    It 'takes a pattern only through -BackupNamePattern' {
+        $c = New-TestName 'pattern'
+        New-Named $c 'prod1.apimbackup', 'prod2.apimbackup', 'standby1.apimbackup'
+        Remove-ApimBackup @common -ContainerName $c -BackupNamePattern 'prod*' -Force
+        (Get-BlobNames $c) | Should -Be @('standby1.apimbackup')
+    }
+
+    It 'refuses a malformed pattern with InvalidNamePattern on every cmdlet that takes one, before any request' -TestCases @(
+        @{ Command = 'Get-ApimBackup'; Arguments = @{ BackupName = 'prod[' } }
+        @{ Command = 'Get-ApimBackup'; Arguments = @{ ServiceName = 'prod[' } }
+        @{ Command = 'Remove-ApimBackup'; Arguments = @{ BackupNamePattern = 'prod['; Force = $true } }
+        @{ Command = 'Remove-ApimBackup'; Arguments = @{ ServiceName = 'prod['; Expired = $true; Force = $true } }
+    ) {
+        param($Command, $Arguments)
+        $trap = New-TrapListener
+        try {
+            $err = $null
+            & $Command -StorageAccountName $t.StorageAccountName -ContainerName 'anything' -StorageAccountKey $t.StorageKey -BlobEndpoint "http://$($trap.Authority)/$($t.StorageAccountName)" @Arguments -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidNamePattern,*'
+            $trap.Pending() | Should -BeFalse
+        } finally {
+            $trap.Stop()
+        }
+    }
+
+    It 'refuses a malformed -Name or -ResourceGroupName of Get-ApimOperation with InvalidNamePattern' {
+        foreach ($arguments in @{ Name = 'prod[' }, @{ ResourceGroupName = 'rg[' }) {
+            $err = $null
+            Get-ApimOperation @arguments -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidNamePattern,*'
+        }
+    }
+}
+
+Describe 'Never remove a backup in use' {
+    It 'spares a backup a running restore reads, even with -Force, and the restore still succeeds' {
+        $c = New-TestName 'inuse'
+        $name = New-BackupName
+        $null = Backup-ApimService @prod @arm @common -ContainerName $c -BackupName $name -SkipSnapshot
+        $null = Set-EmulatorSetting @{ restoreDurationSeconds = 4 }
+        try {
+            $restore = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @common -ContainerName $c -BackupName $name -NoWait -Force
+            $restore.FollowUps | Should -Contain 'ReleaseBackup'
+            (Get-ApimBackup @common -ContainerName $c -BackupName $name).ActiveRestores | Should -Be 1
+
+            # Another machine (no journal of its own) applying retention: the mark beside the backup is what it sees.
+            $err = Invoke-PwshChild -Parameters @{ Container = $c; Name = $name; Helpers = (Join-Path $PSScriptRoot 'TestHelpers.psm1') } -ScriptBlock {
+                param($Container, $Name, $Helpers)
+                Import-Module $Helpers
+                $t = Get-TestEnvironment
+                Import-Module $t.ModulePath
+                $env:APIMDR_JOURNAL = 'off'
+                $err = $null
+                Remove-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $Container -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -BackupName $Name -Force -ErrorVariable err -ErrorAction SilentlyContinue
+                $err | ForEach-Object { [pscustomobject]@{ Id = $_.FullyQualifiedErrorId; Text = "$_" } }
+            }
+            $err[0].Id | Should -BeLike 'BackupInUse,*'
+            $err[0].Text | Should -Match "a restore into 'standby'"
+            $err[0].Text | Should -Match '-IgnoreInUse'
+            (Get-BlobNames $c) | Should -Contain $name
+
+            ($restore | Wait-ApimOperation @arm @key).Status | Should -Be 'Succeeded'
+            (Get-ApimBackup @common -ContainerName $c -BackupName $name).ActiveRestores | Should -Be 0   # the wait cleared the mark
+            Remove-ApimBackup @common -ContainerName $c -BackupName $name -Force
+            (Get-BlobNames $c) | Should -Not -Contain $name
+        } finally {
+            $null = Set-EmulatorSetting @{ restoreDurationSeconds = $null }
+        }
+    }
+
+    It 'removes a backup in use only with -IgnoreInUse' {
+        $c = New-TestName 'ignore'
+        $name = New-BackupName
+        $null = Backup-ApimService @prod @arm @common -ContainerName $c -BackupName $name -SkipSnapshot
+        $restore = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @common -ContainerName $c -BackupName $name -NoWait -Force
+        Remove-ApimBackup @common -ContainerName $c -BackupName $name -Force -IgnoreInUse
+        (Get-BlobNames $c) | Should -Not -Contain $name
+        $null = $restore | Wait-ApimOperation @arm @key -ErrorAction SilentlyContinue
+    }
+}
+
+Describe 'Storage unreachable' {
+    It 'answers Get- and Remove-ApimBackup with StorageUnreachable, never a .NET AggregateException' {
+        # A loopback port nobody listens on: connections are refused.
+        $closed = Get-FreeLoopbackPort
+        foreach ($command in 'Get-ApimBackup', 'Remove-ApimBackup') {
+            $err = $null
+            $extra = if ($command -eq 'Remove-ApimBackup') { @{ Expired = $true; Force = $true } } else { @{} }
+            & $command -StorageAccountName $t.StorageAccountName -ContainerName 'anything' -StorageAccountKey $t.StorageKey -BlobEndpoint "http://127.0.0.1:$closed/$($t.StorageAccountName)" @extra -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageUnreachable,*'
+            $err[0].CategoryInfo.Category | Should -Be 'ConnectionError'
+            "$($err[0])" | Should -Match "127\.0\.0\.1:$closed"
+        }
+    }
+}

@@ -26,7 +26,7 @@ Describe 'Remove-ApimBackup' {
 
     It 'applies -KeepLast within a name pattern' {
         $c = New-BackupSet
-        Remove-ApimBackup @common -ContainerName $c -BackupName 'a-*' -KeepLast 1 -Force
+        Remove-ApimBackup @common -ContainerName $c -BackupNamePattern 'a-*' -KeepLast 1 -Force
         Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
     }
 

@@ -33,6 +33,9 @@ namespace ApimDr
         /// <summary>Whether the configuration snapshot taken before the backup (&lt;BackupName&gt;.apimdr-config.json) is beside it: what Restore-ApimService -Verify compares with.</summary>
         public bool HasSnapshot { get; set; }
 
+        /// <summary>How many restores ApimDr started from this backup have not been seen to end (their in-use marks beside it): Remove-ApimBackup spares it while any is.</summary>
+        public int ActiveRestores { get; set; }
+
         /// <summary>The backup operation's poll URL and start (from the manifest): what a wait resumes from.</summary>
         public Uri? PollUrl { get; set; }
 

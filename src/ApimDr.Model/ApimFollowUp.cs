@@ -13,13 +13,17 @@ namespace ApimDr
         /// <summary>A restore: compare the restored service with the configuration snapshot stored beside the backup.</summary>
         public const string Verify = "Verify";
 
-        public static readonly string[] Known = { RecordEnd, Verify };
+        /// <summary>A restore: remove the in-use mark it left beside the backup it reads (Remove-ApimBackup spares a marked backup).</summary>
+        public const string ReleaseBackup = "ReleaseBackup";
+
+        public static readonly string[] Known = { RecordEnd, Verify, ReleaseBackup };
 
         /// <summary>In words, for warnings.</summary>
         public static string Describe(string followUp) => followUp switch
         {
             RecordEnd => "record the end in the backup's manifest",
             Verify => "verify the restored service against the backup's configuration snapshot",
+            ReleaseBackup => "clear the in-use mark beside the backup the restore read",
             _ => followUp,
         };
     }

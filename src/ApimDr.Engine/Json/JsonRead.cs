@@ -29,6 +29,22 @@ namespace ApimDr.Engine.Json
             => element.ValueKind == JsonValueKind.Object && TryGetProperty(element, name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
 
+        /// <summary>A record (ApimOperation, ApimBackupManifest…) from a JSON object through its model factory; null when the text is not a JSON object.</summary>
+        public static T? ToRecord<T>(string text, Func<Func<string, object?>, T> factory) where T : class
+        {
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(text);
+                JsonElement root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object) return null;
+                return factory(name => TryGetProperty(root, name, out JsonElement value) ? ToValue(value) : null);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
         /// <summary>A JSON value as a plain .NET value for the model's factories: string, long or double, bool, object?[], or null (an object stays its raw text).</summary>
         public static object? ToValue(JsonElement value) => value.ValueKind switch
         {

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using ApimDr.Engine.Configuration;
 using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Json;
 using ApimDr.Engine.Security;
 using Azure;
 using Azure.Identity;
@@ -26,18 +27,18 @@ namespace ApimDr.Engine.Storage
         /// manifest, plus (no <see cref="ApimBackup.Uri"/>) manifests whose backup blob does not exist yet.
         /// Manifests are never entries of their own.
         /// </summary>
-        public static async Task<IReadOnlyList<ApimBackup>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken)
-        {
-            BlobContainerClient container = CreateContainerClient(location);
-            var backups = new List<ApimBackup>();
-            var manifests = new List<string>();
-            var snapshots = new HashSet<string>(StringComparer.Ordinal);
-            try
+        public static Task<IReadOnlyList<ApimBackup>> ListAsync(StorageLocation location, string? prefix, CancellationToken cancellationToken, Action<string>? warn = null)
+            => CallAsync(location, async container =>
             {
+                var backups = new List<ApimBackup>();
+                var manifests = new List<string>();
+                var snapshots = new HashSet<string>(StringComparer.Ordinal);
+                var markers = new List<string>();
                 await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
                 {
                     if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
                     else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
+                    else if (BackupManifest.BackupNameOfRestoreMarker(item.Name) is string marked) markers.Add(marked);
                     else backups.Add(ToBackup(location, container, item));
                 }
                 var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
@@ -47,7 +48,7 @@ namespace ApimDr.Engine.Storage
                     await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
-                        return await TryReadManifestAsync(container, name, cancellationToken).ConfigureAwait(false);
+                        return await TryReadManifestAsync(location, container, name, warn, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
@@ -67,115 +68,89 @@ namespace ApimDr.Engine.Storage
                 }
                 foreach (ApimBackup legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
                 foreach (ApimBackup entry in backups) entry.HasSnapshot = snapshots.Contains(BackupManifest.SnapshotNameFor(entry.BackupName));
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
-            return backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
-        }
+                foreach (string marked in markers)
+                {
+                    if (byName.TryGetValue(marked, out ApimBackup? inUse)) inUse.ActiveRestores++;
+                }
+                return (IReadOnlyList<ApimBackup>)backups.OrderByDescending(b => b.Created).ThenBy(b => b.BackupName, StringComparer.Ordinal).ToList();
+            });
 
         /// <summary>Whether a backup of this name — its blob, or its manifest (a backup still running) — is already in the container.</summary>
-        public static async Task<bool> ExistsAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
-        {
-            BlobContainerClient container = CreateContainerClient(location);
-            try
+        public static Task<bool> ExistsAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
             {
                 Task<Response<bool>> blob = container.GetBlobClient(backupName).ExistsAsync(cancellationToken);
                 Task<Response<bool>> manifest = container.GetBlobClient(BackupManifest.NameFor(backupName)).ExistsAsync(cancellationToken);
                 return (await blob.ConfigureAwait(false)).Value || (await manifest.ConfigureAwait(false)).Value;
-            }
-            catch (AuthenticationFailedException ex)
+            });
+
+        /// <summary>
+        /// Marks the backup a restore reads as in use (docs/design.md, "Never remove a backup in use"): the blob
+        /// <c>&lt;backup&gt;.apimdr-restore-&lt;correlation id&gt;.json</c> holding the restore's record, so any
+        /// machine's Remove-ApimBackup spares the backup until a wait sees the restore end and removes the mark.
+        /// </summary>
+        public static Task WriteRestoreMarkerAsync(StorageLocation location, ApimOperation restore, CancellationToken cancellationToken)
+            => UploadAsync(location, BackupManifest.RestoreMarkerNameFor(restore.BackupName, restore.CorrelationId), System.Text.Json.JsonSerializer.Serialize(restore), cancellationToken);
+
+        /// <summary>Removes a restore's in-use mark (gone already is fine).</summary>
+        public static Task DeleteRestoreMarkerAsync(StorageLocation location, ApimOperation restore, CancellationToken cancellationToken)
+            => CallAsync(location, container => container.GetBlobClient(BackupManifest.RestoreMarkerNameFor(restore.BackupName, restore.CorrelationId))
+                .DeleteIfExistsAsync(cancellationToken: cancellationToken));
+
+        /// <summary>The restores that marked a backup as in use (their records, read through ApimOperation.FromProperties).</summary>
+        public static Task<IReadOnlyList<ApimOperation>> ReadRestoreMarkersAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
             {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
-        }
+                var restores = new List<ApimOperation>();
+                await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, backupName, cancellationToken).ConfigureAwait(false))
+                {
+                    if (BackupManifest.BackupNameOfRestoreMarker(item.Name) != backupName) continue;
+                    string? text = await TryDownloadTextAsync(container.GetBlobClient(item.Name), cancellationToken).ConfigureAwait(false);
+                    if (text == null) continue;   // removed between the listing and the read
+                    restores.Add(JsonRead.ToRecord(text, ApimOperation.FromProperties) ?? new ApimOperation { Kind = "Restore", BackupName = backupName, Status = ApimOperation.Unknown });   // a torn mark still marks
+                }
+                return (IReadOnlyList<ApimOperation>)restores;
+            });
 
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
         public static Task WriteManifestAsync(StorageLocation location, ApimBackupManifest manifest, CancellationToken cancellationToken)
             => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken);
 
         /// <summary>A backup's manifest as stored now; null when there is none (or it is not one).</summary>
-        public static async Task<ApimBackupManifest?> ReadManifestAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await TryReadManifestAsync(CreateContainerClient(location), BackupManifest.NameFor(backupName), cancellationToken).ConfigureAwait(false);
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
-        }
+        public static Task<ApimBackupManifest?> ReadManifestAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
+                await TryDownloadTextAsync(container.GetBlobClient(BackupManifest.NameFor(backupName)), cancellationToken).ConfigureAwait(false) is string text ? BackupManifest.Parse(text) : null);
 
         /// <summary>
         /// Writes a JSON blob beside a backup. A missing container is created, as the backup itself creates
         /// it (docs/emulator.md, "backup … creates a missing container").
         /// </summary>
-        private static async Task UploadAsync(StorageLocation location, string blobName, string json, CancellationToken cancellationToken)
-        {
-            BlobContainerClient container = CreateContainerClient(location);
-            BlobClient blob = container.GetBlobClient(blobName);
-            var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } };
-            try
+        private static Task UploadAsync(StorageLocation location, string blobName, string json, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
             {
+                BlobClient blob = container.GetBlobClient(blobName);
+                var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } };
                 try
                 {
-                    await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
+                    return await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
                 }
                 catch (RequestFailedException ex) when (ex.ErrorCode == "ContainerNotFound")
                 {
                     await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-                    await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
+                    return await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
                 }
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
-        }
+            });
 
         /// <summary>Stores the configuration snapshot taken for a backup beside it (JSON, no secret: secrets are salted HMACs).</summary>
         public static Task WriteSnapshotAsync(StorageLocation location, string backupName, ApimConfiguration snapshot, CancellationToken cancellationToken)
             => UploadAsync(location, BackupManifest.SnapshotNameFor(backupName), ConfigurationJson.Serialize(snapshot), cancellationToken);
 
         /// <summary>The configuration snapshot stored beside a backup; null when there is none.</summary>
-        public static async Task<ApimConfiguration?> ReadSnapshotAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+        public static Task<ApimConfiguration?> ReadSnapshotAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
             string name = BackupManifest.SnapshotNameFor(backupName);
-            try
-            {
-                BlobDownloadResult content = (await CreateContainerClient(location).GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
-                return ConfigurationJson.Parse(content.Content.ToString(), name);
-            }
-            catch (RequestFailedException ex) when (ex.Status == 404)
-            {
-                return null;
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                throw MapStorageError(ex, location);
-            }
+            return CallAsync(location, async container =>
+                await TryDownloadTextAsync(container.GetBlobClient(name), cancellationToken).ConfigureAwait(false) is string text ? ConfigurationJson.Parse(text, name) : null);
         }
 
         /// <summary>
@@ -216,77 +191,114 @@ namespace ApimDr.Engine.Storage
         /// <summary>How far storage's clock and the clock that stamped the manifest may disagree.</summary>
         private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-        private static async Task<ApimBackupManifest?> TryReadManifestAsync(BlobContainerClient container, string manifestName, CancellationToken cancellationToken)
+        /// <summary>
+        /// One manifest of a listing: null when it is gone, not a manifest, or cannot be downloaded — then with a
+        /// warning: that entry lists without its manifest's fields, the other backups still list.
+        /// </summary>
+        private static async Task<ApimBackupManifest?> TryReadManifestAsync(StorageLocation location, BlobContainerClient container, string manifestName, Action<string>? warn, CancellationToken cancellationToken)
         {
             try
             {
-                BlobDownloadResult content = (await container.GetBlobClient(manifestName).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value;
-                return BackupManifest.Parse(content.Content.ToString());
+                return await TryDownloadTextAsync(container.GetBlobClient(manifestName), cancellationToken).ConfigureAwait(false) is string text ? BackupManifest.Parse(text) : null;
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException) && (ex is RequestFailedException || ex is AggregateException))
+            {
+                ApimDrException error = Map(ex, location);
+                warn?.Invoke($"The manifest '{manifestName}' could not be read ({error.ErrorId}: {error.Message}); that backup lists without its source, SKU and status.");
+                return null;
+            }
+        }
+
+        /// <summary>A blob's text; null when it does not exist (404).</summary>
+        private static async Task<string?> TryDownloadTextAsync(BlobClient blob, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return (await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
             }
             catch (RequestFailedException ex) when (ex.Status == 404)
             {
-                return null;   // removed between the listing and the read
+                return null;
             }
         }
 
         /// <summary>Reads one backup's properties and metadata (BackupNotFound when it does not exist).</summary>
         public static async Task<ApimBackup> GetAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
         {
-            BlobContainerClient container = CreateContainerClient(location);
-            BlobClient blob = container.GetBlobClient(backupName);
             try
             {
-                BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
-                var entry = new ApimBackup
+                return await CallAsync(location, async container =>
                 {
-                    StorageAccountName = location.AccountName,
-                    ContainerName = location.ContainerName,
-                    BackupName = backupName,
-                    Created = p.CreatedOn.UtcDateTime,
-                    SizeBytes = p.ContentLength,
-                    SourceServiceId = Lookup(p.Metadata, BackupMetadata.SourceServiceId),
-                    SourceSku = Lookup(p.Metadata, BackupMetadata.SourceSku),
-                    BlobEndpoint = location.BlobEndpoint,
-                    Uri = blob.Uri,
+                    BlobClient blob = container.GetBlobClient(backupName);
+                    BlobProperties p = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                    var entry = new ApimBackup
+                    {
+                        StorageAccountName = location.AccountName,
+                        ContainerName = location.ContainerName,
+                        BackupName = backupName,
+                        Created = p.CreatedOn.UtcDateTime,
+                        SizeBytes = p.ContentLength,
+                        SourceServiceId = Lookup(p.Metadata, BackupMetadata.SourceServiceId),
+                        SourceSku = Lookup(p.Metadata, BackupMetadata.SourceSku),
+                        BlobEndpoint = location.BlobEndpoint,
+                        Uri = blob.Uri,
+                    };
+                    Join(entry, await TryReadManifestAsync(location, container, BackupManifest.NameFor(backupName), null, cancellationToken).ConfigureAwait(false));
+                    return entry;
+                }).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex) when (ex.HttpStatus == 404 && ex.ErrorId != ErrorIds.ContainerNotFound)
+            {
+                throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"Backup '{backupName}' was not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", backupName, ex)
+                {
+                    HttpStatus = ex.HttpStatus,
+                    ArmCode = ex.ArmCode,
                 };
-                Join(entry, await TryReadManifestAsync(container, BackupManifest.NameFor(backupName), cancellationToken).ConfigureAwait(false));
-                return entry;
-            }
-            catch (AuthenticationFailedException ex)
-            {
-                throw NoStorageToken(ex, location);
-            }
-            catch (RequestFailedException ex)
-            {
-                ApimDrException error = MapStorageError(ex, location);
-                if (ex.Status == 404 && error.ErrorId != "ContainerNotFound")
-                {
-                    error = new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
-                        $"Backup '{backupName}' was not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", backupName, ex);
-                }
-                throw error;
             }
         }
 
         /// <summary>Deletes one backup blob with its snapshots, then its manifest; a blob already gone is not an error.</summary>
-        public static async Task<bool> DeleteAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
-        {
-            BlobContainerClient container = CreateContainerClient(location);
-            try
+        public static Task<bool> DeleteAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
             {
                 Response<bool> deleted = await container.GetBlobClient(backupName).DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken).ConfigureAwait(false);
                 await container.GetBlobClient(BackupManifest.NameFor(backupName)).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 await container.GetBlobClient(BackupManifest.SnapshotNameFor(backupName)).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 return deleted.Value;
-            }
-            catch (AuthenticationFailedException ex)
+            });
+
+        /// <summary>
+        /// Every storage call of the catalog: the container client (credentials checked), and ONE mapping of what
+        /// Azure.Storage.Blobs throws to ApimDr ErrorIds — no token, a refusal, a 5xx, storage unreachable (the
+        /// SDK's retries give up with an AggregateException) — so no .NET exception reaches the user.
+        /// </summary>
+        private static async Task<T> CallAsync<T>(StorageLocation location, Func<BlobContainerClient, Task<T>> call)
+        {
+            BlobContainerClient container = CreateContainerClient(location);
+            try
             {
-                throw NoStorageToken(ex, location);
+                return await call(container).ConfigureAwait(false);
             }
-            catch (RequestFailedException ex)
+            catch (Exception ex) when (ex is AuthenticationFailedException || ex is RequestFailedException || ex is AggregateException)
             {
-                throw MapStorageError(ex, location);
+                throw Map(ex, location);
             }
+        }
+
+        private static ApimDrException Map(Exception ex, StorageLocation location) => ex switch
+        {
+            AuthenticationFailedException auth => NoStorageToken(auth, location),
+            RequestFailedException failed when failed.Status != 0 => MapStorageError(failed, location),
+            AggregateException many when many.InnerExceptions.Count == 1 && !(many.InnerExceptions[0] is AggregateException) => Map(many.InnerExceptions[0], location),
+            _ => new ApimDrException(ErrorIds.StorageUnreachable, ApimErrorCategory.ConnectionError,
+                $"Storage account '{location.AccountName}' could not be reached at {SafeUrl.Origin(location.BlobEndpoint)} ({Innermost(ex).Message}). Check the endpoint, the network path and the account's firewall.", location.AccountName, ex),
+        };
+
+        private static Exception Innermost(Exception ex)
+        {
+            while (ex.InnerException != null) ex = ex.InnerException;
+            return ex;
         }
 
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)

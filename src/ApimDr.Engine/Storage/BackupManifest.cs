@@ -35,8 +35,23 @@ namespace ApimDr.Engine.Storage
 
         public static bool IsSnapshotName(string blobName) => blobName.EndsWith(SnapshotSuffix, StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>A blob ApimDr writes beside a backup (manifest or snapshot): never a backup itself, never a backup's name.</summary>
-        public static bool IsCompanionName(string blobName) => IsManifestName(blobName) || IsSnapshotName(blobName);
+        /// <summary>
+        /// The in-use mark a restore leaves beside the backup it reads, one per restore:
+        /// <c>&lt;backupName&gt;.apimdr-restore-&lt;correlation id&gt;.json</c>, holding the restore's operation record.
+        /// </summary>
+        public static string RestoreMarkerNameFor(string backupName, string correlationId) => backupName + RestoreMarkerInfix + correlationId + ".json";
+
+        private const string RestoreMarkerInfix = ".apimdr-restore-";
+
+        /// <summary>The backup a restore marker blob marks; null when the name is not a marker.</summary>
+        public static string? BackupNameOfRestoreMarker(string blobName)
+        {
+            int at = blobName.LastIndexOf(RestoreMarkerInfix, StringComparison.OrdinalIgnoreCase);
+            return at > 0 && blobName.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? blobName.Substring(0, at) : null;
+        }
+
+        /// <summary>A blob ApimDr writes beside a backup (manifest, snapshot, restore mark): never a backup itself, never a backup's name.</summary>
+        public static bool IsCompanionName(string blobName) => IsManifestName(blobName) || IsSnapshotName(blobName) || BackupNameOfRestoreMarker(blobName) != null;
 
         /// <summary>The backup a manifest blob describes.</summary>
         public static string BackupNameOf(string manifestName) => manifestName.Substring(0, manifestName.Length - Suffix.Length);
@@ -72,18 +87,6 @@ namespace ApimDr.Engine.Storage
 
         /// <summary>Reads a manifest; null when the text is not one (another tool's blob with our suffix, a torn write).</summary>
         public static ApimBackupManifest? Parse(string text)
-        {
-            try
-            {
-                using JsonDocument document = JsonDocument.Parse(text);
-                JsonElement root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object || JsonRead.GetString(root, "schema") != ApimBackupManifest.CurrentSchema) return null;
-                return ApimBackupManifest.FromProperties(name => JsonRead.TryGetProperty(root, name, out JsonElement value) ? JsonRead.ToValue(value) : null);
-            }
-            catch (JsonException)
-            {
-                return null;
-            }
-        }
+            => JsonRead.ToRecord(text, ApimBackupManifest.FromProperties) is ApimBackupManifest manifest && manifest.Schema == ApimBackupManifest.CurrentSchema ? manifest : null;
     }
 }

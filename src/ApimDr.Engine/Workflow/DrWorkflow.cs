@@ -232,9 +232,29 @@ namespace ApimDr.Engine.Workflow
                 sku = target.SkuName;
                 if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             }
-            ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, followUps, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, followUps.Concat(new[] { ApimFollowUp.ReleaseBackup }).ToArray(), journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = sku;
+            if (!operation.IsTerminal) await MarkInUseAsync(request.Location, operation, warn).ConfigureAwait(false);
             return operation;
+        }
+
+        /// <summary>
+        /// The in-use mark beside the backup a restore reads (Remove-ApimBackup on any machine spares the backup);
+        /// its follow-up ReleaseBackup removes it when a wait sees the restore end. Best effort: a warning.
+        /// </summary>
+        private static async Task MarkInUseAsync(StorageLocation storage, ApimOperation restore, Action<string> warn)
+        {
+            try
+            {
+                storage.ValidateCredentials();
+                await BackupCatalog.WriteRestoreMarkerAsync(storage, restore, CancellationToken.None).ConfigureAwait(false);   // the restore runs now: mark it even after Ctrl+C
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                restore.FollowUps = restore.FollowUps.Where(f => f != ApimFollowUp.ReleaseBackup).ToArray();
+                warn($"Restore of '{restore.Name}' started, but ApimDr could not mark backup '{restore.BackupName}' as in use ({ex.Message}); only this machine's journal knows, so Remove-ApimBackup elsewhere would not spare it until the restore ends. " +
+                    "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Contributor' on the container.");
+            }
         }
 
         private static void EnsureReady(ServiceInfo info, string verb, OperationJournal? journal)

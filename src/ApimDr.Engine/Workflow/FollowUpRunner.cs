@@ -47,8 +47,8 @@ namespace ApimDr.Engine.Workflow
                 }
             }
             var pending = operation.FollowUps.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-            // RecordEnd last: the manifest then records which follow-ups are still to do.
-            foreach (string followUp in pending.OrderBy(f => string.Equals(f, ApimFollowUp.RecordEnd, StringComparison.OrdinalIgnoreCase) ? 1 : 0).ToList())
+            // Verify before ReleaseBackup (the backup stays marked while its snapshot is read); RecordEnd last: the manifest then records which follow-ups are still to do.
+            foreach (string followUp in pending.OrderBy(Order).ToList())
             {
                 string? reason;
                 if (location == null && IsKnown(followUp))
@@ -72,6 +72,10 @@ namespace ApimDr.Engine.Workflow
             return result;
         }
 
+        private static int Order(string followUp)
+            => string.Equals(followUp, ApimFollowUp.RecordEnd, StringComparison.OrdinalIgnoreCase) ? 2
+               : string.Equals(followUp, ApimFollowUp.ReleaseBackup, StringComparison.OrdinalIgnoreCase) ? 1 : 0;
+
         private static bool IsKnown(string followUp) => ApimFollowUp.Known.Contains(followUp, StringComparer.OrdinalIgnoreCase);
 
         /// <summary>Null when done (or nothing is left to do); otherwise why not.</summary>
@@ -82,6 +86,11 @@ namespace ApimDr.Engine.Workflow
                 if (string.Equals(followUp, ApimFollowUp.RecordEnd, StringComparison.OrdinalIgnoreCase))
                 {
                     await RecordEndAsync(operation, location, cancellationToken).ConfigureAwait(false);
+                    return null;
+                }
+                if (string.Equals(followUp, ApimFollowUp.ReleaseBackup, StringComparison.OrdinalIgnoreCase))
+                {
+                    await BackupCatalog.DeleteRestoreMarkerAsync(location, operation, cancellationToken).ConfigureAwait(false);
                     return null;
                 }
                 if (string.Equals(followUp, ApimFollowUp.Verify, StringComparison.OrdinalIgnoreCase))

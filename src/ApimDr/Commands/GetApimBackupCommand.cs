@@ -27,16 +27,18 @@ namespace ApimDr.Commands
         {
             try
             {
-                ValidateLiteralBackupName(BackupName);
+                // A name with wildcards is a pattern (a blob named literally so still matches); one without is a literal name.
+                bool isPattern = !string.IsNullOrEmpty(BackupName) && WildcardPattern.ContainsWildcardCharacters(BackupName);
+                WildcardPattern? pattern = isPattern ? NamePattern.Create(BackupName, "-BackupName") : null;
+                if (!isPattern) ValidateLiteralBackupName(BackupName);
                 StorageLocation location = CreateLocation();
                 WriteVerbose($"Listing backups in {SafeUrl.Render(location.ContainerUri)} using {(StorageAccountKey != null ? "the account key" : "a Storage token")}.");
-                IReadOnlyList<ApimBackup> matches = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Uri != null || IncludeInProgress), BackupName);
+                IReadOnlyList<ApimBackup> all = Session.Run(ct => BackupCatalog.ListAsync(location, null, ct, Session.PostWarning)).Where(b => b.Uri != null || IncludeInProgress).ToList();
+                IReadOnlyList<ApimBackup> matches = isPattern
+                    ? Select(all, null, null).Where(b => pattern!.IsMatch(b.BackupName) || b.BackupName == BackupName).ToList()
+                    : Select(all, BackupName, null);
                 foreach (ApimBackup backup in matches) WriteObject(backup);
-                if (matches.Count == 0 && !string.IsNullOrEmpty(BackupName) && !WildcardPattern.ContainsWildcardCharacters(BackupName))
-                {
-                    Session.WriteFailure(new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
-                        $"Backup '{BackupName}' was not found in container '{ContainerName}' of storage account '{StorageAccountName}'.", BackupName), Target);
-                }
+                if (matches.Count == 0 && !string.IsNullOrEmpty(BackupName) && !isPattern) Session.WriteFailure(NotFound(BackupName!), Target);
             }
             catch (ApimDrException ex)
             {

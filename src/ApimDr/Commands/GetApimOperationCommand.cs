@@ -38,8 +38,17 @@ namespace ApimDr.Commands
                 return;
             }
             WriteVerbose($"Reading the operation journal {journal.Path}.");
-            WildcardPattern? name = Pattern(Name);
-            WildcardPattern? group = Pattern(ResourceGroupName);
+            WildcardPattern? name, group;
+            try
+            {
+                name = NamePattern.Create(Name, "-Name");
+                group = NamePattern.Create(ResourceGroupName, "-ResourceGroupName");
+            }
+            catch (Engine.Errors.ApimDrException ex)
+            {
+                WriteError(ErrorRecords.From(ex, ex.Target));
+                return;
+            }
             foreach (JournalEntry entry in journal.Read())
             {
                 ApimOperation op = entry.Operation;
@@ -52,7 +61,5 @@ namespace ApimDr.Commands
             }
         }
 
-        private static WildcardPattern? Pattern(string? value)
-            => string.IsNullOrEmpty(value) ? null : new WildcardPattern(value, WildcardOptions.IgnoreCase);
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using ApimDr.Engine.Errors;
+using ApimDr.Engine.Journal;
 using ApimDr.Engine.Storage;
 
 namespace ApimDr.Commands
@@ -16,12 +17,20 @@ namespace ApimDr.Commands
     [OutputType(typeof(ApimBackup))]
     public sealed class RemoveApimBackupCommand : StorageCmdlet
     {
-        /// <summary>A blob name or wildcard pattern (binds from Get-ApimBackup output).</summary>
+        /// <summary>The backup's blob name, matched literally (binds from Get-ApimBackup output); a name that is not there is BackupNotFound.</summary>
         [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
         [Alias("BlobName")]
-        [SupportsWildcards]
         [ArgumentCompleter(typeof(Completers.BackupNameCompleter))]
         public string? BackupName { get; set; }
+
+        /// <summary>A wildcard pattern of blob names: what to consider, explicitly as a pattern.</summary>
+        [Parameter]
+        [SupportsWildcards]
+        public string? BackupNamePattern { get; set; }
+
+        /// <summary>Also remove backups a running restore is reading (marked in use). Without it they are spared, even with -Force.</summary>
+        [Parameter]
+        public SwitchParameter IgnoreInUse { get; set; }
 
         /// <summary>Only backups past APIM's 30-day restore limit.</summary>
         [Parameter]
@@ -47,19 +56,27 @@ namespace ApimDr.Commands
         {
             try
             {
-                if (string.IsNullOrEmpty(BackupName) && !Expired && !OlderThan.HasValue && !KeepLast.HasValue)
+                if (string.IsNullOrEmpty(BackupName) && string.IsNullOrEmpty(BackupNamePattern) && !Expired && !OlderThan.HasValue && !KeepLast.HasValue)
                 {
                     throw new ApimDrException(ErrorIds.RetentionRuleRequired, ApimErrorCategory.InvalidArgument,
-                        "Say which backups to remove: -BackupName (a name or pattern), -Expired, -OlderThan or -KeepLast. Remove-ApimBackup never empties a container by default.", Target);
+                        "Say which backups to remove: -BackupName (a name), -BackupNamePattern (a wildcard pattern), -Expired, -OlderThan or -KeepLast. Remove-ApimBackup never empties a container by default.", Target);
                 }
-                // Before anything is listed: a rule that would select every backup, a name that is not one.
+                // Before anything is listed: a rule that would select every backup, a name that is not one, a malformed pattern.
                 BackupRetention.ValidateRules(OlderThan, KeepLast);
                 ValidateLiteralBackupName(BackupName);
+                WildcardPattern? pattern = NamePattern.Create(BackupNamePattern, "-BackupNamePattern");
                 StorageLocation location = CreateLocation();
-                IReadOnlyList<ApimBackup> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct)).Where(b => b.Uri != null), BackupName);
+                IReadOnlyList<ApimBackup> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct, Session.PostWarning)).Where(b => b.Uri != null), BackupName, pattern);
+                if (!string.IsNullOrEmpty(BackupName) && considered.Count == 0) throw NotFound(BackupName!);
                 IReadOnlyList<ApimBackup> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);
+                ISet<string> journaledInUse = IgnoreInUse ? new HashSet<string>() : RestoresInJournal(location);
                 foreach (ApimBackup blob in doomed)
                 {
+                    if (!IgnoreInUse && (blob.ActiveRestores > 0 || journaledInUse.Contains(blob.BackupName)))
+                    {
+                        Session.WriteFailure(InUse(location, blob), $"{Target}/{blob.BackupName}");
+                        continue;
+                    }
                     string what = $"{blob.BackupName} (created {blob.Created:u})";
                     if (!Session.ShouldProcessUnlessForced(Force, $"{Target}/{blob.BackupName}", $"Remove backup {what}")) continue;
                     Session.Run(ct => BackupCatalog.DeleteAsync(location, blob.BackupName, ct));
@@ -70,6 +87,49 @@ namespace ApimDr.Commands
             {
                 Session.WriteFailure(ex, Target);
             }
+        }
+
+        /// <summary>Backups of this container that a restore started from this account is reading, as the operation journal knows them.</summary>
+        private static ISet<string> RestoresInJournal(StorageLocation location)
+        {
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            try
+            {
+                foreach (JournalEntry entry in OperationJournal.ForCurrentUser()?.Read() ?? Array.Empty<JournalEntry>())
+                {
+                    ApimOperation op = entry.Operation;
+                    if (string.Equals(op.Kind, "Restore", StringComparison.OrdinalIgnoreCase) && !op.IsTerminal
+                        && string.Equals(op.StorageAccountName, location.AccountName, StringComparison.Ordinal)
+                        && string.Equals(op.ContainerName, location.ContainerName, StringComparison.Ordinal))
+                    {
+                        names.Add(op.BackupName);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            {
+                // The marks beside the backups still count; the journal only adds this machine's unmarked restores.
+            }
+            return names;
+        }
+
+        /// <summary>BackupInUse, naming the restores that read it (from their marks) and how to end the wait that frees it.</summary>
+        private ApimDrException InUse(StorageLocation location, ApimBackup blob)
+        {
+            IReadOnlyList<ApimOperation> restores;
+            try
+            {
+                restores = Session.Run(ct => BackupCatalog.ReadRestoreMarkersAsync(location, blob.BackupName, ct));
+            }
+            catch (ApimDrException)
+            {
+                restores = Array.Empty<ApimOperation>();
+            }
+            string who = restores.Count == 0
+                ? "a restore this machine's journal knows"
+                : string.Join("; ", restores.Select(r => $"a restore into '{r.Name}' started {r.StartTime:u}" + (r.PollUrl != null ? $" (wait for it, which clears the mark: {r.ResumeCommand()})" : string.Empty)));
+            return new ApimDrException(ErrorIds.BackupInUse, ApimErrorCategory.ResourceBusy,
+                $"Backup '{blob.BackupName}' was not removed: {who} is reading it. Removing it could fail that restore. Pass -IgnoreInUse to remove it anyway (-Force alone does not).", blob.BackupName);
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using ApimDr.Completers;
+using ApimDr.Engine.Errors;
 using ApimDr.Engine.Validation;
 using ApimDr.Engine.Storage;
 
@@ -66,33 +67,36 @@ namespace ApimDr.Commands
         /// </summary>
         private protected StorageLocation CreateLocation()
         {
+            NamePattern.Create(ServiceName, "-ServiceName");   // a malformed pattern is refused before any request
             StorageLocation location = StorageSelection.Select(this, _line, Session.ResolveCloud(Environment, null), Session);
             location.ValidateCredentials();
             return location;
         }
 
-        /// <summary>A -BackupName without wildcards is a literal blob name: InvalidBackupName before any request when it could not be one.</summary>
-        private protected static void ValidateLiteralBackupName(string? nameOrPattern)
+        /// <summary>A literal backup name: InvalidBackupName before any request when it could not be one.</summary>
+        private protected static void ValidateLiteralBackupName(string? name)
         {
-            if (!string.IsNullOrEmpty(nameOrPattern) && !WildcardPattern.ContainsWildcardCharacters(nameOrPattern))
-            {
-                ResourceNames.ValidateBlobName(nameOrPattern);
-            }
+            if (!string.IsNullOrEmpty(name)) ResourceNames.ValidateBlobName(name);
         }
 
         /// <summary>
-        /// The entries whose name matches <paramref name="namePattern"/> and whose SOURCE matches -ServiceName /
-        /// -SourceServiceId (from the manifest, not the blob name: 'prod*' names would also match 'prod-msi').
+        /// The entries named <paramref name="literal"/> (exactly) and/or matching <paramref name="pattern"/>, whose
+        /// SOURCE matches -ServiceName / -SourceServiceId (from the manifest, not the blob name: 'prod*' names
+        /// would also match 'prod-msi'). Patterns are made before any request (<see cref="NamePattern"/>).
         /// </summary>
-        private protected IReadOnlyList<ApimBackup> Select(IEnumerable<ApimBackup> entries, string? namePattern)
+        private protected IReadOnlyList<ApimBackup> Select(IEnumerable<ApimBackup> entries, string? literal, WildcardPattern? pattern)
         {
-            WildcardPattern? name = string.IsNullOrEmpty(namePattern) ? null : new WildcardPattern(namePattern, WildcardOptions.IgnoreCase);
-            WildcardPattern? service = string.IsNullOrEmpty(ServiceName) ? null : new WildcardPattern(ServiceName, WildcardOptions.IgnoreCase);
-            return entries.Where(b => (name == null || name.IsMatch(b.BackupName))
+            WildcardPattern? service = NamePattern.Create(ServiceName, "-ServiceName");
+            return entries.Where(b => (string.IsNullOrEmpty(literal) || string.Equals(b.BackupName, literal, StringComparison.Ordinal))
+                    && (pattern == null || pattern.IsMatch(b.BackupName))
                     && (service == null || (b.SourceServiceId != null && service.IsMatch(b.SourceServiceName ?? string.Empty)))
                     && (string.IsNullOrEmpty(SourceServiceId) || string.Equals(b.SourceServiceId, SourceServiceId!.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
                 .ToList();
         }
 
+        /// <summary>BackupNotFound for a literal name that names no backup (a destructive command never answers a typo with silence).</summary>
+        private protected ApimDrException NotFound(string backupName)
+            => new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                $"Backup '{backupName}' was not found in container '{ContainerName}' of storage account '{StorageAccountName}'.", backupName);
     }
 }

@@ -54,7 +54,7 @@ namespace ApimDr.Commands
 
         /// <summary>With -PollUrl: what the operation's end must still do (the warning of an earlier wait names them).</summary>
         [Parameter(ParameterSetName = ByUrl)]
-        [ValidateSet(ApimFollowUp.RecordEnd, ApimFollowUp.Verify)]
+        [ValidateSet(ApimFollowUp.RecordEnd, ApimFollowUp.Verify, ApimFollowUp.ReleaseBackup)]
         public string[]? FollowUp { get; set; }
 
         /// <summary>The storage account key for the follow-ups (else a Storage token from the identity order).</summary>

@@ -131,8 +131,7 @@ namespace ApimDr.Engine.Tests.Journal
             ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, warnings.Add, default)));
 
             Assert.Equal(ApimOperation.InProgress, op.Status);
-            Assert.NotEmpty(warnings);
-            Assert.Contains("APIMDR_JOURNAL", warnings[0]);
+            Assert.Contains(warnings, w => w.Contains("APIMDR_JOURNAL"));   // (the stand-in storage also answers the existence check oddly: another warning)
         }
     }
 }

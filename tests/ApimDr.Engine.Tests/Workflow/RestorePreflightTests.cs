@@ -82,8 +82,10 @@ namespace ApimDr.Engine.Tests.Workflow
                     Restore(client, KeyRequest(), Storage(blobs.Endpoint("backupstore")), warnings.Add));
 
                 Assert.Equal("Restore", op.Kind);
-                Assert.Single(warnings);
+                Assert.Equal(2, warnings.Count);
                 Assert.Contains("skipping the blob checks", warnings[0]);
+                Assert.Contains("could not mark backup", warnings[1]);   // the same refusal, for the in-use mark: the restore goes on
+                Assert.DoesNotContain(ApimFollowUp.ReleaseBackup, op.FollowUps);
                 Assert.Single(transport.Requests, r => r.Method == "POST");
             }
         }
