@@ -44,7 +44,7 @@ Describe 'Backup-ApimService' {
         $op = Backup-ApimService -ResourceId (Get-ApimServiceId 'standby') @storage @arm
         $op.Status | Should -Be 'Succeeded'
         $op.Name | Should -Be 'standby'
-        $op.BackupName | Should -Match '^standby-\d{8}T\d{6}Z\.apimbackup$'
+        $op.BackupName | Should -Match "^standby-$rg-\d{8}T\d{6}Z-[0-9a-f]{4}\.apimbackup$"
     }
 
     It 'backs up three Get-AzApiManagement-shaped objects from the pipeline at once, not one after another' {
@@ -311,11 +311,23 @@ Describe 'Restore-ApimService' {
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
 
-    It 'sends no request with -WhatIf' {
+    It 'changes nothing with -WhatIf: only the read-only pre-flight is sent' {
         Clear-EmulatorRequestLog
         Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -WhatIf | Should -BeNullOrEmpty
         Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $prodBackup.BackupName @storage @arm -WhatIf -Force | Should -BeNullOrEmpty
-        @(Get-EmulatorRequestLog).Count | Should -Be 0
+        @(Get-EmulatorRequestLog | Where-Object method -ne 'GET').Count | Should -Be 0
+        @(Get-EmulatorRequestLog | Where-Object url -match '/service/standby\?').Count | Should -Be 2   # the target checked each time
+    }
+
+    It 'says under -WhatIf what would fail (a Premium backup into a Standard service: SkuMismatch), sending no POST' {
+        # Before: a normal "What if" line, and the real restore failed later.
+        Clear-EmulatorRequestLog
+        $err = $null
+        $info = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-standard -BackupName $prodBackup.BackupName @storage @arm -WhatIf -ErrorVariable err -ErrorAction SilentlyContinue 6>&1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
+        "$($err[0])" | Should -Match 'Standard'
+        Get-EmulatorActionPost | Should -BeNullOrEmpty
+        @(Get-EmulatorRequestLog | Where-Object method -ne 'GET').Count | Should -Be 0
     }
 
     It 'fails safely without -Force or -Confirm:$false in a non-interactive host' {
@@ -332,6 +344,6 @@ Describe 'Restore-ApimService' {
         }
         $r.Output | Should -Be 0
         $r.ErrorId | Should -BeLike 'ConfirmationRequired,*'
-        @(Get-EmulatorRequestLog).Count | Should -Be 0
+        @(Get-EmulatorRequestLog | Where-Object method -ne 'GET').Count | Should -Be 0   # the read-only pre-flight comes before the prompt; nothing else
     }
 }

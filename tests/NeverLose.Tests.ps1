@@ -97,7 +97,8 @@ Describe 'No silent overwrite' {
         $warnings = $null
         $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod-msi @arm -StorageAccountName $t.StorageAccountName -ContainerName $c `
             -BackupName (New-BackupName 'msi-') -SkipSnapshot -WarningVariable warnings -WarningAction SilentlyContinue
-        ($warnings -join "`n") | Should -Match 'could not check whether backup'
+        @($warnings).Count | Should -Be 1   # one missing access, one warning: it names the check and the manifest
+        "$($warnings[0])" | Should -Match 'Nor could it check beforehand whether a backup'
     }
 }
 

@@ -43,11 +43,7 @@ namespace ApimDr
             Service = service;
             Request = request;
             Client = client;
-            WhatIf = session.WhatIf;   // read here, on the pipeline thread
         }
-
-        /// <summary>Under -WhatIf nothing is sent, not even a read: the hook only says what it would do.</summary>
-        public bool WhatIf { get; }
 
         public ServiceId Service { get; }
         public BackupRestoreRequest Request { get; }

@@ -29,7 +29,7 @@ namespace ApimDr.Engine.Workflow
             StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
-            if (!overwrite) await RefuseOverwriteAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
+            string? notChecked = overwrite ? null : await RefuseOverwriteAsync(storage, request.BackupName, cancellationToken).ConfigureAwait(false);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
@@ -41,11 +41,14 @@ namespace ApimDr.Engine.Workflow
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
                 operation.FollowUps = operation.FollowUps.Where(f => f != ApimFollowUp.RecordEnd).ToArray();   // this warning already says what is lost
+                // ONE warning for one missing access: the check before the POST failed the same way.
                 warn($"Backup of '{operation.Name}' started, but ApimDr could not write its manifest '{BackupManifest.NameFor(operation.BackupName)}'{(snapshot != null ? " or its configuration snapshot" : string.Empty)} ({ex.Message}). " +
                     "Without it, Restore-ApimService cannot check the SKU before starting (nor -Verify the result), and Get-ApimBackup -ServiceName/-IncludeInProgress do not know this backup. " +
+                    (notChecked != null ? $"Nor could it check beforehand whether a backup '{operation.BackupName}' was already there (it is replaced if it was). " : string.Empty) +
                     "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Contributor' on the container.");
                 return operation;
             }
+            if (notChecked != null) warn(notChecked);
             if (snapshot != null)
             {
                 try
@@ -63,9 +66,9 @@ namespace ApimDr.Engine.Workflow
         /// <summary>
         /// BackupExists before the POST when a backup (blob or manifest) of that name is in the container: APIM
         /// would overwrite it without a word. When ApimDr cannot look (no storage access of its own, e.g. managed
-        /// identity only), a warning says it could not check.
+        /// identity only), the warning that says so comes back (null: checked, nothing there).
         /// </summary>
-        private static async Task RefuseOverwriteAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
+        private static async Task<string?> RefuseOverwriteAsync(StorageLocation storage, string backupName, CancellationToken cancellationToken)
         {
             bool exists;
             try
@@ -75,9 +78,8 @@ namespace ApimDr.Engine.Workflow
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
-                warn($"ApimDr could not check whether backup '{backupName}' already exists in '{storage.AccountName}/{storage.ContainerName}' ({(ex is ApimDrException known ? known.ErrorId + ": " : string.Empty)}{ex.Message}); if it does, the backup replaces it. " +
-                    "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Reader' on the container, so ApimDr can check.");
-                return;
+                return $"ApimDr could not check whether backup '{backupName}' already exists in '{storage.AccountName}/{storage.ContainerName}' ({(ex is ApimDrException known ? known.ErrorId + ": " : string.Empty)}{ex.Message}); if it did, the backup replaced it. " +
+                    "Pass -StorageAccountKey, or give your identity 'Storage Blob Data Reader' on the container, so ApimDr can check.";
             }
             if (exists)
             {
@@ -85,6 +87,7 @@ namespace ApimDr.Engine.Workflow
                     $"Backup '{backupName}' already exists in container '{storage.ContainerName}' of storage account '{storage.AccountName}'; the backup would overwrite it. Nothing was started. " +
                     "Choose another -BackupName (tokens {service}, {resourceGroup}, {subscription}, {timestamp} make names unique), or pass -Overwrite to replace it.", backupName);
             }
+            return null;
         }
 
         /// <summary>The configuration just before the backup; a warning (never a failed backup) when it cannot be read.</summary>
@@ -217,23 +220,25 @@ namespace ApimDr.Engine.Workflow
         }
 
         /// <summary>
-        /// Unless skipped: target exists, is idle and its tier supports restore; the backup (when
-        /// <see cref="ReadBackupAsync"/> could read it) is younger than 30 days and its source SKU — from
-        /// the manifest, else legacy blob metadata — matches the target's. Then POSTs …/restore.
+        /// The restore pre-flight, read-only (so -WhatIf runs it too): the target exists, is idle and its tier
+        /// supports restore; the backup (when <see cref="ReadBackupAsync"/> could read it) is younger than 30 days
+        /// and its source SKU — from the manifest, else legacy blob metadata — matches the target's. Returns the
+        /// target's SKU.
         /// </summary>
-        public static async Task<ApimOperation> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            ApimBackup? backup, bool skipPreflight, string[] followUps, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+        public static async Task<string?> PreflightRestoreAsync(ArmClient client, ServiceId service, ApimBackup? backup, OperationJournal? journal, CancellationToken cancellationToken)
         {
-            string? sku = null;
-            if (!skipPreflight)
-            {
-                ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
-                EnsureReady(target, "restore into", journal);
-                sku = target.SkuName;
-                if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
-            }
+            ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
+            EnsureReady(target, "restore into", journal);
+            if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
+            return target.SkuName;
+        }
+
+        /// <summary>POSTs …/restore (after <see cref="PreflightRestoreAsync"/> unless skipped) and marks the backup in use.</summary>
+        public static async Task<ApimOperation> StartRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
+            string? targetSku, string[] followUps, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+        {
             ApimOperation operation = await PostAsync(OperationKind.Restore, client, service, request, followUps.Concat(new[] { ApimFollowUp.ReleaseBackup }).ToArray(), journal, warn, cancellationToken).ConfigureAwait(false);
-            operation.Sku = sku;
+            operation.Sku = targetSku;
             if (!operation.IsTerminal) await MarkInUseAsync(request.Location, operation, warn).ConfigureAwait(false);
             return operation;
         }

@@ -34,14 +34,16 @@ namespace ApimDr.Commands
 
         private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
-            // The backup first (not under -WhatIf, which sends nothing): the prompt shows its source, SKU, age and size.
-            ApimBackup? backup = SkipPreflight || start.WhatIf ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
-            if (Verify && !start.WhatIf) await EnsureSnapshotAsync(start, cancellationToken).ConfigureAwait(false);
+            // The read-only pre-flight first — also under -WhatIf, which then says what would fail — so the
+            // prompt shows the backup's source, SKU, age and size and nothing is asked that cannot succeed.
+            ApimBackup? backup = SkipPreflight ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
+            if (Verify) await EnsureSnapshotAsync(start, cancellationToken).ConfigureAwait(false);
+            string? targetSku = SkipPreflight ? null : await DrWorkflow.PreflightRestoreAsync(start.Client, start.Service, backup, ArmSession.Journal, cancellationToken).ConfigureAwait(false);
             string about = backup == null ? string.Empty : " (" + BackupDescription.Describe(backup, start.Service.ResourceId, DateTimeOffset.UtcNow) + ")";
             if (!await start.ConfirmAsync(Force, $"Restore {start.Describe}{about}, replacing the service's configuration").ConfigureAwait(false)) return null;
             // -Verify travels with the operation: whichever wait sees the restore succeed verifies it (this one, or a later one after -NoWait).
-            return await DrWorkflow.StartRestoreAsync(start.Client, start.Service, start.Request, backup,
-                SkipPreflight, Verify ? new[] { ApimFollowUp.Verify } : Array.Empty<string>(), ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
+            return await DrWorkflow.StartRestoreAsync(start.Client, start.Service, start.Request, targetSku,
+                Verify ? new[] { ApimFollowUp.Verify } : Array.Empty<string>(), ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>SnapshotNotFound before anything starts: -Verify without a snapshot could never verify.</summary>

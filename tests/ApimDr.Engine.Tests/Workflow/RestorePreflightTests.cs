@@ -37,7 +37,8 @@ namespace ApimDr.Engine.Tests.Workflow
         private static async Task<ApimOperation> Restore(ArmClient client, BackupRestoreRequest request, StorageLocation storage, Action<string> warn)
         {
             ApimBackup? backup = await DrWorkflow.ReadBackupAsync(storage, request.BackupName, warn, default);
-            return await DrWorkflow.StartRestoreAsync(client, Service(), request, backup, false, Array.Empty<string>(), null, warn, default);
+            string? sku = await DrWorkflow.PreflightRestoreAsync(client, Service(), backup, null, default);
+            return await DrWorkflow.StartRestoreAsync(client, Service(), request, sku, Array.Empty<string>(), null, warn, default);
         }
 
         [Fact]
