@@ -15,6 +15,7 @@
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
     CmdletsToExport        = @(
         'Backup-ApimService'
+        'Copy-ApimBackup'
         'Compare-ApimConfiguration'
         'Get-ApimBackup'
         'Get-ApimConfiguration'

@@ -137,6 +137,11 @@ function New-TestBlob {
     $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
 }
 
+function Remove-TestBlob {
+    param([Parameter(Mandatory)][string] $Container, [Parameter(Mandatory)][string] $Name)
+    $null = Invoke-AzuriteRequest -Method DELETE -Path "/$Container/$Name"
+}
+
 function Invoke-PwshChild {
     <#
     .SYNOPSIS
@@ -343,6 +348,6 @@ function Reset-Emulator {
 }
 
 Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
-    Invoke-PwshChild, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
+    Invoke-PwshChild, Remove-TestBlob, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
     Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator

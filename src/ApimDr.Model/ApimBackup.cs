@@ -45,6 +45,15 @@ namespace ApimDr
         /// <summary>What the backup's end must still do (from the manifest): a wait it is piped into does it.</summary>
         public string[] FollowUps { get; set; } = Array.Empty<string>();
 
+        /// <summary>On a verified replica: where it was copied from ("account/container/backupName"); null otherwise (a copy without its manifest is never a verified replica).</summary>
+        public string? ReplicaOf { get; set; }
+
+        /// <summary>On a source: its verified replicas ("account/container"), as its manifest records them.</summary>
+        public string[] Replicas { get; set; } = Array.Empty<string>();
+
+        /// <summary>The MD5 of the backup's bytes (base64) from its manifest, when ApimDr has computed it.</summary>
+        public string? ContentMd5 { get; set; }
+
         /// <summary>The manifest as stored (null for another tool's backup).</summary>
         public ApimBackupManifest? Manifest { get; set; }
         public DateTime? StartTime { get; set; }

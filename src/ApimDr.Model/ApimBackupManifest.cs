@@ -37,6 +37,21 @@ namespace ApimDr
 
         /// <summary>What the backup's end must still do (<see cref="ApimFollowUp"/>); a wait that runs one removes it.</summary>
         public string[] FollowUps { get; set; } = Array.Empty<string>();
+
+        /// <summary>The MD5 of the backup's bytes (base64), computed once by streaming them; what every replica and restore is checked against.</summary>
+        public string? ContentMd5 { get; set; }
+
+        /// <summary>When the backup blob was first created: a replica keeps its source's, since APIM's 30-day limit runs from the backup, not the copy.</summary>
+        public DateTime? BackupCreated { get; set; }
+
+        /// <summary>On a replica: where it was copied from ("account/container/backupName").</summary>
+        public string? ReplicaOf { get; set; }
+
+        /// <summary>When this replica was copied and verified.</summary>
+        public DateTime? ReplicatedAt { get; set; }
+
+        /// <summary>On a source: its verified replicas ("account/container").</summary>
+        public string[] Replicas { get; set; } = Array.Empty<string>();
         public string ApimDrVersion { get; set; } = CurrentVersion;
 
         public static ApimBackupManifest FromProperties(Func<string, object?> property)
@@ -60,6 +75,11 @@ namespace ApimDr
                 ErrorCode = Text(nameof(ErrorCode)),
                 CorrelationId = Text(nameof(CorrelationId)),
                 FollowUps = PropertyValues.Strings(property(nameof(FollowUps))),
+                ContentMd5 = Text(nameof(ContentMd5)),
+                BackupCreated = PropertyValues.Time(property(nameof(BackupCreated))),
+                ReplicaOf = Text(nameof(ReplicaOf)),
+                ReplicatedAt = PropertyValues.Time(property(nameof(ReplicatedAt))),
+                Replicas = PropertyValues.Strings(property(nameof(Replicas))),
                 ApimDrVersion = Text(nameof(ApimDrVersion)) ?? string.Empty,
             };
         }

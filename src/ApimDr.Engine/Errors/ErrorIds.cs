@@ -80,5 +80,8 @@ namespace ApimDr.Engine.Errors
         public const string BackupInUse = "BackupInUse";
         public const string InvalidNamePattern = "InvalidNamePattern";
         public const string StorageUnreachable = "StorageUnreachable";
+
+        // Survive the region (issue 18).
+        public const string BackupIntegrityFailed = "BackupIntegrityFailed";
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -112,6 +113,32 @@ namespace ApimDr.Engine.Storage
                 return (IReadOnlyList<ApimOperation>)restores;
             });
 
+        /// <summary>Whether the backup blob itself exists.</summary>
+        public static Task<bool> BlobExistsAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
+            => CallAsync(location, async container => (await container.GetBlobClient(backupName).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value);
+
+        /// <summary>Creates the container when it is missing (a backup creates it too).</summary>
+        public static Task EnsureContainerAsync(StorageLocation location, CancellationToken cancellationToken)
+            => CallAsync(location, container => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken));
+
+        /// <summary>Reads a blob's bytes as a stream (BackupNotFound when there is none).</summary>
+        public static async Task<T> ReadBlobAsync<T>(StorageLocation location, string blobName, Func<Stream, Task<T>> read, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await CallAsync(location, async container =>
+                {
+                    using Stream stream = await container.GetBlobClient(blobName).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = 4 * 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
+                    return await read(stream).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            catch (ApimDrException ex) when (ex.HttpStatus == 404 && ex.ErrorId != ErrorIds.ContainerNotFound)
+            {
+                throw new ApimDrException(ErrorIds.BackupNotFound, ApimErrorCategory.ObjectNotFound,
+                    $"Backup '{blobName}' was not found in container '{location.ContainerName}' of storage account '{location.AccountName}'.", blobName, ex);
+            }
+        }
+
         /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
         public static Task WriteManifestAsync(StorageLocation location, ApimBackupManifest manifest, CancellationToken cancellationToken)
             => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken);
@@ -180,7 +207,11 @@ namespace ApimDr.Engine.Storage
             entry.EndTime = manifest.EndTime;
             entry.CorrelationId = manifest.CorrelationId;
             entry.FollowUps = manifest.FollowUps;
+            entry.ReplicaOf = manifest.ReplicaOf;
+            entry.Replicas = manifest.Replicas;
+            entry.ContentMd5 = manifest.ContentMd5;
             if (!exists) entry.Created = DateTime.SpecifyKind(manifest.StartTime, DateTimeKind.Utc);
+            if (manifest.BackupCreated is DateTime original) entry.Created = original;   // a replica: the 30 days run from the original backup
             entry.ExpiresOn = entry.Created + BackupMetadata.Lifetime;
             bool recordedEnd = !string.Equals(manifest.Status, ApimOperation.InProgress, StringComparison.OrdinalIgnoreCase);
             if (recordedEnd) entry.Status = manifest.Status;
@@ -244,6 +275,7 @@ namespace ApimDr.Engine.Storage
                         Uri = blob.Uri,
                     };
                     Join(entry, await TryReadManifestAsync(location, container, BackupManifest.NameFor(backupName), null, cancellationToken).ConfigureAwait(false));
+                    entry.HasSnapshot = (await container.GetBlobClient(BackupManifest.SnapshotNameFor(backupName)).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
                     return entry;
                 }).ConfigureAwait(false);
             }
@@ -273,7 +305,7 @@ namespace ApimDr.Engine.Storage
         /// Azure.Storage.Blobs throws to ApimDr ErrorIds — no token, a refusal, a 5xx, storage unreachable (the
         /// SDK's retries give up with an AggregateException) — so no .NET exception reaches the user.
         /// </summary>
-        private static async Task<T> CallAsync<T>(StorageLocation location, Func<BlobContainerClient, Task<T>> call)
+        internal static async Task<T> CallAsync<T>(StorageLocation location, Func<BlobContainerClient, Task<T>> call)
         {
             BlobContainerClient container = CreateContainerClient(location);
             try

@@ -192,9 +192,10 @@ namespace ApimDr.Engine.Workflow
         public static async Task<ApimBackup?> ReadBackupAsync(StorageLocation storage, string backupName, Action<string> warn, CancellationToken cancellationToken)
         {
             storage.ValidateCredentials();   // input first, before any request: a Storage token would have to go over plain http
+            ApimBackup backup;
             try
             {
-                return await BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+                backup = await BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
             }
             catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.BackupNotFound || ex.ErrorId == ErrorIds.ContainerNotFound)
             {
@@ -217,6 +218,22 @@ namespace ApimDr.Engine.Workflow
                 warn($"Pre-flight could not read backup blob '{backupName}' ({ex.GetType().Name}: {ex.Message}); skipping the blob checks, the service will check it.");
                 return null;
             }
+            await CheckIntegrityAsync(storage, backup, cancellationToken).ConfigureAwait(false);
+            return backup;
+        }
+
+        /// <summary>
+        /// A backup whose manifest records the MD5 of its bytes (every replica, and a source once copied) is read
+        /// and checked before anything is started: bytes changed since (a tampered or torn replica) are
+        /// BackupIntegrityFailed, not a restore of something else.
+        /// </summary>
+        private static async Task CheckIntegrityAsync(StorageLocation storage, ApimBackup backup, CancellationToken cancellationToken)
+        {
+            if (backup.ContentMd5 == null) return;
+            string actual = await BackupCopier.ContentMd5Async(storage, backup.BackupName, cancellationToken).ConfigureAwait(false);
+            if (actual == backup.ContentMd5) return;
+            throw new ApimDrException(ErrorIds.BackupIntegrityFailed, ApimErrorCategory.InvalidData,
+                $"Backup '{backup.BackupName}' in '{storage.AccountName}/{storage.ContainerName}' does not match the MD5 its manifest recorded when it was {(backup.ReplicaOf != null ? "copied from " + backup.ReplicaOf : "copied")} (now {actual}, recorded {backup.ContentMd5}): its bytes changed. Nothing was restored; restore another copy (Get-ApimBackup lists the replicas).", backup.BackupName);
         }
 
         /// <summary>

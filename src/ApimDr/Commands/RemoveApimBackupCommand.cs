@@ -28,6 +28,10 @@ namespace ApimDr.Commands
         [SupportsWildcards]
         public string? BackupNamePattern { get; set; }
 
+        /// <summary>Remove only backups that have a verified replica elsewhere (their manifest lists it): retention on the primary never destroys the last copy outside the region.</summary>
+        [Parameter]
+        public SwitchParameter OnlyIfReplicated { get; set; }
+
         /// <summary>Also remove backups a running restore is reading (marked in use). Without it they are spared, even with -Force.</summary>
         [Parameter]
         public SwitchParameter IgnoreInUse { get; set; }
@@ -69,6 +73,11 @@ namespace ApimDr.Commands
                 IReadOnlyList<ApimBackup> considered = Select(Session.Run(ct => BackupCatalog.ListAsync(location, null, ct, Session.PostWarning)).Where(b => b.Uri != null), BackupName, pattern);
                 if (!string.IsNullOrEmpty(BackupName) && considered.Count == 0) throw NotFound(BackupName!);
                 IReadOnlyList<ApimBackup> doomed = BackupRetention.SelectForRemoval(considered, Expired, OlderThan, KeepLast, DateTimeOffset.UtcNow);
+                if (OnlyIfReplicated)
+                {
+                    foreach (ApimBackup kept in doomed.Where(b => b.Replicas.Length == 0)) WriteVerbose($"Kept {kept.BackupName}: it has no verified replica (-OnlyIfReplicated).");
+                    doomed = doomed.Where(b => b.Replicas.Length > 0).ToList();
+                }
                 ISet<string> journaledInUse = IgnoreInUse ? new HashSet<string>() : RestoresInJournal(location);
                 foreach (ApimBackup blob in doomed)
                 {
