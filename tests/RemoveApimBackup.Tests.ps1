@@ -45,7 +45,7 @@ Describe 'Remove-ApimBackup' {
 
     It 'removes nothing with -WhatIf, even with -Force' {
         $c = New-BackupSet
-        Remove-ApimBackup @common -ContainerName $c -KeepLast 0 -Force -WhatIf
+        Remove-ApimBackup @common -ContainerName $c -KeepLast 1 -Force -WhatIf
         Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
     }
 
@@ -58,7 +58,7 @@ Describe 'Remove-ApimBackup' {
         Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
     }
 
-    Context 'an -OlderThan that would select every backup' {
+    Context 'a rule that would select every backup' {
         BeforeAll {
             $script:olderThanContainer = New-BackupSet
         }
@@ -68,10 +68,26 @@ Describe 'Remove-ApimBackup' {
             @{ Case = 'of minus one day'; OlderThan = [TimeSpan]::FromDays(-1) }
             @{ Case = '-30 (bound as -30 ticks)'; OlderThan = -30 }
             @{ Case = '30 (bound as 30 ticks, not days)'; OlderThan = 30 }
+            @{ Case = '[TimeSpan]::MinValue (was an OverflowException)'; OlderThan = [TimeSpan]::MinValue }
         ) {
             param($OlderThan)
             $err = $null
             $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -OlderThan $OlderThan -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "$($err[0])" | Should -Match 'would select every backup'
+            Get-Names $olderThanContainer | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
+        }
+
+        It 'refuses -KeepLast <KeepLast> (InvalidRetentionRule, an ErrorId, not a binding error) before listing, removing nothing' -TestCases @(
+            @{ KeepLast = 0 }
+            @{ KeepLast = -1 }
+        ) {
+            param($KeepLast)
+            $err = $null
+            $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -KeepLast $KeepLast -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
@@ -88,6 +104,9 @@ Describe 'Remove-ApimBackup' {
                 Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
                     -OlderThan ([TimeSpan]::FromDays(-30)) -Force -ErrorVariable err -ErrorAction SilentlyContinue
                 $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+                Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
+                    -KeepLast 0 -Force -ErrorVariable err -ErrorAction SilentlyContinue
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
                 $trap.Pending() | Should -BeFalse
             } finally {
                 $trap.Stop()
@@ -102,7 +121,7 @@ Describe 'Remove-ApimBackup' {
             Import-Module $Path
             $err = $null
             Remove-ApimBackup -StorageAccountName $Account -ContainerName $Container -StorageAccountKey (ConvertTo-SecureString $Key -AsPlainText -Force) -BlobEndpoint $Blob `
-                -KeepLast 0 -ErrorVariable err -ErrorAction SilentlyContinue
+                -KeepLast 1 -ErrorVariable err -ErrorAction SilentlyContinue
             "$($err[0].FullyQualifiedErrorId)"
         }
         $r | Should -BeLike 'ConfirmationRequired,*'

@@ -127,10 +127,10 @@ Describe 'Input validation of the catalog cmdlets before any request' {
         @{ Command = 'Remove-ApimBackup'; Case = 'a backup name with a backslash'; ErrorId = 'InvalidBackupName'; Arguments = @{ BackupName = '..\x.apimbackup'; Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a backup name with a leading slash'; ErrorId = 'InvalidBackupName'; Arguments = @{ BackupName = '/x.apimbackup'; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2-not-base64!' -AsPlainText -Force) } }
-        @{ Command = 'Remove-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2%%' -AsPlainText -Force); KeepLast = 0; Force = $true } }
+        @{ Command = 'Remove-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2%%' -AsPlainText -Force); KeepLast = 1; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'a BlobEndpoint with a user name and password'; ErrorId = 'InvalidBlobEndpoint'; Secret = 'hunter2'; Arguments = @{ BlobEndpoint = 'http://admin:hunter2@TRAP/devstoreaccount1' } }
         @{ Command = 'Get-ApimBackup'; Case = 'a SAS BlobEndpoint'; ErrorId = 'InvalidBlobEndpoint'; Secret = 'hunter2'; Message = 'SAS URLs are not supported'; Arguments = @{ BlobEndpoint = 'http://TRAP/devstoreaccount1?sv=2024-05-04&ss=b&srt=co&sp=rl&sig=hunter2'; StorageAccountKey = $null } }
-        @{ Command = 'Remove-ApimBackup'; Case = 'a BlobEndpoint of another account'; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ BlobEndpoint = 'http://TRAP/otheraccount'; KeepLast = 0; Force = $true } }
+        @{ Command = 'Remove-ApimBackup'; Case = 'a BlobEndpoint of another account'; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ BlobEndpoint = 'http://TRAP/otheraccount'; KeepLast = 1; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'an http BlobEndpoint without a key (a token would go over http)'; ErrorId = 'InvalidBlobEndpoint'; Message = 'tokens are only sent over https'; Arguments = @{ StorageAccountKey = $null } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a zero -OlderThan'; ErrorId = 'InvalidRetentionRule'; Arguments = @{ OlderThan = [TimeSpan]::Zero; Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a negative -OlderThan'; ErrorId = 'InvalidRetentionRule'; Arguments = @{ OlderThan = [TimeSpan]::FromDays(-1); Force = $true } }
@@ -223,7 +223,7 @@ if ($p.Command -eq 'Restore-ApimService') {
 } elseif ($p.Command -eq 'Backup-ApimService') {
     $out = Backup-ApimService @arm @storage -Name prod -BackupName 'confirm.apimbackup' -Confirm -ErrorVariable err -ErrorAction SilentlyContinue
 } else {
-    $out = Remove-ApimBackup @storage -KeepLast 0 -ErrorVariable err -ErrorAction SilentlyContinue
+    $out = Remove-ApimBackup @storage -BackupName 'keep.apimbackup' -ErrorVariable err -ErrorAction SilentlyContinue
 }
 [pscustomobject]@{
     Output  = @($out).Count
