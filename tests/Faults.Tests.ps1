@@ -145,6 +145,25 @@ Describe 'Outcome table: polls' {
         "$($err[0])" | Should -Match 'Get-ApimBackup'
     }
 
+    It 'a 400 NoRegisteredProviderFound from ARM''s front door at a poll is about the request: InvalidPollUrl, outcome unknown, resumable, never Failed' {
+        # Before: Failed with ErrorCode NoRegisteredProviderFound while the backup ran on. (The other front-door codes: xunit OutcomeTableTests.)
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $bad = $op | Select-Object *
+        $bad.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace 'api-version=[^&]*', 'api-version=1999-01-01')
+        $Code = 'NoRegisteredProviderFound'
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r = $bad | Wait-ApimOperation @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        @(Get-Polls).Count | Should -Be 1
+        $r.Status | Should -Be 'InProgress'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
+        "$($err[0])" | Should -Match $Code
+        "$($err[0])" | Should -Match 'outcome of the backup is unknown'
+        "$($err[0])" | Should -Match 'Wait-ApimOperation'
+        ($op | Wait-ApimOperation @arm).Status | Should -Be 'Succeeded'
+    }
+
     It 'follows the Location of the latest 202 (the real recording''s double slash, defect 12)' {
         $null = Set-EmulatorSetting @{ locationChangesOnFirstPoll = $true }
         $r = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm
@@ -214,6 +233,25 @@ Describe 'Trust boundary' {
         $err = $null
         Wait-ApimOperation -PollUrl '/subscriptions/x/operationresults/y' -ResourceId (Get-ApimServiceId prod) @arm -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
+    }
+
+    It 'refuses a poll URL without api-version before any request (InvalidPollUrl), with -PollUrl or a piped object' {
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $bare = [Uri]($op.PollUrl.GetLeftPart([UriPartial]::Path))
+        $piped = $op | Select-Object *
+        $piped.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace 'api-version=[^&]*', 'api-version=')
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r1 = Wait-ApimOperation -PollUrl $bare -ResourceId $op.ResourceId @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $r2 = $piped | Wait-ApimOperation @arm -ErrorVariable +err -ErrorAction SilentlyContinue
+        $r1, $r2 | Should -BeNullOrEmpty
+        $err.Count | Should -Be 2
+        $err | ForEach-Object {
+            $_.FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
+            $_.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "$_" | Should -Match 'api-version'
+        }
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
     }
 
     It 'sends storage credentials only to a blob endpoint given on the command line, never one read from a piped object' {

@@ -135,7 +135,11 @@ namespace ApimDr.Engine.Arm
             }
             catch (ApimDrException ex)
             {
-                wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation, ex, knownRunning: ex.ErrorId == ErrorIds.AuthenticationExpired || ex.ErrorId == ErrorIds.UntrustedPollHost || ex.ErrorId == ErrorIds.InvalidPollUrl));
+                // Refused before sending (expired token, a URL we will not poll): it was running at the last poll.
+                // An InvalidPollUrl that ARM answered (HttpStatus set) is not known to be running.
+                bool knownRunning = ex.ErrorId == ErrorIds.AuthenticationExpired || ex.ErrorId == ErrorIds.UntrustedPollHost
+                    || (ex.ErrorId == ErrorIds.InvalidPollUrl && ex.HttpStatus == null);
+                wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation, ex, knownRunning));
             }
         }
 
@@ -162,9 +166,16 @@ namespace ApimDr.Engine.Arm
                 : ApplyLocation(operation, answer, health);
         }
 
-        /// <summary>401, ARM's own authorization failures and 404 say nothing about the operation: outcome unknown.</summary>
+        /// <summary>401, ARM's own authorization failures, 404 and ARM refusing the request itself (400 about its api-version or provider) say nothing about the operation: outcome unknown.</summary>
         private static void ThrowIfNoVerdict(ApimOperation operation, int status, ArmError error, PollAnswer answer)
         {
+            if (status == 400 && PollUrlRules.IsRequestRefusal(error.Code))
+            {
+                throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
+                    $"Resource Manager refused the poll request itself (400 {error.Code}: {error.Message}); that is about the poll URL, not a verdict on the operation.",
+                    operation.ResourceId)
+                { HttpStatus = 400, ArmCode = error.Code, RequestId = answer.RequestId, CorrelationId = operation.CorrelationId };
+            }
             if (status == 401 || (status == 403 && ArmErrorMapping.IsArmAuthorizationFailure(error.Code)))
             {
                 ApimDrException denied = ArmErrorMapping.ToException(status, error, "Checking the " + Describe(operation), operation.ResourceId, answer.RequestId, operation.CorrelationId);
