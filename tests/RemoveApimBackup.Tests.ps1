@@ -63,31 +63,18 @@ Describe 'Remove-ApimBackup' {
             $script:olderThanContainer = New-BackupSet
         }
 
-        It 'refuses -OlderThan <Case> (InvalidRetentionRule) before listing, removing nothing' -TestCases @(
-            @{ Case = '0 ([TimeSpan]::Zero)'; OlderThan = [TimeSpan]::Zero }
-            @{ Case = 'of minus one day'; OlderThan = [TimeSpan]::FromDays(-1) }
-            @{ Case = '-30 (bound as -30 ticks)'; OlderThan = -30 }
-            @{ Case = '30 (bound as 30 ticks, not days)'; OlderThan = 30 }
-            @{ Case = '[TimeSpan]::MinValue (was an OverflowException)'; OlderThan = [TimeSpan]::MinValue }
+        It 'refuses <Case> (InvalidRetentionRule, an ErrorId, not a binding error) before listing, removing nothing' -TestCases @(
+            @{ Case = '-OlderThan 0 ([TimeSpan]::Zero)'; Rule = @{ OlderThan = [TimeSpan]::Zero } }
+            @{ Case = '-OlderThan of minus one day'; Rule = @{ OlderThan = [TimeSpan]::FromDays(-1) } }
+            @{ Case = '-OlderThan -30 (bound as -30 ticks)'; Rule = @{ OlderThan = -30 } }
+            @{ Case = '-OlderThan 30 (bound as 30 ticks, not days)'; Rule = @{ OlderThan = 30 } }
+            @{ Case = '-OlderThan [TimeSpan]::MinValue (was an OverflowException)'; Rule = @{ OlderThan = [TimeSpan]::MinValue } }
+            @{ Case = '-KeepLast 0 (keeps nothing)'; Rule = @{ KeepLast = 0 } }
+            @{ Case = '-KeepLast -1 (was a parameter binding error)'; Rule = @{ KeepLast = -1 } }
         ) {
-            param($OlderThan)
+            param($Rule)
             $err = $null
-            $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -OlderThan $OlderThan -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
-            $out | Should -BeNullOrEmpty
-            $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
-            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-            "$($err[0])" | Should -Match 'would select every backup'
-            Get-Names $olderThanContainer | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
-        }
-
-        It 'refuses -KeepLast <KeepLast> (InvalidRetentionRule, an ErrorId, not a binding error) before listing, removing nothing' -TestCases @(
-            @{ KeepLast = 0 }
-            @{ KeepLast = -1 }
-        ) {
-            param($KeepLast)
-            $err = $null
-            $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -KeepLast $KeepLast -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
+            $out = Remove-ApimBackup @common @Rule -ContainerName $olderThanContainer -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'

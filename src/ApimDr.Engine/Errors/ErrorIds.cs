@@ -31,6 +31,7 @@ namespace ApimDr.Engine.Errors
         public const string InvalidStorageAccountKey = "InvalidStorageAccountKey";
         public const string InvalidAccessToken = "InvalidAccessToken";
         public const string InvalidRetentionRule = "InvalidRetentionRule";
+        public const string InvalidSnapshotPath = "InvalidSnapshotPath";
 
         // The service said no.
         public const string ServiceNotFound = "ServiceNotFound";

@@ -58,11 +58,12 @@ namespace ApimDr.Commands
         public void Dispose() => _session?.Dispose();
 
         /// <summary>
-        /// Validates the names, endpoint and key (before any request) and picks the key, else a Storage
+        /// Validates the names, -SourceServiceId, endpoint and key (before any request) and picks the key, else a Storage
         /// token (refused over plain http).
         /// </summary>
         private protected StorageLocation CreateLocation()
         {
+            if (!string.IsNullOrEmpty(SourceServiceId)) Engine.Arm.ServiceId.Parse(SourceServiceId!);   // InvalidResourceId: a filter that can match nothing
             StorageLocation location = Session.StorageAt(StorageAccountName, ContainerName, CloudEnvironment.Get(Environment), BlobEndpoint, StorageAccountKey);
             location.ValidateCredentials();
             return location;
