@@ -27,9 +27,15 @@ namespace ApimDr.Commands
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         public string ResourceGroupName { get; set; } = string.Empty;
 
-        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true, Position = 0)]
+        /// <summary>One or more service names (-Name prod,standby), also piped as strings: one operation each.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, Position = 0)]
         [Alias("ServiceName")]
-        public string Name { get; set; } = string.Empty;
+        public string[] Name { get; set; } = Array.Empty<string>();
+
+        /// <summary>The one name of <see cref="Name"/> being started (what <see cref="ServiceSelection"/> reads).</summary>
+        private string _name = string.Empty;
+
+        string IServiceSelection.Name => _name;
 
         [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         public string? SubscriptionId { get; set; }
@@ -108,7 +114,17 @@ namespace ApimDr.Commands
             _arm = new ArmSession(this, _session, Environment, ResourceManagerUrl, AccessToken, TimeoutSeconds);
         }
 
+        /// <summary>One start per name of -Name (or the one service of -ResourceId / a piped object).</summary>
         protected override void ProcessRecord()
+        {
+            foreach (string name in Name.Length == 0 ? new[] { string.Empty } : Name)
+            {
+                _name = name ?? string.Empty;
+                StartOne();
+            }
+        }
+
+        private void StartOne()
         {
             ServiceStart start;
             try
@@ -117,7 +133,7 @@ namespace ApimDr.Commands
             }
             catch (ApimDrException ex)
             {
-                Session.WriteFailure(ex, ResourceId ?? Name);
+                Session.WriteFailure(ex, ResourceId ?? _name);
                 return;
             }
             try
