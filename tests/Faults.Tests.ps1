@@ -296,6 +296,77 @@ Describe 'Nothing started is lost' {
         (Get-Posts).Count | Should -Be 1
     }
 
+    It 'Ctrl+C during an inline wait warns with the command that resumes each operation still running, and that command resumes it' {
+        # Before: the wait ended with a bare PipelineStoppedException; PowerShell drops a stopped command's writes.
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 6; retryAfterSeconds = 1 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript('param($Module, $Token, $Arm, $Storage, $Sub, $Rg) Import-Module $Module; Backup-ApimService -SubscriptionId $Sub -ResourceGroupName $Rg -Name prod, standby @Storage -ResourceManagerUrl $Arm -AccessToken $Token').
+                AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl).AddArgument($storage).AddArgument($sub).AddArgument($rg)
+            Clear-EmulatorRequestLog
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ((Get-Polls).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            (Get-Polls).Count | Should -BeGreaterOrEqual 2
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $warnings = @($ps.Streams.Warning | ForEach-Object Message)
+        } finally {
+            $ps.Dispose()
+        }
+        $warnings.Count | Should -Be 2
+        foreach ($name in 'prod', 'standby') {
+            $line = @($warnings | Where-Object { $_ -match "the backup of '$name' was still running" })
+            $line.Count | Should -Be 1
+            $line[0] -match "resume: Wait-ApimOperation -Kind Backup -ResourceId '([^']+/service/$name)' -PollUrl '([^']+)'" | Should -BeTrue
+            $resumed = Wait-ApimOperation -Kind Backup -ResourceId $Matches[1] -PollUrl $Matches[2] @arm
+            $resumed.Status | Should -Be 'Succeeded'
+            $resumed.Name | Should -Be $name
+        }
+    }
+
+    It 'Ctrl+C (SIGINT) in a console pwsh during Wait-ApimOperation prints the resume command as a WARNING' {
+        if ($IsWindows) { Set-ItResult -Skipped -Because 'SIGINT is how a Linux/macOS console delivers Ctrl+C' }
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 30; retryAfterSeconds = 1 }
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'op').xml"
+        $script = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'sigint').ps1"
+        $op | Export-Clixml -Path $file
+        Set-Content -Path $script -Value @"
+Import-Module '$($t.ModulePath)'
+'waiting'
+Import-Clixml '$file' | Wait-ApimOperation -ResourceManagerUrl '$($e.ArmUrl)' -AccessToken (ConvertTo-SecureString `$env:APIMDR_TEST_ARM_TOKEN -AsPlainText -Force)
+'not reached'
+"@
+        $pwsh = Get-PwshCommand
+        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', $script)) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.RedirectStandardInput = $true
+        $psi.UseShellExecute = $false
+        $p = [Diagnostics.Process]::Start($psi)
+        try {
+            $stdout = $p.StandardOutput.ReadToEndAsync()
+            $stderr = $p.StandardError.ReadToEndAsync()
+            Clear-EmulatorRequestLog
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ((Get-Polls).Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            (Get-Polls).Count | Should -BeGreaterOrEqual 1
+            & kill -s INT $p.Id
+            $p.WaitForExit(20000) | Should -BeTrue
+            $text = ($stdout.Result + $stderr.Result) -replace '\x1b\[[0-9;]*m'
+        } finally {
+            if (-not $p.HasExited) { $p.Kill($true) }
+            Remove-Item $file, $script -ErrorAction SilentlyContinue
+        }
+        $text | Should -Match 'waiting'
+        $text | Should -Not -Match 'not reached'
+        $text | Should -Match "WARNING: The wait was stopped; the backup of 'prod' was still running"
+        $text | Should -Match ([regex]::Escape("resume: Wait-ApimOperation -Kind Backup -ResourceId '$($op.ResourceId)' -PollUrl '$($op.PollUrl.AbsoluteUri)'"))
+        $text | Should -Not -Match ([regex]::Escape($e.Token))
+    }
+
     It 'a SIGKILLed inline wait left its poll URL in a redirected Information stream, enough to resume (defect 11)' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 8; retryAfterSeconds = 1 }
         $name = New-BackupName

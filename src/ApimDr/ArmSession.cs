@@ -137,6 +137,19 @@ namespace ApimDr
                     callbacks.Abandoned!(op, ex);
                 }
             }
+            try
+            {
+                RunWaits(byCloud, callbacks, followUps);
+            }
+            catch (PipelineStoppedException)
+            {
+                throw Stopped(started.Select(s => s.Operation));   // Ctrl+C: say how to resume what still runs
+            }
+            progress.Done();
+        }
+
+        private void RunWaits(List<(CloudEnvironment Cloud, ApimOperation Operation)> byCloud, PollCallbacks callbacks, List<Task> followUps)
+        {
             _session.Run(async ct =>
             {
                 var waits = byCloud
@@ -149,7 +162,32 @@ namespace ApimDr
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 return true;
             });
-            progress.Done();
+        }
+
+        private bool _stopReported;
+
+        /// <summary>
+        /// The exception that ends a stopped command (Ctrl+C, or a downstream Select-Object -First), after telling
+        /// the user how to resume each operation that was still running at its last check. PowerShell drops a
+        /// stopped command's writes (WriteWarning throws), so the lines go straight to the host's UI as a warning,
+        /// and ride on the exception's message for a hosting program. Once per command.
+        /// </summary>
+        public PipelineStoppedException Stopped(IEnumerable<ApimOperation> operations)
+        {
+            List<string> lines = operations.Where(op => op != null && !op.IsTerminal && op.PollUrl != null).Distinct()
+                .Select(op => $"The wait was stopped; the {op.Kind.ToLowerInvariant()} of '{op.Name}' was still running at its last check. {op}").ToList();
+            if (lines.Count == 0 || _stopReported) return new PipelineStoppedException();
+            _stopReported = true;
+            string text = string.Join(System.Environment.NewLine, lines);
+            try
+            {
+                foreach (string line in lines) _cmdlet.Host?.UI?.WriteWarningLine(line);
+            }
+            catch (Exception ex) when (ex is System.Management.Automation.Host.HostException || ex is NotImplementedException || ex is InvalidOperationException || ex is System.IO.IOException)
+            {
+                // A host without a UI to write to: the exception's message and the journal still carry it.
+            }
+            return new PipelineStoppedException(text);
         }
 
         /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>

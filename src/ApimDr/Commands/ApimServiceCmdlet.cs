@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
@@ -117,10 +118,17 @@ namespace ApimDr.Commands
         /// <summary>One start per name of -Name (or the one service of -ResourceId / a piped object).</summary>
         protected override void ProcessRecord()
         {
-            foreach (string name in Name.Length == 0 ? new[] { string.Empty } : Name)
+            try
             {
-                _name = name ?? string.Empty;
-                StartOne();
+                foreach (string name in Name.Length == 0 ? new[] { string.Empty } : Name)
+                {
+                    _name = name ?? string.Empty;
+                    StartOne();
+                }
+            }
+            catch (PipelineStoppedException)
+            {
+                throw _arm!.Stopped(_started.Select(s => s.Operation));   // Ctrl+C before the wait: what was started still runs
             }
         }
 
@@ -140,7 +148,7 @@ namespace ApimDr.Commands
             {
                 StartedOperation? started = Session.Run(ct => StartAsync(start, ct));
                 // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
-                if (Session.CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
+                if (Session.CancelToken.IsCancellationRequested) throw _arm!.Stopped(started == null ? _started.Select(s => s.Operation) : _started.Select(s => s.Operation).Append(started.Operation));
                 if (started == null) return;
                 ApimOperation operation = started.Operation;
                 WriteVerbose($"{operation.Kind} of {start.Service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
