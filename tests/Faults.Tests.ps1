@@ -145,6 +145,23 @@ Describe 'Outcome table: polls' {
         "$($err[0])" | Should -Match 'Get-ApimBackup'
     }
 
+    It 'after a 404 on a poll it checks, once, the service and the backup blob, says what it found, and drops the operation from the journal' {
+        # Before: "resume with Wait-ApimOperation", the journal kept it, and every resume met the same 404.
+        Add-Fault @{ route = 'operationresults'; kind = '404'; count = 100 }
+        $name = New-BackupName
+        $err = $null
+        $r = Backup-ApimService @prod -BackupName $name @storage @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $r.Status | Should -Be 'InProgress'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'OperationNotFound,*'
+        "$($err[0])" | Should -Match "provisioningState is 'Updating'"              # the emulator's backup still runs
+        "$($err[0])" | Should -Match "no backup blob '[^']*/$([regex]::Escape($name))' exists"   # checked with the key the backup used
+        "$($err[0])" | Should -Match 'no longer resumable'
+        "$($err[0])" | Should -Not -Match 'resume the wait'
+        @(Get-Polls).Count | Should -Be 1
+        Get-Journal $name | Should -BeNullOrEmpty
+    }
+
     It 'a 400 NoRegisteredProviderFound from ARM''s front door at a poll is about the request: InvalidPollUrl, outcome unknown, resumable, never Failed' {
         # Before: Failed with ErrorCode NoRegisteredProviderFound while the backup ran on. (The other front-door codes: xunit OutcomeTableTests.)
         $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait

@@ -92,7 +92,8 @@ namespace ApimDr
         /// ErrorId (<see cref="Operations.ToException"/>); one whose wait stopped gets the reason, resumable.
         /// An ended operation's completion (what its start said the end needs) runs before the call ends.
         /// </summary>
-        public void WaitAndEmit(IReadOnlyList<StartedOperation> started)
+        /// <param name="backupBlobExists">Per operation, how to check its backup blob after a 404 (the storage location its start used); null: not checked.</param>
+        public void WaitAndEmit(IReadOnlyList<StartedOperation> started, Func<ApimOperation, CancellationToken, Task<bool?>>? backupBlobExists = null)
         {
             if (started.Count == 0) return;
             var onEnded = started.Where(s => s.OnEnded != null).ToDictionary(s => s.Operation, s => s.OnEnded!);
@@ -113,10 +114,12 @@ namespace ApimDr
                     }
                     _session.Post(() => EmitTerminal(progress, op, done, total));
                 },
+                BackupBlobExists = backupBlobExists,
                 Abandoned = (op, error) =>
                 {
                     Interlocked.Increment(ref done);
-                    if (op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                    // After a 404 ARM would answer 404 again: the journal no longer offers it for resuming.
+                    if (op.PollUrl != null) JournalWrite(j => error.ErrorId == ErrorIds.OperationNotFound ? j.Remove(op) : j.RecordStarted(op));
                     _session.Post(() =>
                     {
                         progress.End(op);
@@ -162,6 +165,24 @@ namespace ApimDr
                 await Task.WhenAll(pending).ConfigureAwait(false);
                 return true;
             });
+        }
+
+        /// <summary>
+        /// Whether a backup blob exists, for the check after a 404 (<see cref="PollCallbacks.BackupBlobExists"/>):
+        /// null when it cannot be told (no access, a token refused over http, a missing container…).
+        /// </summary>
+        public static async Task<bool?> BackupBlobExistsAsync(Engine.Storage.StorageLocation storage, string backupName, CancellationToken cancellationToken)
+        {
+            try
+            {
+                storage.ValidateCredentials();
+                await Engine.Storage.BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (ApimDrException ex)
+            {
+                return ex.ErrorId == ErrorIds.BackupNotFound ? false : (bool?)null;
+            }
         }
 
         private bool _stopReported;

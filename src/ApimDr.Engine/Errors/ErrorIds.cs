@@ -56,6 +56,7 @@ namespace ApimDr.Engine.Errors
         // or finished it; never a verdict, always with the way to find out or resume.
         public const string OperationOutcomeUnknown = "OperationOutcomeUnknown";
         public const string OperationNotFound = "OperationNotFound";
+        public const string BackupNotCreated = "BackupNotCreated";
         public const string InvalidPollUrl = "InvalidPollUrl";
         public const string UntrustedEndpoint = "UntrustedEndpoint";
 

@@ -21,6 +21,8 @@ namespace ApimDr.Commands
         protected const string ByResourceId = "ByResourceId";
 
         private readonly List<StartedOperation> _started = new List<StartedOperation>();
+        /// <summary>Per started operation, how to check its backup blob if a poll answers 404 (the storage location its start used).</summary>
+        private readonly Dictionary<ApimOperation, Func<CancellationToken, Task<bool?>>> _blobChecks = new Dictionary<ApimOperation, Func<CancellationToken, Task<bool?>>>();
         private HashSet<string> _boundOnCommandLine = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         private CommandSession? _session;
         private ArmSession? _arm;
@@ -160,6 +162,7 @@ namespace ApimDr.Commands
                 // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
                 WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
                 _started.Add(started);
+                _blobChecks[operation] = ct => ArmSession.BackupBlobExistsAsync(start.Storage, operation.BackupName, ct);
             }
             catch (ApimDrException ex)
             {
@@ -167,7 +170,8 @@ namespace ApimDr.Commands
             }
         }
 
-        protected override void EndProcessing() => _arm?.WaitAndEmit(_started);
+        protected override void EndProcessing()
+            => _arm?.WaitAndEmit(_started, (op, ct) => _blobChecks.TryGetValue(op, out var check) ? check(ct) : Task.FromResult<bool?>(null));
 
         protected override void StopProcessing() => _session?.Stop();
 
