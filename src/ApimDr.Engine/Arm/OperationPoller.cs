@@ -213,7 +213,7 @@ namespace ApimDr.Engine.Arm
                     : $" Check the result: Get-ApimBackup for a backup, the service's configuration for a restore.";
             return notFound.Rephrase(
                 $"Stopped waiting for the {kind} of '{operation.Name}': {notFound.Message} What ApimDr found: {serviceFinding}; {(operation.Kind == nameof(OperationKind.Backup) || blob != null ? blobFinding : $"the backup blob {blobName} was not checked")}.{verdict} " +
-                "Waiting again would only get 404 again, so this operation is no longer resumable (it was removed from the operation journal).",
+                "Waiting again would only get 404 again, so this operation is no longer resumable (ApimDr removes it from the operation journal).",
                 operation.CorrelationId);
         }
 
