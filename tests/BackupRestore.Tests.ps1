@@ -58,6 +58,26 @@ Describe 'Backup-ApimService' {
         ($ops.StartTime | Measure-Object -Maximum).Maximum | Should -BeLessThan ($ops.EndTime | Measure-Object -Minimum).Minimum
     }
 
+    It 'backs up every service of -Name prod,standby and of piped names (was "Cannot convert System.Object[]")' {
+        $ops = @(Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod, standby @storage @arm)
+        $ops.Count | Should -Be 2
+        $ops.Status | Should -Be @('Succeeded', 'Succeeded')
+        ($ops.Name | Sort-Object) | Should -Be @('prod', 'standby')
+        ($ops.BackupName | ForEach-Object { $_ -replace '-\d{8}T\d{6}Z\.apimbackup$' } | Sort-Object) | Should -Be @('prod', 'standby')
+        $piped = @('prod', 'standby' | Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -NoWait @storage @arm)
+        ($piped.Name | Sort-Object) | Should -Be @('prod', 'standby')
+        ($piped | Wait-ApimOperation @arm).Status | Should -Be @('Succeeded', 'Succeeded')
+    }
+
+    It 'starts the valid names of -Name and refuses the invalid one alone' {
+        $err = $null
+        $ops = @(Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod, '1bad' @storage @arm -NoWait -ErrorVariable err -ErrorAction SilentlyContinue)
+        $ops.Name | Should -Be @('prod')
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidServiceName,*'
+        $null = $ops | Wait-ApimOperation @arm
+    }
+
     It 'writes each started operation to the Information stream at once, so an interrupted wait loses nothing' {
         $iv = $null
         $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -InformationVariable iv
@@ -153,6 +173,14 @@ Describe 'Restore-ApimService' {
         $op.Status | Should -Be 'Succeeded'
         $op.Name | Should -Be 'standby'
         Get-EmulatorServiceConfiguration -Name standby | ConvertTo-Json -Depth 20 | Should -Be $prodConfig
+    }
+
+    It 'restores into every service named by piped strings' {
+        $ops = @('standby', 'prod' | Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -BackupName $prodBackup.BackupName @storage @arm -Force)
+        $ops.Count | Should -Be 2
+        ($ops.Name | Sort-Object) | Should -Be @('prod', 'standby')
+        $ops.Status | Should -Be @('Succeeded', 'Succeeded')
+        $ops.Kind | Sort-Object -Unique | Should -Be 'Restore'
     }
 
     It 'takes the storage location from a Get-ApimBackup object down the pipeline' {

@@ -51,6 +51,35 @@ Describe 'Get-ApimConfiguration' {
         @(Compare-ApimConfiguration -Reference $path -Difference $s -IncludeEqual | Where-Object Change -ne 'Equal') | Should -BeNullOrEmpty
     }
 
+    It 'Compare-ApimConfiguration refuses <Case> as InvalidConfigurationSnapshot before reading it' -TestCases @(
+        @{ Case = 'a file above the 256 MB cap'; Kind = 'big' }
+        @{ Case = 'a directory'; Kind = 'dir' }
+        @{ Case = '/dev/zero (was an OutOfMemoryException after reading 4.4 GB)'; Kind = 'device' }
+        @{ Case = 'a FIFO (opening it would block)'; Kind = 'fifo' }
+    ) {
+        param($Kind)
+        if ($Kind -in 'device', 'fifo' -and $IsWindows) { Set-ItResult -Skipped -Because 'no /dev/zero or mkfifo on Windows' }
+        $path = switch ($Kind) {
+            'big' {
+                # Sparse: 256 MB + 1 byte on paper, nothing on disk.
+                $p = Join-Path $TestDrive 'big.json'
+                $f = [IO.File]::Create($p); try { $f.SetLength(256MB + 1) } finally { $f.Dispose() }
+                $p
+            }
+            'dir' { $TestDrive }
+            'device' { '/dev/zero' }
+            'fifo' { $p = Join-Path $TestDrive 'fifo.json'; & mkfifo $p; $p }
+        }
+        $err = $null
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $out = Compare-ApimConfiguration -Reference $path -Difference $path -ErrorVariable err -ErrorAction SilentlyContinue
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidConfigurationSnapshot,*'
+        $err[0].Exception.Message | Should -Match ([regex]::Escape($path))
+    }
+
     It 'survives 429 bursts on reads, honouring Retry-After' {
         $null = Set-EmulatorSetting @{ readBucketCapacity = 6; readRefillPerSecond = 20 }
         try {

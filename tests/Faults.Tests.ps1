@@ -146,6 +146,42 @@ Describe 'Outcome table: polls' {
         "$($err[0])" | Should -Match 'Get-ApimBackup'
     }
 
+    It 'after a 404 on a poll it checks, once, the service and the backup blob, says what it found, and drops the operation from the journal' {
+        # Before: "resume with Wait-ApimOperation", the journal kept it, and every resume met the same 404.
+        Add-Fault @{ route = 'operationresults'; kind = '404'; count = 100 }
+        $name = New-BackupName
+        $err = $null
+        $r = Backup-ApimService @prod -BackupName $name @storage @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $r.Status | Should -Be 'InProgress'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'OperationNotFound,*'
+        "$($err[0])" | Should -Match "provisioningState is 'Updating'"              # the emulator's backup still runs
+        "$($err[0])" | Should -Match "no backup blob '[^']*/$([regex]::Escape($name))' exists"   # checked with the key the backup used
+        "$($err[0])" | Should -Match 'no longer resumable'
+        "$($err[0])" | Should -Not -Match 'resume the wait'
+        @(Get-Polls).Count | Should -Be 1
+        Get-Journal $name | Should -BeNullOrEmpty
+    }
+
+    It 'a 400 NoRegisteredProviderFound from ARM''s front door at a poll is about the request: InvalidPollUrl, outcome unknown, resumable, never Failed' {
+        # Before: Failed with ErrorCode NoRegisteredProviderFound while the backup ran on. (The other front-door codes: xunit OutcomeTableTests.)
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $bad = $op | Select-Object *
+        $bad.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace 'api-version=[^&]*', 'api-version=1999-01-01')
+        $Code = 'NoRegisteredProviderFound'
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r = $bad | Wait-ApimOperation @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        @(Get-Polls).Count | Should -Be 1
+        $r.Status | Should -Be 'InProgress'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
+        "$($err[0])" | Should -Match $Code
+        "$($err[0])" | Should -Match 'outcome of the backup is unknown'
+        "$($err[0])" | Should -Match 'Wait-ApimOperation'
+        ($op | Wait-ApimOperation @arm).Status | Should -Be 'Succeeded'
+    }
+
     It 'follows the Location of the latest 202 (the real recording''s double slash, defect 12)' {
         $null = Set-EmulatorSetting @{ locationChangesOnFirstPoll = $true }
         $r = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm
@@ -217,6 +253,25 @@ Describe 'Trust boundary' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
     }
 
+    It 'refuses a poll URL without api-version before any request (InvalidPollUrl), with -PollUrl or a piped object' {
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $bare = [Uri]($op.PollUrl.GetLeftPart([UriPartial]::Path))
+        $piped = $op | Select-Object *
+        $piped.PollUrl = [Uri]($op.PollUrl.AbsoluteUri -replace 'api-version=[^&]*', 'api-version=')
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r1 = Wait-ApimOperation -PollUrl $bare -ResourceId $op.ResourceId @arm -ErrorVariable err -ErrorAction SilentlyContinue
+        $r2 = $piped | Wait-ApimOperation @arm -ErrorVariable +err -ErrorAction SilentlyContinue
+        $r1, $r2 | Should -BeNullOrEmpty
+        $err.Count | Should -Be 2
+        $err | ForEach-Object {
+            $_.FullyQualifiedErrorId | Should -BeLike 'InvalidPollUrl,*'
+            $_.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            "$_" | Should -Match 'api-version'
+        }
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+
     It 'sends storage credentials only to a blob endpoint given on the command line, never one read from a piped object' {
         $backup = [pscustomobject]@{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = 'x.apimbackup'; BlobEndpoint = "http://$($trap.Authority)/devstoreaccount1" }
         $err = $null
@@ -257,6 +312,77 @@ Describe 'Nothing started is lost' {
         $j[0].PollUrl | Should -Not -BeNullOrEmpty
         ($j | Wait-ApimOperation @arm).Status | Should -Be 'Succeeded'
         (Get-Posts).Count | Should -Be 1
+    }
+
+    It 'Ctrl+C during an inline wait warns with the command that resumes each operation still running, and that command resumes it' {
+        # Before: the wait ended with a bare PipelineStoppedException; PowerShell drops a stopped command's writes.
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 6; retryAfterSeconds = 1 }
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript('param($Module, $Token, $Arm, $Storage, $Sub, $Rg) Import-Module $Module; Backup-ApimService -SubscriptionId $Sub -ResourceGroupName $Rg -Name prod, standby @Storage -ResourceManagerUrl $Arm -AccessToken $Token').
+                AddArgument($t.ModulePath).AddArgument($token).AddArgument($e.ArmUrl).AddArgument($storage).AddArgument($sub).AddArgument($rg)
+            Clear-EmulatorRequestLog
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ((Get-Polls).Count -lt 2 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            (Get-Polls).Count | Should -BeGreaterOrEqual 2
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $warnings = @($ps.Streams.Warning | ForEach-Object Message)
+        } finally {
+            $ps.Dispose()
+        }
+        $warnings.Count | Should -Be 2
+        foreach ($name in 'prod', 'standby') {
+            $line = @($warnings | Where-Object { $_ -match "the backup of '$name' was still running" })
+            $line.Count | Should -Be 1
+            $line[0] -match "resume: Wait-ApimOperation -Kind Backup -ResourceId '([^']+/service/$name)' -PollUrl '([^']+)'" | Should -BeTrue
+            $resumed = Wait-ApimOperation -Kind Backup -ResourceId $Matches[1] -PollUrl $Matches[2] @arm
+            $resumed.Status | Should -Be 'Succeeded'
+            $resumed.Name | Should -Be $name
+        }
+    }
+
+    It 'Ctrl+C (SIGINT) in a console pwsh during Wait-ApimOperation prints the resume command as a WARNING' {
+        if ($IsWindows) { Set-ItResult -Skipped -Because 'SIGINT is how a Linux/macOS console delivers Ctrl+C' }
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 30; retryAfterSeconds = 1 }
+        $op = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'op').xml"
+        $script = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'sigint').ps1"
+        $op | Export-Clixml -Path $file
+        Set-Content -Path $script -Value @"
+Import-Module '$($t.ModulePath)'
+'waiting'
+Import-Clixml '$file' | Wait-ApimOperation -ResourceManagerUrl '$($e.ArmUrl)' -AccessToken (ConvertTo-SecureString `$env:APIMDR_TEST_ARM_TOKEN -AsPlainText -Force)
+'not reached'
+"@
+        $pwsh = Get-PwshCommand
+        $psi = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-File', $script)) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.RedirectStandardInput = $true
+        $psi.UseShellExecute = $false
+        $p = [Diagnostics.Process]::Start($psi)
+        try {
+            $stdout = $p.StandardOutput.ReadToEndAsync()
+            $stderr = $p.StandardError.ReadToEndAsync()
+            Clear-EmulatorRequestLog
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ((Get-Polls).Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            (Get-Polls).Count | Should -BeGreaterOrEqual 1
+            & kill -s INT $p.Id
+            $p.WaitForExit(20000) | Should -BeTrue
+            $text = ($stdout.Result + $stderr.Result) -replace '\x1b\[[0-9;]*m'
+        } finally {
+            if (-not $p.HasExited) { $p.Kill($true) }
+            Remove-Item $file, $script -ErrorAction SilentlyContinue
+        }
+        $text | Should -Match 'waiting'
+        $text | Should -Not -Match 'not reached'
+        $text | Should -Match "WARNING: The wait was stopped; the backup of 'prod' was still running"
+        $text | Should -Match ([regex]::Escape("resume: Wait-ApimOperation -Kind Backup -ResourceId '$($op.ResourceId)' -PollUrl '$($op.PollUrl.AbsoluteUri)'"))
+        $text | Should -Not -Match ([regex]::Escape($e.Token))
     }
 
     It 'a SIGKILLed inline wait left its poll URL in a redirected Information stream, enough to resume (defect 11)' {

@@ -45,7 +45,7 @@ Describe 'Remove-ApimBackup' {
 
     It 'removes nothing with -WhatIf, even with -Force' {
         $c = New-BackupSet
-        Remove-ApimBackup @common -ContainerName $c -KeepLast 0 -Force -WhatIf
+        Remove-ApimBackup @common -ContainerName $c -KeepLast 1 -Force -WhatIf
         Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
     }
 
@@ -58,20 +58,23 @@ Describe 'Remove-ApimBackup' {
         Get-Names $c | Should -Be @('a-1.apimbackup', 'a-2.apimbackup', 'b-3.apimbackup')
     }
 
-    Context 'an -OlderThan that would select every backup' {
+    Context 'a rule that would select every backup' {
         BeforeAll {
             $script:olderThanContainer = New-BackupSet
         }
 
-        It 'refuses -OlderThan <Case> (InvalidRetentionRule) before listing, removing nothing' -TestCases @(
-            @{ Case = '0 ([TimeSpan]::Zero)'; OlderThan = [TimeSpan]::Zero }
-            @{ Case = 'of minus one day'; OlderThan = [TimeSpan]::FromDays(-1) }
-            @{ Case = '-30 (bound as -30 ticks)'; OlderThan = -30 }
-            @{ Case = '30 (bound as 30 ticks, not days)'; OlderThan = 30 }
+        It 'refuses <Case> (InvalidRetentionRule, an ErrorId, not a binding error) before listing, removing nothing' -TestCases @(
+            @{ Case = '-OlderThan 0 ([TimeSpan]::Zero)'; Rule = @{ OlderThan = [TimeSpan]::Zero } }
+            @{ Case = '-OlderThan of minus one day'; Rule = @{ OlderThan = [TimeSpan]::FromDays(-1) } }
+            @{ Case = '-OlderThan -30 (bound as -30 ticks)'; Rule = @{ OlderThan = -30 } }
+            @{ Case = '-OlderThan 30 (bound as 30 ticks, not days)'; Rule = @{ OlderThan = 30 } }
+            @{ Case = '-OlderThan [TimeSpan]::MinValue (was an OverflowException)'; Rule = @{ OlderThan = [TimeSpan]::MinValue } }
+            @{ Case = '-KeepLast 0 (keeps nothing)'; Rule = @{ KeepLast = 0 } }
+            @{ Case = '-KeepLast -1 (was a parameter binding error)'; Rule = @{ KeepLast = -1 } }
         ) {
-            param($OlderThan)
+            param($Rule)
             $err = $null
-            $out = Remove-ApimBackup @common -ContainerName $olderThanContainer -OlderThan $OlderThan -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
+            $out = Remove-ApimBackup @common @Rule -ContainerName $olderThanContainer -Force -PassThru -ErrorVariable err -ErrorAction SilentlyContinue
             $out | Should -BeNullOrEmpty
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
@@ -88,6 +91,9 @@ Describe 'Remove-ApimBackup' {
                 Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
                     -OlderThan ([TimeSpan]::FromDays(-30)) -Force -ErrorVariable err -ErrorAction SilentlyContinue
                 $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+                Remove-ApimBackup -StorageAccountName $t.StorageAccountName -StorageAccountKey $t.StorageKey -BlobEndpoint $endpoint -ContainerName $olderThanContainer `
+                    -KeepLast 0 -Force -ErrorVariable err -ErrorAction SilentlyContinue
+                $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
                 $trap.Pending() | Should -BeFalse
             } finally {
                 $trap.Stop()
@@ -102,7 +108,7 @@ Describe 'Remove-ApimBackup' {
             Import-Module $Path
             $err = $null
             Remove-ApimBackup -StorageAccountName $Account -ContainerName $Container -StorageAccountKey (ConvertTo-SecureString $Key -AsPlainText -Force) -BlobEndpoint $Blob `
-                -KeepLast 0 -ErrorVariable err -ErrorAction SilentlyContinue
+                -KeepLast 1 -ErrorVariable err -ErrorAction SilentlyContinue
             "$($err[0].FullyQualifiedErrorId)"
         }
         $r | Should -BeLike 'ConfirmationRequired,*'

@@ -61,6 +61,19 @@ Describe 'Input validation before any request' {
         @{ Command = 'Restore-ApimService'; Case = "a BlobEndpoint with a '.' segment"; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ ResourceId = 'ID'; BlobEndpoint = 'http://TRAP/./devstoreaccount1'; BackupName = 'b.apimbackup'; Force = $true } }
         @{ Command = 'Backup-ApimService'; Case = 'a BlobEndpoint with a container path'; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ ResourceId = 'ID'; BlobEndpoint = 'http://TRAP/devstoreaccount1/backups' } }
         @{ Command = 'Restore-ApimService'; Case = 'an http BlobEndpoint without a key (a token would go over http)'; ErrorId = 'InvalidBlobEndpoint'; Message = 'tokens are only sent over https'; Arguments = @{ ResourceId = 'ID'; StorageAccountKey = $null; BackupName = 'b.apimbackup'; Force = $true } }
+        # A lone UTF-16 surrogate has no UTF-8 form: the backup name used to be sent with U+FFFD in its place (another blob).
+        @{ Command = 'Backup-ApimService'; Case = 'a service name with a lone surrogate'; ErrorId = 'InvalidServiceName'; Arguments = @{ SubscriptionId = 'S'; ResourceGroupName = 'R'; Name = "prod$([char]0xD800)" } }
+        @{ Command = 'Backup-ApimService'; Case = 'a resource group name with a lone surrogate'; ErrorId = 'InvalidResourceGroupName'; Arguments = @{ SubscriptionId = 'S'; ResourceGroupName = "rg$([char]0xDC00)"; Name = 'prod' } }
+        @{ Command = 'Backup-ApimService'; Case = 'a storage account name with a lone surrogate'; ErrorId = 'InvalidStorageAccountName'; Arguments = @{ ResourceId = 'ID'; StorageAccountName = "devstoreaccount1$([char]0xD800)" } }
+        @{ Command = 'Backup-ApimService'; Case = 'a container name with a lone surrogate'; ErrorId = 'InvalidContainerName'; Arguments = @{ ResourceId = 'ID'; ContainerName = "backups$([char]0xDBFF)" } }
+        @{ Command = 'Backup-ApimService'; Case = 'a backup name with a lone surrogate (was sent as U+FFFD)'; ErrorId = 'InvalidBackupName'; Message = 'unpaired UTF-16 surrogate'; Arguments = @{ ResourceId = 'ID'; BackupName = "prod$([char]0xD800).apimbackup" } }
+        @{ Command = 'Restore-ApimService'; Case = 'a backup name with a lone low surrogate'; ErrorId = 'InvalidBackupName'; Message = 'unpaired UTF-16 surrogate'; Arguments = @{ ResourceId = 'ID'; BackupName = "$([char]0xDC00)prod.apimbackup"; Force = $true } }
+        # The empty GUID is no identity's client id (was 41 ARM requests before the service refused it).
+        @{ Command = 'Backup-ApimService'; Case = 'the all-zero -IdentityClientId'; ErrorId = 'InvalidIdentityClientId'; Message = 'empty GUID'; Arguments = @{ ResourceId = 'ID'; AccessType = 'UserAssignedManagedIdentity'; IdentityClientId = [guid]::Empty; StorageAccountKey = $null } }
+        @{ Command = 'Restore-ApimService'; Case = 'the all-zero -IdentityClientId'; ErrorId = 'InvalidIdentityClientId'; Arguments = @{ ResourceId = 'ID'; AccessType = 'UserAssignedManagedIdentity'; IdentityClientId = '00000000-0000-0000-0000-000000000000'; StorageAccountKey = $null; BackupName = 'b.apimbackup'; Force = $true } }
+        # Port 0: nothing listens there (was about a minute of retries).
+        @{ Command = 'Backup-ApimService'; Case = 'a Resource Manager URL with port 0'; ErrorId = 'InvalidResourceManagerUrl'; Message = 'port 0'; Arguments = @{ ResourceId = 'ID'; ResourceManagerUrl = 'https://127.0.0.1:0/' } }
+        @{ Command = 'Restore-ApimService'; Case = 'a Resource Manager URL with port 0'; ErrorId = 'InvalidResourceManagerUrl'; Message = 'port 0'; Arguments = @{ ResourceId = 'ID'; ResourceManagerUrl = 'https://127.0.0.1:0/'; BackupName = 'b.apimbackup'; Force = $true } }
     ) {
         param($Command, $ErrorId, $Arguments, $Secret, $Message)
         $a = @{
@@ -127,15 +140,18 @@ Describe 'Input validation of the catalog cmdlets before any request' {
         @{ Command = 'Remove-ApimBackup'; Case = 'a backup name with a backslash'; ErrorId = 'InvalidBackupName'; Arguments = @{ BackupName = '..\x.apimbackup'; Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a backup name with a leading slash'; ErrorId = 'InvalidBackupName'; Arguments = @{ BackupName = '/x.apimbackup'; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2-not-base64!' -AsPlainText -Force) } }
-        @{ Command = 'Remove-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2%%' -AsPlainText -Force); KeepLast = 0; Force = $true } }
+        @{ Command = 'Remove-ApimBackup'; Case = 'a storage key that is not base64'; ErrorId = 'InvalidStorageAccountKey'; Secret = 'hunter2'; Arguments = @{ StorageAccountKey = (ConvertTo-SecureString 'hunter2%%' -AsPlainText -Force); KeepLast = 1; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'a BlobEndpoint with a user name and password'; ErrorId = 'InvalidBlobEndpoint'; Secret = 'hunter2'; Arguments = @{ BlobEndpoint = 'http://admin:hunter2@TRAP/devstoreaccount1' } }
         @{ Command = 'Get-ApimBackup'; Case = 'a SAS BlobEndpoint'; ErrorId = 'InvalidBlobEndpoint'; Secret = 'hunter2'; Message = 'SAS URLs are not supported'; Arguments = @{ BlobEndpoint = 'http://TRAP/devstoreaccount1?sv=2024-05-04&ss=b&srt=co&sp=rl&sig=hunter2'; StorageAccountKey = $null } }
-        @{ Command = 'Remove-ApimBackup'; Case = 'a BlobEndpoint of another account'; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ BlobEndpoint = 'http://TRAP/otheraccount'; KeepLast = 0; Force = $true } }
+        @{ Command = 'Remove-ApimBackup'; Case = 'a BlobEndpoint of another account'; ErrorId = 'InvalidBlobEndpoint'; Arguments = @{ BlobEndpoint = 'http://TRAP/otheraccount'; KeepLast = 1; Force = $true } }
         @{ Command = 'Get-ApimBackup'; Case = 'an http BlobEndpoint without a key (a token would go over http)'; ErrorId = 'InvalidBlobEndpoint'; Message = 'tokens are only sent over https'; Arguments = @{ StorageAccountKey = $null } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a zero -OlderThan'; ErrorId = 'InvalidRetentionRule'; Arguments = @{ OlderThan = [TimeSpan]::Zero; Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = 'a negative -OlderThan'; ErrorId = 'InvalidRetentionRule'; Arguments = @{ OlderThan = [TimeSpan]::FromDays(-1); Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = '-OlderThan -30 (bound as ticks)'; ErrorId = 'InvalidRetentionRule'; Message = 'binds as ticks'; Arguments = @{ OlderThan = -30; Force = $true } }
         @{ Command = 'Remove-ApimBackup'; Case = '-OlderThan 30 (30 ticks, not days)'; ErrorId = 'InvalidRetentionRule'; Message = 'binds as ticks'; Arguments = @{ OlderThan = 30; Force = $true } }
+        @{ Command = 'Get-ApimBackup'; Case = 'a backup name with a lone surrogate'; ErrorId = 'InvalidBackupName'; Arguments = @{ BackupName = "x$([char]0xD800).apimbackup" } }
+        @{ Command = 'Get-ApimBackup'; Case = 'a -SourceServiceId that is not a resource id'; ErrorId = 'InvalidResourceId'; Arguments = @{ SourceServiceId = 'prod' } }
+        @{ Command = 'Remove-ApimBackup'; Case = 'a -SourceServiceId of another resource type'; ErrorId = 'InvalidResourceId'; Arguments = @{ SourceServiceId = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Web/sites/prod'; KeepLast = 1; Force = $true } }
     ) {
         param($Command, $ErrorId, $Arguments, $Secret, $Message)
         $a = @{ StorageAccountName = $t.StorageAccountName; ContainerName = 'backups'; StorageAccountKey = $key; BlobEndpoint = "http://$($trap.Authority)/devstoreaccount1" }
@@ -167,6 +183,10 @@ Describe 'Input validation of -AccessToken before any request' {
         @{ Command = 'Restore-ApimService'; Case = 'a whitespace token'; Token = '   ' }
         @{ Command = 'Backup-ApimService'; Case = "a token with a 'Bearer ' prefix"; Token = 'Bearer hunter2' }
         @{ Command = 'Wait-ApimOperation'; Case = 'an empty token'; Token = '' }
+        # A NUL used to cut the token short unnoticed (the SecureString was read up to it).
+        @{ Command = 'Backup-ApimService'; Case = 'a token with a NUL'; Token = "eyJhunter2.x.y`0more" }
+        @{ Command = 'Wait-ApimOperation'; Case = 'a token ending in a NUL'; Token = "eyJhunter2.x.y`0" }
+        @{ Command = 'Restore-ApimService'; Case = 'a token with a control character'; Token = "eyJhunter2.x.y$([char]0x1B)" }
     ) {
         param($Command, $Token)
         $secure = [securestring]::new()
@@ -190,6 +210,24 @@ Describe 'Input validation of -AccessToken before any request' {
         $caught.CategoryInfo.Category | Should -Be 'InvalidArgument'
         ($caught | Out-String) + $caught.Exception.ToString() | Should -Not -Match 'hunter2'
         @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+
+    It 'Get-ApimConfiguration refuses -Path <Case> with InvalidSnapshotPath before any request' -TestCases @(
+        @{ Case = "''"; Path = '' }
+        @{ Case = 'of blanks'; Path = '   ' }
+        @{ Case = 'on another provider (Env:)'; Path = 'Env:\apimdr-snapshot' }
+    ) {
+        param($Path)
+        Clear-EmulatorRequestLog
+        $err = $null
+        $out = Get-ApimConfiguration -ResourceId $serviceId -ResourceManagerUrl $e.ArmUrl -AccessToken $token -Path $Path -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidSnapshotPath,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+        Test-Path Env:\apimdr-snapshot | Should -BeFalse
+        [IO.File]::Exists([IO.Path]::Combine([Environment]::CurrentDirectory, 'apimdr-snapshot')) | Should -BeFalse   # nor a stray file
     }
 
     It 'Wait-ApimOperation rejects a Resource Manager URL with a user name and password without showing them' {
@@ -223,7 +261,7 @@ if ($p.Command -eq 'Restore-ApimService') {
 } elseif ($p.Command -eq 'Backup-ApimService') {
     $out = Backup-ApimService @arm @storage -Name prod -BackupName 'confirm.apimbackup' -Confirm -ErrorVariable err -ErrorAction SilentlyContinue
 } else {
-    $out = Remove-ApimBackup @storage -KeepLast 0 -ErrorVariable err -ErrorAction SilentlyContinue
+    $out = Remove-ApimBackup @storage -BackupName 'keep.apimbackup' -ErrorVariable err -ErrorAction SilentlyContinue
 }
 [pscustomobject]@{
     Output  = @($out).Count

@@ -116,10 +116,13 @@ namespace ApimDr
             {
                 Progress = p => _session.Post(() => progress.Progress(p, done, total)),
                 Completed = Ended,
+                // After a 404: whether the backup blob is there, where this wait reaches storage (null: cannot tell).
+                BackupBlobExists = (op, ct) => storage.TryGetValue(op, out Func<Engine.Storage.StorageLocation>? at) && at != null ? BackupBlobExistsAsync(at, op.BackupName, ct) : Task.FromResult<bool?>(null),
                 Abandoned = (op, error) =>
                 {
                     Interlocked.Increment(ref done);
-                    if (op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                    // After a 404 ARM would answer 404 again: the journal no longer offers it for resuming.
+                    if (op.PollUrl != null) JournalWrite(j => error.ErrorId == ErrorIds.OperationNotFound ? j.Remove(op) : j.RecordStarted(op));
                     _session.Post(() =>
                     {
                         progress.End(op);
@@ -142,21 +145,73 @@ namespace ApimDr
                     callbacks.Abandoned!(op, ex);
                 }
             }
-            _session.Run(async ct =>
+            try
             {
-                foreach (ApimOperation ended in byCloud.Select(x => x.Operation).Where(op => op.IsTerminal)) Ended(ended);   // only its follow-ups are left
-                var waits = byCloud
-                    .Where(x => !x.Operation.IsTerminal)
-                    .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
-                    .Select(group => new OperationPoller(clients[group.First().Operation]).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
-                    .ToList();
-                await Task.WhenAll(waits).ConfigureAwait(false);
-                Task[] pending;
-                lock (endings) pending = endings.ToArray();
-                await Task.WhenAll(pending).ConfigureAwait(false);
-                return true;
-            });
+                _session.Run(async ct =>
+                {
+                    foreach (ApimOperation ended in byCloud.Select(x => x.Operation).Where(op => op.IsTerminal)) Ended(ended);   // only its follow-ups are left
+                    var waits = byCloud
+                        .Where(x => !x.Operation.IsTerminal)
+                        .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
+                        .Select(group => new OperationPoller(clients[group.First().Operation]).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
+                        .ToList();
+                    await Task.WhenAll(waits).ConfigureAwait(false);
+                    Task[] pending;
+                    lock (endings) pending = endings.ToArray();
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                    return true;
+                });
+            }
+            catch (PipelineStoppedException)
+            {
+                throw Stopped(started.Select(s => s.Operation));   // Ctrl+C: say how to resume what still runs
+            }
             progress.Done();
+        }
+
+        /// <summary>
+        /// Whether a backup blob exists, for the check after a 404 (<see cref="PollCallbacks.BackupBlobExists"/>):
+        /// null when it cannot be told (no access, a token refused over http, a missing container…).
+        /// </summary>
+        private static async Task<bool?> BackupBlobExistsAsync(Func<Engine.Storage.StorageLocation> at, string backupName, CancellationToken cancellationToken)
+        {
+            try
+            {
+                Engine.Storage.StorageLocation storage = at();
+                storage.ValidateCredentials();
+                await Engine.Storage.BackupCatalog.GetAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (ApimDrException ex)
+            {
+                return ex.ErrorId == ErrorIds.BackupNotFound ? false : (bool?)null;
+            }
+        }
+
+        private bool _stopReported;
+
+        /// <summary>
+        /// The exception that ends a stopped command (Ctrl+C, or a downstream Select-Object -First), after telling
+        /// the user how to resume each operation that was still running at its last check. PowerShell drops a
+        /// stopped command's writes (WriteWarning throws), so the lines go straight to the host's UI as a warning,
+        /// and ride on the exception's message for a hosting program. Once per command.
+        /// </summary>
+        public PipelineStoppedException Stopped(IEnumerable<ApimOperation> operations)
+        {
+            List<string> lines = operations.Where(op => op != null && !op.IsTerminal && op.PollUrl != null).Distinct()
+                .Select(op => $"The wait was stopped; the {op.Kind.ToLowerInvariant()} of '{op.Name}' was still running at its last check. {op}").ToList();
+            if (lines.Count == 0 || _stopReported) return new PipelineStoppedException();
+            _stopReported = true;
+            string text = string.Join(System.Environment.NewLine, lines);
+            try
+            {
+                foreach (string line in lines) _cmdlet.Host?.UI?.WriteWarningLine(line);
+            }
+            catch (Exception ex) when (ex is System.Management.Automation.Host.HostException || ex is NotImplementedException || ex is InvalidOperationException || ex is System.IO.IOException)
+            {
+                // A host without a UI to write to: the exception's message and the journal still carry it.
+            }
+            return new PipelineStoppedException(text);
         }
 
         /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>

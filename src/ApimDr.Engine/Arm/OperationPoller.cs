@@ -133,10 +133,88 @@ namespace ApimDr.Engine.Arm
                 }
                 // Cancelled by the caller: the state stays as it was, ready to resume.
             }
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.OperationNotFound)
+            {
+                // ARM forgot the operation: asking again would only get 404 again. Look, once, at what can be seen.
+                ApimDrException? ended = await ConcludeAfterNotFoundAsync(operation, ex, wait).ConfigureAwait(false);
+                if (ended == null)
+                {
+                    operation.NextPollAt = null;
+                    operation.EndTime = time.GetUtcNow().UtcDateTime;
+                    wait.Callbacks.Completed?.Invoke(operation);
+                }
+                else
+                {
+                    wait.Callbacks.Abandoned?.Invoke(operation, ended);
+                }
+            }
             catch (ApimDrException ex)
             {
-                wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation, ex, knownRunning: ex.ErrorId == ErrorIds.AuthenticationExpired || ex.ErrorId == ErrorIds.UntrustedPollHost || ex.ErrorId == ErrorIds.InvalidPollUrl));
+                // Refused before sending (expired token, a URL we will not poll): it was running at the last poll.
+                // An InvalidPollUrl that ARM answered (HttpStatus set) is not known to be running.
+                bool knownRunning = ex.ErrorId == ErrorIds.AuthenticationExpired || ex.ErrorId == ErrorIds.UntrustedPollHost
+                    || (ex.ErrorId == ErrorIds.InvalidPollUrl && ex.HttpStatus == null);
+                wait.Callbacks.Abandoned?.Invoke(operation, Resumable(operation, ex, knownRunning));
             }
+        }
+
+        /// <summary>
+        /// After a 404 at a poll: the target's provisioningState and (for a backup, when the caller can reach storage)
+        /// whether the backup blob exists. A backup is Failed (<see cref="ErrorIds.BackupNotCreated"/>) only when that
+        /// PROVES it: the service is no longer busy and no backup blob exists (APIM writes the blob as a backup's last
+        /// step). Then null is returned and the operation is Failed; otherwise the OperationNotFound that ends this wait,
+        /// saying what was found. It does not invite a resume: ARM would answer 404 again.
+        /// </summary>
+        private async Task<ApimDrException?> ConcludeAfterNotFoundAsync(ApimOperation operation, ApimDrException notFound, Wait wait)
+        {
+            string kind = operation.Kind.ToLowerInvariant();
+            string? state = null;
+            string serviceFinding;
+            try
+            {
+                ServiceInfo service = await _client.GetServiceAsync(ServiceId.Parse(operation.ResourceId), wait.Stop).ConfigureAwait(false);
+                state = service.ProvisioningState;
+                serviceFinding = $"the service's provisioningState is '{state}'";
+            }
+            catch (Exception ex) when (ex is ApimDrException || ex is OperationCanceledException)
+            {
+                serviceFinding = $"the service's provisioningState could not be read ({(ex is ApimDrException e ? e.ErrorId : "stopped")})";
+            }
+            bool idle = string.Equals(state, "Succeeded", StringComparison.OrdinalIgnoreCase);
+            bool? blob = null;
+            string blobName = $"'{operation.StorageAccountName}/{operation.ContainerName}/{operation.BackupName}'";
+            if (wait.Callbacks.BackupBlobExists != null && operation.BackupName.Length > 0)
+            {
+                try
+                {
+                    blob = await wait.Callbacks.BackupBlobExists(operation, wait.Stop).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is ApimDrException || ex is OperationCanceledException)
+                {
+                    blob = null;
+                }
+            }
+            string blobFinding = blob == true ? $"the backup blob {blobName} exists"
+                : blob == false ? $"no backup blob {blobName} exists"
+                : $"whether the backup blob {blobName} exists could not be checked";
+            if (operation.Kind == nameof(OperationKind.Backup) && idle && blob == false)
+            {
+                operation.Status = ApimOperation.Failed;
+                operation.HttpStatus = 404;
+                operation.ErrorCode = notFound.ArmCode ?? "OperationNotFound";
+                operation.ErrorMessage = $"Resource Manager no longer knows the backup, the service is no longer busy ({serviceFinding}) and {blobFinding}: APIM writes the blob as a backup's last step, so this backup did not complete.";
+                operation.ErrorId = ErrorIds.BackupNotCreated;
+                return null;
+            }
+            string verdict = operation.Kind == nameof(OperationKind.Backup) && blob == true
+                ? $" A backup blob by that name exists: the {kind} most likely succeeded (Get-ApimBackup shows it)."
+                : !idle && state != null
+                    ? $" The service is busy: the {kind} may still be running; when provisioningState is 'Succeeded' again, check the result (Get-ApimBackup, or the restored configuration)."
+                    : $" Check the result: Get-ApimBackup for a backup, the service's configuration for a restore.";
+            return notFound.Rephrase(
+                $"Stopped waiting for the {kind} of '{operation.Name}': {notFound.Message} What ApimDr found: {serviceFinding}; {(operation.Kind == nameof(OperationKind.Backup) || blob != null ? blobFinding : $"the backup blob {blobName} was not checked")}.{verdict} " +
+                "Waiting again would only get 404 again, so this operation is no longer resumable (ApimDr removes it from the operation journal).",
+                operation.CorrelationId);
         }
 
         /// <summary>Reads one answer into the state by the outcome table; true when the operation reached a terminal status.</summary>
@@ -162,9 +240,16 @@ namespace ApimDr.Engine.Arm
                 : ApplyLocation(operation, answer, health);
         }
 
-        /// <summary>401, ARM's own authorization failures and 404 say nothing about the operation: outcome unknown.</summary>
+        /// <summary>401, ARM's own authorization failures, 404 and ARM refusing the request itself (400 about its api-version or provider) say nothing about the operation: outcome unknown.</summary>
         private static void ThrowIfNoVerdict(ApimOperation operation, int status, ArmError error, PollAnswer answer)
         {
+            if (status == 400 && PollUrlRules.IsRequestRefusal(error.Code))
+            {
+                throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
+                    $"Resource Manager refused the poll request itself (400 {error.Code}: {error.Message}); that is about the poll URL, not a verdict on the operation.",
+                    operation.ResourceId)
+                { HttpStatus = 400, ArmCode = error.Code, RequestId = answer.RequestId, CorrelationId = operation.CorrelationId };
+            }
             if (status == 401 || (status == 403 && ArmErrorMapping.IsArmAuthorizationFailure(error.Code)))
             {
                 ApimDrException denied = ArmErrorMapping.ToException(status, error, "Checking the " + Describe(operation), operation.ResourceId, answer.RequestId, operation.CorrelationId);

@@ -39,6 +39,10 @@ namespace ApimDr.Engine.Arm
                 throw new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
                     $"The poll URL '{operation.PollUrl?.OriginalString}' is not an absolute URL. Pass the operation object Backup-ApimService or Restore-ApimService returned (or Get-ApimOperation lists).", operation.ResourceId);
             }
+            if (!operation.IsTerminal && !PollUrlRules.HasApiVersion(operation.PollUrl))
+            {
+                throw PollUrlRules.MissingApiVersion($"the operation of '{service.Name}'", operation.ResourceId);
+            }
             if (!Enum.TryParse(operation.Kind, ignoreCase: true, out OperationKind kind) || !Enum.IsDefined(typeof(OperationKind), kind))
             {
                 throw new ApimDrException(ErrorIds.InvalidOperationObject, ApimErrorCategory.InvalidArgument,

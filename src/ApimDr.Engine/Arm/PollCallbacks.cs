@@ -1,4 +1,6 @@
 using System;
+using System.Threading;
+using System.Threading.Tasks;
 using ApimDr.Engine.Errors;
 
 namespace ApimDr.Engine.Arm
@@ -17,5 +19,11 @@ namespace ApimDr.Engine.Arm
 
         /// <summary>The wait for this operation stopped, but the operation may still run on the service.</summary>
         public Action<ApimOperation, ApimDrException>? Abandoned { get; set; }
+
+        /// <summary>
+        /// Asked once after a poll answered 404: whether the operation's backup blob exists (null: cannot tell,
+        /// e.g. no storage access). Unset: not checked.
+        /// </summary>
+        public Func<ApimOperation, CancellationToken, Task<bool?>>? BackupBlobExists { get; set; }
     }
 }

@@ -30,8 +30,38 @@ namespace ApimDr.Engine.Arm
                     $"Refusing to poll {what}: '{pollUrl.AbsolutePath}' is not an operation of '{resourceId}' " +
                     "(expected {resourceId}/operationresults/{id}, or …/providers/Microsoft.ApiManagement/locations/{location}/operationsStatus/{id} in the same subscription).", resourceId);
             }
-            return null;
+            return HasApiVersion(pollUrl) ? null : MissingApiVersion(what, resourceId);
         }
+
+        /// <summary>
+        /// Whether the query names an api-version. ARM answers a GET without one 400 MissingApiVersionParameter,
+        /// an answer about the REQUEST, not the operation, so such a URL is refused before sending.
+        /// </summary>
+        public static bool HasApiVersion(Uri pollUrl)
+        {
+            string query = pollUrl.IsAbsoluteUri ? pollUrl.Query.TrimStart('?') : string.Empty;
+            foreach (string pair in query.Split('&'))
+            {
+                int equals = pair.IndexOf('=');
+                if (equals > 0 && Is(Uri.UnescapeDataString(pair.Substring(0, equals)), "api-version") && pair.Length > equals + 1) return true;
+            }
+            return false;
+        }
+
+        /// <summary>InvalidPollUrl for a poll URL without api-version (nothing is sent).</summary>
+        public static ApimDrException MissingApiVersion(string what, string resourceId)
+            => new ApimDrException(ErrorIds.InvalidPollUrl, ApimErrorCategory.InvalidArgument,
+                $"Refusing to poll {what}: its poll URL has no api-version in its query, and Resource Manager would answer 400 MissingApiVersionParameter, which says nothing about the operation. " +
+                "Use the poll URL exactly as the operation object (or the Location header) gives it, every query parameter kept, e.g. …/operationresults/{id}?api-version=2024-05-01.", resourceId);
+
+        /// <summary>
+        /// ARM's front door refusing the poll REQUEST (its URL: the api-version, or the path naming no provider):
+        /// a 400 with one of these codes is no verdict on the operation, unlike a 400 from the operation itself.
+        /// </summary>
+        public static bool IsRequestRefusal(string? armCode)
+            => armCode != null && Array.Exists(RequestRefusalCodes, c => Is(c, armCode));
+
+        private static readonly string[] RequestRefusalCodes = { "MissingApiVersionParameter", "InvalidApiVersionParameter", "NoRegisteredProviderFound" };
 
         /// <summary>
         /// <c>{resourceId}/operationresults/{id}</c>, or the provider-level

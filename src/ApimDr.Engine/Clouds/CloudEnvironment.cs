@@ -110,6 +110,11 @@ namespace ApimDr.Engine.Clouds
             {
                 throw InvalidResourceManagerUrl($"Resource Manager URL {origin} must be an absolute https URL: ApimDr sends bearer tokens only over https.", origin);
             }
+            if (resourceManagerUrl.Port <= 0)
+            {
+                // Port 0 cannot be connected to: every request failed and was retried for about a minute.
+                throw InvalidResourceManagerUrl($"Resource Manager URL {origin} has port 0, which nothing listens on. Give https://host/ (port 443) or https://host:port/ with a real port.", origin);
+            }
             if (!string.IsNullOrEmpty(resourceManagerUrl.Query) || !string.IsNullOrEmpty(resourceManagerUrl.Fragment))
             {
                 throw InvalidResourceManagerUrl($"Resource Manager URL {origin} carries a query or fragment (not shown). Give the endpoint's root only, https://host[:port]/: ApimDr builds every ARM URL from it.", origin);

@@ -89,9 +89,17 @@ namespace ApimDr.Engine.Credentials
             {
                 foreach (char c in text)
                 {
-                    if (char.IsWhiteSpace(c) || char.IsControl(c))
+                    if (char.IsWhiteSpace(c))
                     {
                         problem = "contains whitespace or a line break, which a bearer token never does";
+                        break;
+                    }
+                    if (char.IsControl(c) || c > '\u007E')
+                    {
+                        // Named by code point only for a control character; never the token's text.
+                        problem = char.IsControl(c)
+                            ? $"contains the control character U+{(int)c:X4}, which a bearer token never does"
+                            : "contains a character outside printable ASCII, which a bearer token never does";
                         break;
                     }
                 }

@@ -14,7 +14,9 @@ namespace ApimDr.Engine.Credentials
             try
             {
                 ptr = Marshal.SecureStringToGlobalAllocUnicode(value);
-                return Marshal.PtrToStringUni(ptr) ?? string.Empty;
+                // With the length: PtrToStringUni(ptr) alone stops at the first NUL, so "abc\0def" read as "abc"
+                // and a token or key with a NUL in it passed every check.
+                return Marshal.PtrToStringUni(ptr, value.Length);
             }
             finally
             {

@@ -31,6 +31,7 @@ namespace ApimDr.Engine.Errors
         public const string InvalidStorageAccountKey = "InvalidStorageAccountKey";
         public const string InvalidAccessToken = "InvalidAccessToken";
         public const string InvalidRetentionRule = "InvalidRetentionRule";
+        public const string InvalidSnapshotPath = "InvalidSnapshotPath";
 
         // The service said no.
         public const string ServiceNotFound = "ServiceNotFound";
@@ -55,6 +56,7 @@ namespace ApimDr.Engine.Errors
         // or finished it; never a verdict, always with the way to find out or resume.
         public const string OperationOutcomeUnknown = "OperationOutcomeUnknown";
         public const string OperationNotFound = "OperationNotFound";
+        public const string BackupNotCreated = "BackupNotCreated";
         public const string InvalidPollUrl = "InvalidPollUrl";
         public const string UntrustedEndpoint = "UntrustedEndpoint";
 

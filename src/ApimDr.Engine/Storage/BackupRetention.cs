@@ -36,7 +36,8 @@ namespace ApimDr.Engine.Storage
         /// <summary>
         /// InvalidRetentionRule, before anything is listed: an -OlderThan that is zero, negative or shorter
         /// than a second (it would select every backup: a bare number such as -OlderThan 30 binds as 30
-        /// ticks), or a negative -KeepLast.
+        /// ticks; [TimeSpan]::MinValue included), or a -KeepLast below 1 (-KeepLast 0 keeps nothing, so it
+        /// too would select every backup).
         /// </summary>
         public static void ValidateRules(TimeSpan? olderThan, int? keepLast)
         {
@@ -44,17 +45,19 @@ namespace ApimDr.Engine.Storage
             {
                 TimeSpan age = olderThan.Value;
                 string what = age <= TimeSpan.Zero ? "is not a positive age" : "is shorter than a second";
-                string ticks = age.Duration() < MinimumAge
+                // Not age.Duration(): [TimeSpan]::MinValue has no positive counterpart (OverflowException).
+                string ticks = age > -MinimumAge
                     ? $" A bare number binds as ticks (100 ns each): -OlderThan {age.Ticks.ToString(CultureInfo.InvariantCulture)} means {age.Ticks.ToString(CultureInfo.InvariantCulture)} ticks, not days."
                     : string.Empty;
                 throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
                     $"-OlderThan {age.ToString("c", CultureInfo.InvariantCulture)} {what}, so it would select every backup; nothing was removed.{ticks} Give an age such as -OlderThan (New-TimeSpan -Days 30) or -OlderThan 30.00:00:00.",
                     age);
             }
-            if (keepLast.HasValue && keepLast.Value < 0)
+            if (keepLast.HasValue && keepLast.Value < 1)
             {
+                string what = keepLast.Value == 0 ? "keeps no backup" : "is negative";
                 throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
-                    $"-KeepLast {keepLast.Value.ToString(CultureInfo.InvariantCulture)} is negative; give 0 or more (the newest N backups are always kept).", keepLast.Value);
+                    $"-KeepLast {keepLast.Value.ToString(CultureInfo.InvariantCulture)} {what}, so it would select every backup; nothing was removed. Give 1 or more (the newest N backups of each source service are always kept), or remove backups by name with -BackupName.", keepLast.Value);
             }
         }
     }

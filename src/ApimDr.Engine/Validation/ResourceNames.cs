@@ -15,12 +15,27 @@ namespace ApimDr.Engine.Validation
         private static readonly Regex StorageAccountRegex = new Regex("^[a-z0-9]{3,24}$", RegexOptions.CultureInvariant);
         private static readonly Regex ContainerRegex = new Regex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$", RegexOptions.CultureInvariant);
 
+        /// <summary>
+        /// The first UTF-16 surrogate without its pair, or -1. Such a string has no UTF-8 form: it used to be sent
+        /// with U+FFFD in its place, i.e. as ANOTHER name than the one given.
+        /// </summary>
+        public static int LoneSurrogateIndex(string? value)
+        {
+            if (value == null) return -1;
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])) i++;
+                else if (char.IsSurrogate(value[i])) return i;
+            }
+            return -1;
+        }
+
         public static void ValidateSubscriptionId(string? value)
         {
             if (string.IsNullOrWhiteSpace(value) || !Guid.TryParse(value, out _))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidSubscriptionId,
-                    $"Subscription id '{value}' is not a GUID.", value);
+                    $"Subscription id '{Printable(value)}' is not a GUID.", value);
             }
         }
 
@@ -29,7 +44,7 @@ namespace ApimDr.Engine.Validation
             if (string.IsNullOrEmpty(value) || value!.Length > 90 || !ResourceGroupRegex.IsMatch(value) || value.EndsWith(".", StringComparison.Ordinal))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidResourceGroupName,
-                    $"Resource group name '{value}' is invalid: use 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period.", value);
+                    $"Resource group name '{Printable(value)}' is invalid: use 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period.", value);
             }
         }
 
@@ -38,7 +53,7 @@ namespace ApimDr.Engine.Validation
             if (string.IsNullOrEmpty(value) || value!.Length > 50 || !ServiceNameRegex.IsMatch(value))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidServiceName,
-                    $"API Management service name '{value}' is invalid: use 1-50 letters, digits and hyphens, starting with a letter and ending with a letter or digit.", value);
+                    $"API Management service name '{Printable(value)}' is invalid: use 1-50 letters, digits and hyphens, starting with a letter and ending with a letter or digit.", value);
             }
         }
 
@@ -47,7 +62,7 @@ namespace ApimDr.Engine.Validation
             if (string.IsNullOrEmpty(value) || !StorageAccountRegex.IsMatch(value))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidStorageAccountName,
-                    $"Storage account name '{value}' is invalid: use 3-24 lowercase letters and digits (the account NAME, not its URL or resource id).", value);
+                    $"Storage account name '{Printable(value)}' is invalid: use 3-24 lowercase letters and digits (the account NAME, not its URL or resource id).", value);
             }
         }
 
@@ -56,7 +71,7 @@ namespace ApimDr.Engine.Validation
             if (string.IsNullOrEmpty(value) || !ContainerRegex.IsMatch(value))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidContainerName,
-                    $"Container name '{value}' is invalid: use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", value);
+                    $"Container name '{Printable(value)}' is invalid: use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.", value);
             }
         }
 
@@ -80,6 +95,8 @@ namespace ApimDr.Engine.Validation
         {
             if (string.IsNullOrEmpty(value)) return "it is empty";
             if (value!.Length > 1024) return $"it is {value.Length} characters long";
+            int lone = LoneSurrogateIndex(value);
+            if (lone >= 0) return $"it contains the unpaired UTF-16 surrogate U+{(int)value[lone]:X4} at position {lone}, which no URL can carry (it would be sent as U+FFFD, another name)";
             foreach (char c in value)
             {
                 if (char.IsControl(c)) return $"it contains the control character U+{(int)c:X4}";
@@ -113,13 +130,16 @@ namespace ApimDr.Engine.Validation
         }
 
         /// <summary>The text with control characters shown as \uXXXX, so an error message cannot break a line or a terminal.</summary>
-        private static string Printable(string? value)
+        internal static string Printable(string? value)
         {
             if (string.IsNullOrEmpty(value)) return string.Empty;
             var text = new System.Text.StringBuilder(value!.Length);
-            foreach (char c in value)
+            for (int i = 0; i < value.Length; i++)
             {
-                if (char.IsControl(c)) text.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+                char c = value[i];
+                bool paired = char.IsHighSurrogate(c) ? i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])
+                    : char.IsLowSurrogate(c) && i > 0 && char.IsHighSurrogate(value[i - 1]);
+                if (char.IsControl(c) || (char.IsSurrogate(c) && !paired)) text.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
                 else text.Append(c);
             }
             return text.ToString();
@@ -127,10 +147,15 @@ namespace ApimDr.Engine.Validation
 
         public static void ValidateClientId(string? value)
         {
-            if (string.IsNullOrWhiteSpace(value) || !Guid.TryParse(value, out _))
+            if (string.IsNullOrWhiteSpace(value) || !Guid.TryParse(value, out Guid id))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidIdentityClientId,
-                    $"Identity client id '{value}' is not a GUID (use the CLIENT id of the user-assigned identity, not its principal or resource id).", value);
+                    $"Identity client id '{Printable(value)}' is not a GUID (use the CLIENT id of the user-assigned identity, not its principal or resource id).", value);
+            }
+            if (id == Guid.Empty)
+            {
+                throw ApimDrException.InvalidArgument(ErrorIds.InvalidIdentityClientId,
+                    "Identity client id 00000000-0000-0000-0000-000000000000 is the empty GUID, which no identity has (an unset variable?): give the CLIENT id of the user-assigned identity.", value);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Threading;
@@ -28,9 +29,15 @@ namespace ApimDr.Commands
         [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         public string ResourceGroupName { get; set; } = string.Empty;
 
-        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipelineByPropertyName = true, Position = 0)]
+        /// <summary>One or more service names (-Name prod,standby), also piped as strings: one operation each.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ByName, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, Position = 0)]
         [Alias("ServiceName")]
-        public string Name { get; set; } = string.Empty;
+        public string[] Name { get; set; } = Array.Empty<string>();
+
+        /// <summary>The one name of <see cref="Name"/> being started (what <see cref="ServiceSelection"/> reads).</summary>
+        private string _name = string.Empty;
+
+        string IServiceSelection.Name => _name;
 
         [Parameter(ParameterSetName = ByName, ValueFromPipelineByPropertyName = true)]
         public string? SubscriptionId { get; set; }
@@ -120,7 +127,24 @@ namespace ApimDr.Commands
             _arm = new ArmSession(this, _session, Environment, ResourceManagerUrl, AccessToken, TimeoutSeconds);
         }
 
+        /// <summary>One start per name of -Name (or the one service of -ResourceId / a piped object).</summary>
         protected override void ProcessRecord()
+        {
+            try
+            {
+                foreach (string name in Name.Length == 0 ? new[] { string.Empty } : Name)
+                {
+                    _name = name ?? string.Empty;
+                    StartOne();
+                }
+            }
+            catch (PipelineStoppedException)
+            {
+                throw _arm!.Stopped(_started.Select(s => s.Operation));   // Ctrl+C before the wait: what was started still runs
+            }
+        }
+
+        private void StartOne()
         {
             ServiceStart start;
             try
@@ -129,7 +153,7 @@ namespace ApimDr.Commands
             }
             catch (ApimDrException ex)
             {
-                Session.WriteFailure(ex, ResourceId ?? Name);
+                Session.WriteFailure(ex, ResourceId ?? _name);
                 return;
             }
             if (DefersStart) _deferred.Add(start);
@@ -142,7 +166,7 @@ namespace ApimDr.Commands
             {
                 ApimOperation? operation = Session.Run(ct => StartAsync(start, ct));
                 // Ctrl+C while the POST was in flight: its answer was awaited and journaled; now stop.
-                if (Session.CancelToken.IsCancellationRequested) throw new PipelineStoppedException();
+                if (Session.CancelToken.IsCancellationRequested) throw _arm!.Stopped(operation == null ? _started.Select(s => s.Operation) : _started.Select(s => s.Operation).Append(operation));
                 if (operation == null) return;
                 WriteVerbose($"{operation.Kind} of {start.Service.ResourceId} started; poll URL {Engine.Security.SafeUrl.Render(operation.PollUrl)}");
                 if (NoWait)
@@ -152,7 +176,7 @@ namespace ApimDr.Commands
                 }
                 // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
                 WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
-                _started.Add(new StartedOperation(operation, () => start.Storage));
+                _started.Add(new StartedOperation(operation, () => start.Storage));   // the follow-ups and, after a 404, the blob check reach storage here
             }
             catch (ApimDrException ex)
             {

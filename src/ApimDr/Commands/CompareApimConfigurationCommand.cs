@@ -89,22 +89,7 @@ namespace ApimDr.Commands
                 $"-{side} must be a snapshot (Get-ApimConfiguration), a snapshot file path, or a service (resource id or Get-AzApiManagement output); got {value?.GetType().Name ?? "null"}.", side);
         }
 
-        private static ApimConfiguration ReadFile(string path)
-        {
-            if (!File.Exists(path))
-            {
-                throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound, $"Snapshot file '{path}' does not exist.", path);
-            }
-            string text;
-            try
-            {
-                text = File.ReadAllText(path);
-            }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-            {
-                throw new ApimDrException(ErrorIds.InvalidConfigurationSnapshot, ApimErrorCategory.InvalidArgument, $"Snapshot file '{path}' cannot be read: {ex.Message}", path, ex);
-            }
-            return ConfigurationJson.Parse(text, path);
-        }
+        /// <summary>A snapshot file: size cap and regular-file rules in the engine (ConfigurationJson.ReadFile).</summary>
+        private static ApimConfiguration ReadFile(string path) => ConfigurationJson.ReadFile(path);
     }
 }

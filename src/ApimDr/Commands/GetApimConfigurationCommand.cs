@@ -72,8 +72,9 @@ namespace ApimDr.Commands
         {
             try
             {
+                string? path = SnapshotPath();   // before anything is read
                 ApimConfiguration snapshot = ParameterSetName == FromBackup ? ReadStored() : ReadLive();
-                if (!string.IsNullOrEmpty(Path)) Save(snapshot);
+                if (path != null) Save(snapshot, path);
                 WriteObject(snapshot);
             }
             catch (ApimDrException ex)
@@ -98,9 +99,37 @@ namespace ApimDr.Commands
                     $"Backup '{BackupName}' in '{StorageAccountName}/{ContainerName}' has no configuration snapshot beside it (backed up with -SkipSnapshot, or by another tool).", BackupName);
         }
 
-        private void Save(ApimConfiguration snapshot)
+        /// <summary>
+        /// -Path as a file-system path, or null when not given. InvalidSnapshotPath, before any request, for an empty
+        /// or blank -Path (it used to be ignored silently: the snapshot was read and never written) or one that is
+        /// not a file-system path (another drive or provider, a drive that does not exist).
+        /// </summary>
+        private string? SnapshotPath()
         {
-            string path = GetUnresolvedProviderPathFromPSPath(Path);
+            if (Path == null) return null;
+            if (string.IsNullOrWhiteSpace(Path))
+            {
+                throw new ApimDrException(ErrorIds.InvalidSnapshotPath, ApimErrorCategory.InvalidArgument,
+                    "-Path is empty: give the file (or folder) to write the snapshot to, or leave -Path out to only emit it.", Path);
+            }
+            string why;
+            try
+            {
+                // Not PSCmdlet.GetUnresolvedProviderPathFromPSPath: for Env:\x it returns 'x', a file in the process's directory.
+                string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out ProviderInfo provider, out _);
+                if (string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase)) return resolved;
+                why = $"it is on the {provider.Name} provider";
+            }
+            catch (Exception ex) when (ex is RuntimeException || ex is NotSupportedException || ex is InvalidOperationException || ex is ArgumentException)
+            {
+                why = ex.Message;
+            }
+            throw new ApimDrException(ErrorIds.InvalidSnapshotPath, ApimErrorCategory.InvalidArgument,
+                $"-Path '{Path}' is not a file-system path ({why}): give a file or folder path.", Path);
+        }
+
+        private void Save(ApimConfiguration snapshot, string path)
+        {
             if (Directory.Exists(path)) path = System.IO.Path.Combine(path, snapshot.Name + BackupManifest.SnapshotSuffix);
             try
             {

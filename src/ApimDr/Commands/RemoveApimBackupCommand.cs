@@ -43,9 +43,11 @@ namespace ApimDr.Commands
         [Parameter]
         public TimeSpan? OlderThan { get; set; }
 
-        /// <summary>Always keep the newest N of each source service's backups (backups without a manifest are one group).</summary>
+        /// <summary>
+        /// Always keep the newest N (1 or more) of each source service's backups (backups without a manifest are one group).
+        /// No ValidateRange: 0 or a negative number is refused by the engine as InvalidRetentionRule, an ErrorId scripts can catch.
+        /// </summary>
         [Parameter]
-        [ValidateRange(0, int.MaxValue)]
         public int? KeepLast { get; set; }
 
         /// <summary>Remove without asking (-WhatIf still applies).</summary>

@@ -68,6 +68,7 @@ namespace ApimDr.Commands
         private protected StorageLocation CreateLocation()
         {
             NamePattern.Create(ServiceName, "-ServiceName");   // a malformed pattern is refused before any request
+            if (!string.IsNullOrEmpty(SourceServiceId)) Engine.Arm.ServiceId.Parse(SourceServiceId!);   // InvalidResourceId: a filter that can match nothing
             StorageLocation location = StorageSelection.Select(this, _line, Session.ResolveCloud(Environment, null), Session);
             location.ValidateCredentials();
             return location;

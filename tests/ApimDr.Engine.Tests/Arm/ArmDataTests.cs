@@ -236,7 +236,7 @@ namespace ApimDr.Engine.Tests.Arm
         [InlineData("{\"Name\":\"x\"}", ErrorIds.InvalidResourceId)]
         [InlineData("{\"ResourceId\":\"{svc}\"}", ErrorIds.InvalidPollUrl)]
         [InlineData("{\"ResourceId\":\"{svc}\",\"PollUrl\":\"/relative/path\"}", ErrorIds.InvalidPollUrl)]
-        [InlineData("{\"ResourceId\":\"{svc}\",\"PollUrl\":\"https://management.azure.com/x\",\"Kind\":\"Delete\"}", ErrorIds.InvalidOperationObject)]
+        [InlineData("{\"ResourceId\":\"{svc}\",\"PollUrl\":\"https://management.azure.com/x?api-version=2024-05-01\",\"Kind\":\"Delete\"}", ErrorIds.InvalidOperationObject)]
         public void WithoutAResourceIdAPollUrlAndAKindItCannotBeResumed(string json, string errorId)
         {
             var error = Assert.Throws<ApimDrException>(() => FromJson(json.Replace("{svc}", ServicePath())));

@@ -113,6 +113,26 @@ namespace ApimDr.Engine.Tests.Arm
             Assert.Contains("Get-ApimBackup", recorder.Abandoned[op].Message);
         }
 
+        /// <summary>Before: ARM's front door refusing the poll REQUEST (400 about its api-version or provider) made the operation Failed.</summary>
+        [Theory]
+        [InlineData("MissingApiVersionParameter")]
+        [InlineData("InvalidApiVersionParameter")]
+        [InlineData("NoRegisteredProviderFound")]
+        public async Task Poll400AboutTheRequestIsNoVerdictButResumable(string code)
+        {
+            var (op, recorder, transport) = await PollWith(n => Reply.ArmError(400, code, "about the request"));
+            Assert.Equal(ApimOperation.InProgress, op.Status);
+            Assert.Null(op.ErrorCode);
+            ApimDrException error = recorder.Abandoned[op];
+            Assert.Equal(ErrorIds.InvalidPollUrl, error.ErrorId);
+            Assert.Equal(400, error.HttpStatus);
+            Assert.Equal(code, error.ArmCode);
+            Assert.Contains("outcome of the backup is unknown", error.Message);
+            Assert.Contains("Wait-ApimOperation", error.Message);
+            Assert.Empty(recorder.Completed);
+            Assert.Single(transport.Requests, r => r.Method == "GET");   // the wait stops once, it does not hammer
+        }
+
         [Theory]
         [InlineData(400, "InvalidParameters")]
         [InlineData(409, "Conflict")]

@@ -17,7 +17,7 @@ namespace ApimDr.Engine.Tests.Arm
         [Theory]
         [InlineData("/operationresults/abc=?api-version=2024-05-01")]
         [InlineData("//operationresults/abc==?api-version=2024-05-01")]       // the recorded double slash
-        [InlineData("/OperationResults/abc")]
+        [InlineData("/OperationResults/abc?foo=1&API-VERSION=2024-05-01")]
         public void AnOperationOfTheServiceIsAccepted(string tail)
             => Assert.Null(PollUrlRules.Check(new Uri(ArmUrl + ServicePath() + tail), ServicePath(), Arm, "x"));
 
@@ -50,6 +50,45 @@ namespace ApimDr.Engine.Tests.Arm
             ApimDrException error = PollUrlRules.Check(new Uri(authority + ServicePath() + "/operationresults/abc"), ServicePath(), Arm, "x")!;
             Assert.Equal(ErrorIds.UntrustedPollHost, error.ErrorId);
             Assert.DoesNotContain("pass", error.Message.Replace("passing", ""));
+        }
+
+        /// <summary>Before: sent, and ARM's 400 MissingApiVersionParameter became the operation's verdict (Failed).</summary>
+        [Theory]
+        [InlineData("/operationresults/abc")]
+        [InlineData("/operationresults/abc?")]
+        [InlineData("/operationresults/abc?api-version=")]
+        [InlineData("/operationresults/abc?apiversion=2024-05-01")]
+        [InlineData("/operationresults/abc?x=api-version%3D2024-05-01")]
+        public void APollUrlWithoutApiVersionIsInvalidPollUrl(string tail)
+        {
+            ApimDrException error = PollUrlRules.Check(new Uri(ArmUrl + ServicePath() + tail), ServicePath(), Arm, "x")!;
+            Assert.Equal(ErrorIds.InvalidPollUrl, error.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, error.Category);
+            Assert.Contains("api-version", error.Message);
+        }
+
+        [Fact]
+        public void ResumingAnOperationWithoutApiVersionIsRefusedUnlessItIsFinal()
+        {
+            var running = new ApimOperation { ResourceId = ServicePath(), Kind = "Backup", PollUrl = new Uri(ArmUrl + ServicePath() + "/operationresults/abc"), Status = ApimOperation.InProgress };
+            Assert.Equal(ErrorIds.InvalidPollUrl, Assert.Throws<ApimDrException>(() => Operations.ValidateForResume(running)).ErrorId);
+            var done = new ApimOperation { ResourceId = ServicePath(), Kind = "Backup", PollUrl = new Uri(ArmUrl + ServicePath() + "/operationresults/abc"), Status = ApimOperation.Succeeded };
+            Operations.ValidateForResume(done);   // nothing is polled for a final one
+        }
+
+        [Fact]
+        public async Task A202LocationWithoutApiVersionIsNeverPolled()
+        {
+            var clock = new VirtualClock();
+            string bare = Location().Split('?')[0];
+            var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(Location(), 10) : Accepted(bare, 10));
+            using ArmClient client = Client(clock, transport);
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            var recorder = new Recorder();
+            await WaitAsync(clock, client, new[] { op }, recorder);
+            Assert.Equal(ErrorIds.InvalidPollUrl, recorder.Abandoned[op].ErrorId);
+            Assert.DoesNotContain(transport.Requests, r => r.Url == bare);
+            Assert.Equal(ApimOperation.InProgress, op.Status);
         }
 
         [Fact]

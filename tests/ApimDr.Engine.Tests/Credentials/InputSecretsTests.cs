@@ -66,6 +66,14 @@ namespace ApimDr.Engine.Tests.CredentialChecks
         [InlineData("Bearer eyJhunter2.x.y", "'Bearer '")]
         [InlineData("eyJhunter2.x.y more", "whitespace")]
         [InlineData("eyJhunter2.x.y\r\nX-Injected: 1", "whitespace or a line break")]
+        // Before: the SecureString was read up to its first NUL, so "eyJ…\0hunter2" passed as "eyJ…".
+        [InlineData("eyJhunter2.x.y\0", "U+0000")]
+        [InlineData("eyJhunter2\0.x.y", "U+0000")]
+        [InlineData("\0", "U+0000")]
+        [InlineData("eyJhunter2.x.y\u007F", "U+007F")]
+        [InlineData("eyJhunter2.x.y\u0085", "whitespace")]
+        [InlineData("eyJhunter2.x.y\u200B", "outside printable ASCII")]
+        [InlineData("eyJhunter2.x.\u00E9", "outside printable ASCII")]
         public void ATokenThatCannotBeABearerTokenIsRefusedWithoutShowingIt(string token, string reason)
         {
             var ex = Assert.Throws<ApimDrException>(() => CredentialSource.ValidateAccessToken(Secure(token)));
@@ -73,6 +81,11 @@ namespace ApimDr.Engine.Tests.CredentialChecks
             Assert.Contains(reason, ex.Message);
             Assert.DoesNotContain("hunter2", ex.ToString());
         }
+
+        [Fact]
+        public void ANulInAStorageKeyIsNotCutOff()
+            => Assert.Equal(ErrorIds.InvalidStorageAccountKey,
+                Assert.Throws<ApimDrException>(() => StorageKeys.Validate(Secure("aHVudGVyMg==\0aHVudGVyMg=="), "devstoreaccount1")).ErrorId);
 
         [Fact]
         public void NoTokenOrAWellFormedTokenPasses()

@@ -120,11 +120,15 @@ namespace ApimDr.Engine.Tests.Fakes
         public ConcurrentQueue<ApimOperation> Completed { get; } = new();
         public ConcurrentDictionary<ApimOperation, ApimDrException> Abandoned { get; } = new();
 
+        /// <summary>What the cmdlet layer would answer after a 404: does the backup blob exist (null: cannot tell).</summary>
+        public Func<ApimOperation, CancellationToken, Task<bool?>>? BackupBlobExists { get; set; }
+
         public PollCallbacks Callbacks => new()
         {
             Progress = p => Progress.Enqueue(p),
             Completed = s => Completed.Enqueue(s),
             Abandoned = (s, e) => Abandoned[s] = e,
+            BackupBlobExists = BackupBlobExists,
         };
     }
 }

@@ -76,10 +76,27 @@ namespace ApimDr.Engine.Tests.Storage
             Assert.Equal(Math.Abs(ticks) < TimeSpan.TicksPerSecond, ex.Message.Contains("binds as ticks"));
         }
 
+        /// <summary>Before: -KeepLast 0 kept nothing, so alone it selected every backup.</summary>
+        [Theory]
+        [InlineData(0)]
+        [InlineData(-1)]
+        [InlineData(int.MinValue)]
+        public void AKeepLastBelowOneIsRefused(int keepLast)
+        {
+            var ex = Assert.Throws<ApimDrException>(() => BackupRetention.SelectForRemoval(Backups, false, null, keepLast, Now));
+            Assert.Equal(ErrorIds.InvalidRetentionRule, ex.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
+            Assert.Contains("would select every backup", ex.Message);
+        }
+
+        /// <summary>Before: [TimeSpan]::MinValue reached TimeSpan.Duration() and threw an OverflowException.</summary>
         [Fact]
-        public void ANegativeKeepLastIsRefused()
-            => Assert.Equal(ErrorIds.InvalidRetentionRule,
-                Assert.Throws<ApimDrException>(() => BackupRetention.SelectForRemoval(Backups, false, null, -1, Now)).ErrorId);
+        public void TheSmallestTimeSpanIsARefusedRuleNotAnOverflow()
+        {
+            var ex = Assert.Throws<ApimDrException>(() => BackupRetention.SelectForRemoval(Backups, false, TimeSpan.MinValue, null, Now));
+            Assert.Equal(ErrorIds.InvalidRetentionRule, ex.ErrorId);
+            Assert.Contains("is not a positive age", ex.Message);
+        }
 
         [Fact]
         public void OneSecondIsTheShortestAge()

@@ -151,6 +151,41 @@ namespace ApimDr.Engine.Tests.Validation
             ResourceNames.ValidateBlobName(new string('a', 1024));
             Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName(new string('a', 1025)));
         }
+
+        /// <summary>Before: a lone surrogate in a backup name was sent as U+FFFD, a blob of ANOTHER name.</summary>
+        /// (Built in code: a lone surrogate in an attribute argument is stored as U+FFFD by the compiler.)
+        [Theory]
+        [InlineData("backup{0}.apimbackup", 0xD800, 0)]
+        [InlineData("{0}backup", 0xDC00, 0)]
+        [InlineData("backup{0}", 0xDBFF, 0)]
+        [InlineData("a{0}{1}b", 0xDC00, 0xD800)]   // low before high: two lone halves, not a pair
+        public void RefusesALoneSurrogateInEveryName(string template, int first, int second)
+        {
+            string name = string.Format(template, (char)first, second == 0 ? string.Empty : ((char)second).ToString());
+            Assert.True(ResourceNames.LoneSurrogateIndex(name) >= 0);
+            var blob = Assert.Throws<ApimDrException>(() => ResourceNames.ValidateBlobName(name));
+            Assert.Equal(ErrorIds.InvalidBackupName, blob.ErrorId);
+            Assert.Contains("unpaired UTF-16 surrogate", blob.Message);
+            Assert.DoesNotContain(blob.Message, c => char.IsSurrogate(c));   // shown as \uXXXX, never as a broken character
+            Assert.Equal(ErrorIds.InvalidServiceName, Assert.Throws<ApimDrException>(() => ResourceNames.ValidateServiceName("prod" + name)).ErrorId);
+            Assert.Equal(ErrorIds.InvalidResourceGroupName, Assert.Throws<ApimDrException>(() => ResourceNames.ValidateResourceGroupName("rg" + name)).ErrorId);
+            Assert.Equal(ErrorIds.InvalidStorageAccountName, Assert.Throws<ApimDrException>(() => ResourceNames.ValidateStorageAccountName("store" + name)).ErrorId);
+            Assert.Equal(ErrorIds.InvalidContainerName, Assert.Throws<ApimDrException>(() => ResourceNames.ValidateContainerName("box" + name)).ErrorId);
+        }
+
+        [Fact]
+        public void APairedSurrogateIsAnOrdinaryCharacterOfABackupName()
+            => ResourceNames.ValidateBlobName("prod-" + char.ConvertFromUtf32(0x1F680) + ".apimbackup");
+
+        /// <summary>Before: the empty GUID passed, and the backup ran 41 ARM requests before the service refused it.</summary>
+        [Fact]
+        public void RefusesTheEmptyGuidAsAClientId()
+        {
+            var ex = Assert.Throws<ApimDrException>(() => ResourceNames.ValidateClientId(Guid.Empty.ToString()));
+            Assert.Equal(ErrorIds.InvalidIdentityClientId, ex.ErrorId);
+            Assert.Equal(ApimErrorCategory.InvalidArgument, ex.Category);
+            ResourceNames.ValidateClientId("c11e0000-7c3b-4e2a-9f1d-00000000a153");
+        }
     }
 
     public class CloudEnvironmentTests
@@ -201,6 +236,8 @@ namespace ApimDr.Engine.Tests.Validation
         [InlineData("https://127.0.0.1:8443/a/../", "'.' or '..'")]
         [InlineData("https://127.0.0.1:8443/%2e%2e/", "'.' or '..'")]
         [InlineData("https://127.0.0.1:8443/./", "'.' or '..'")]
+        [InlineData("https://127.0.0.1:0/", "port 0")]            // before: a minute of retries against a port nothing listens on
+        [InlineData("https://management.azure.com:0/", "port 0")]
         [InlineData("https://127.0.0.1:8443/hunter2", "has a path")]
         [InlineData("https://127.0.0.1:8443/subscriptions/hunter2/", "has a path")]
         [InlineData("http://127.0.0.1:8443/", "https")]
