@@ -37,6 +37,7 @@ namespace ApimDr.Engine.Errors
         public const string ServiceBusy = "ServiceBusy";
         public const string SkuMismatch = "SkuMismatch";
         public const string SkuNotSupported = "SkuNotSupported";
+        public const string ManagedIdentityNotConfigured = "ManagedIdentityNotConfigured";
         public const string BackupExpired = "BackupExpired";
         public const string BackupNotFound = "BackupNotFound";
         public const string ApimOperationFailed = "ApimOperationFailed";

@@ -29,6 +29,7 @@ namespace ApimDr.Engine.Workflow
             StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
+            EnsureIdentity(info, request, "back up");
             if (!overwrite) await RefuseOverwriteAsync(storage, request.BackupName, warn, cancellationToken).ConfigureAwait(false);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
@@ -229,6 +230,7 @@ namespace ApimDr.Engine.Workflow
             {
                 ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
                 EnsureReady(target, "restore into", journal);
+                EnsureIdentity(target, request, "restore into");
                 sku = target.SkuName;
                 if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             }
@@ -269,6 +271,30 @@ namespace ApimDr.Engine.Workflow
                 throw WithJournalHint(new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
                     $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId), journal, info.ResourceId);
             }
+        }
+
+        /// <summary>
+        /// Without a storage key the SERVICE reaches storage as its managed identity: one of the kind asked for
+        /// must be on it, or ARM refuses the POST with its own text (docs/arm-protocol.md §1, "Without a key"). Said before the
+        /// POST, with what to pass instead.
+        /// </summary>
+        private static void EnsureIdentity(ServiceInfo info, BackupRestoreRequest request, string verb)
+        {
+            string? missing = request.AccessType switch
+            {
+                StorageAccessType.SystemAssignedManagedIdentity when !info.HasSystemAssignedIdentity =>
+                    $"it has no system-assigned managed identity (identity type '{info.IdentityType ?? "None"}')",
+                StorageAccessType.UserAssignedManagedIdentity when !info.HasUserAssignedIdentity(request.ClientId) =>
+                    info.UserAssignedClientIds.Length == 0
+                        ? $"it has no user-assigned managed identity, so none with client id '{request.ClientId}'"
+                        : $"no user-assigned identity with client id '{request.ClientId}' is attached to it (attached: {string.Join(", ", info.UserAssignedClientIds)})",
+                _ => null,
+            };
+            if (missing == null) return;
+            throw new ApimDrException(ErrorIds.ManagedIdentityNotConfigured, ApimErrorCategory.InvalidOperation,
+                $"Cannot {verb} '{info.Name}' with access type {request.AccessType}: {missing}, and without a storage key the service reaches storage as its own managed identity. Nothing was started. " +
+                "Pass -StorageAccountKey; or enable the identity on the service and grant it 'Storage Blob Data Contributor' on the account; or choose the identity the service has with -AccessType (and -IdentityClientId for a user-assigned one).",
+                info.ResourceId);
         }
 
         /// <summary>
