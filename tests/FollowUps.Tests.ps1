@@ -68,6 +68,9 @@ Describe 'Follow-ups travel with the operation' {
         try {
             $name = New-BackupName 'catalog-'
             $null = Backup-ApimService @prod @storage @arm -BackupName $name -SkipSnapshot -NoWait
+            $journaled = Get-ApimOperation -Running | Where-Object BackupName -eq $name
+            $journaled | Should -Not -BeNullOrEmpty   # so the end of the test proves the catalog-driven wait removed it
+            $journaled.ResourceManagerUrl.Authority | Should -Be ([uri]$e.ArmUrl).Authority
             $ended = Invoke-InNewProcess -Parameters @{ Container = $container; Name = $name } -Script {
                 param($Container, $Name)
                 Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $Container -BackupName $Name -IncludeInProgress @key |

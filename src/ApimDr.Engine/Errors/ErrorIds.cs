@@ -66,6 +66,9 @@ namespace ApimDr.Engine.Errors
         public const string RestoreVerificationFailed = "RestoreVerificationFailed";
         public const string SnapshotWriteFailed = "SnapshotWriteFailed";
 
+        // The operation journal (docs/arm-protocol.md §8): read failures only; a failed write is a warning.
+        public const string JournalUnreadable = "JournalUnreadable";
+
         // Storage (backup catalog).
         public const string ContainerNotFound = "ContainerNotFound";
         public const string StorageAccessDenied = "StorageAccessDenied";

@@ -172,9 +172,9 @@ namespace ApimDr.Engine.Workflow
             {
                 known = journal?.ForResource(resourceId).Select(e => e.Operation).FirstOrDefault(o => o.PollUrl != null);
             }
-            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.JournalUnreadable)
             {
-                known = null;
+                return busy.Rephrase(busy.Message + $" (ApimDr's operation journal could not be read to say which operation: {ex.Message})");
             }
             if (known == null) return busy;
             return busy.Rephrase(busy.Message + $" ApimDr started a {known.Kind.ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
