@@ -128,6 +128,26 @@ Describe 'Backup-ApimService' {
         Get-ActionPosts | Should -BeNullOrEmpty
     }
 
+    It 'refuses a backup without a key of a service without that managed identity (ManagedIdentityNotConfigured) before any POST, naming what to pass instead' {
+        $noKey = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = (New-BackupName) }
+        $err = $null
+        $op = Backup-ApimService @prod @noKey @arm -ErrorVariable err -ErrorAction SilentlyContinue   # prod has no identity; no key = SystemAssignedManagedIdentity
+        $op | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ManagedIdentityNotConfigured,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        "$($err[0])" | Should -Match "Cannot back up 'prod' with access type SystemAssignedManagedIdentity: it has no system-assigned managed identity"
+        foreach ($parameter in '-StorageAccountKey', '-AccessType', '-IdentityClientId') { "$($err[0])" | Should -Match ([regex]::Escape($parameter)) }
+        # A user-assigned identity the service does not have (standby-msi has one, with another client id).
+        $stranger = [guid]::NewGuid().ToString()
+        $err = $null
+        Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby-msi @noKey @arm -AccessType UserAssignedManagedIdentity -IdentityClientId $stranger -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'ManagedIdentityNotConfigured,*'
+        "$($err[0])" | Should -Match "no user-assigned identity with client id '$stranger' is attached to it \(attached: c11e0000-7c3b-4e2a-9f1d-00000000a153\)"
+        Get-ActionPosts | Should -BeNullOrEmpty
+        Get-ApimOperation -Name prod | Where-Object BackupName -eq $noKey.BackupName | Should -BeNullOrEmpty   # nothing started, nothing journaled
+    }
+
     It 'still succeeds, with a warning, when it cannot write the manifest beside the blob (managed identity, no client-side storage access)' {
         $warnings = $null
         $op = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod-msi -BackupName (New-BackupName) -StorageAccountName $t.StorageAccountName `
@@ -225,6 +245,22 @@ Describe 'Restore-ApimService' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
         "$($err[0])" | Should -Match "'Standard'.*'Premium'"
         Get-ActionPosts | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a restore without a key into a service without a managed identity (ManagedIdentityNotConfigured) before any POST; -SkipPreflight leaves it to ARM' {
+        $noKey = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; BackupName = $prodBackup.BackupName }
+        $err = $null
+        $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @noKey @arm -Force -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $op | Should -BeNullOrEmpty
+        $err[-1].FullyQualifiedErrorId | Should -BeLike 'ManagedIdentityNotConfigured,*'
+        $err[-1].CategoryInfo.Category | Should -Be 'InvalidOperation'
+        "$($err[-1])" | Should -Match "Cannot restore into 'standby' with access type SystemAssignedManagedIdentity.*Pass -StorageAccountKey"
+        Get-ActionPosts | Should -BeNullOrEmpty
+        # Without the pre-flight nothing checks it: the POST goes out and ARM answers (the emulator's 400).
+        $err = $null
+        $null = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @noKey @arm -Force -SkipPreflight -ErrorVariable err -ErrorAction SilentlyContinue
+        @(Get-EmulatorActionPost -Action restore).Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Not -BeLike 'ManagedIdentityNotConfigured,*'
     }
 
     It 'with -SkipPreflight fails at the last poll with the SAME SkuMismatch, carrying the service''s RestoreFailed' {

@@ -132,4 +132,38 @@ Describe 'Examples and the drill' {
             $text | Should -Not -Match ([regex]::Escape($newValue))
         }
     }
+    Context 'a drill with an existing backup that cannot be drilled as asked' {
+        BeforeAll {
+            Reset-Emulator
+            $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+            $script:catalog = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'drill-guard'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+            $script:prodBackup = Backup-ApimService @prod @catalog @arm -ErrorAction Stop
+            $script:standbyBackup = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @catalog @arm -ErrorAction Stop
+            $script:drill = @{ SubscriptionId = $sub; ResourceGroupName = $rg; PrimaryName = 'prod'; StandbyName = 'standby' } + $catalog + $arm
+        }
+
+        It 'refuses a -BackupName whose manifest names another source service, before any restore request' {
+            { & "$examples/Invoke-ApimDrDrill.ps1" @drill -BackupName $standbyBackup.BackupName } |
+                Should -Throw -ExpectedMessage "*was taken from $(Get-ApimServiceId standby), not from the primary being drilled ($(Get-ApimServiceId prod))*"
+            Get-EmulatorActionPost -Action restore | Should -BeNullOrEmpty
+        }
+
+        It 'reports a restore whose POST outcome is unknown as UNKNOWN (it may have started), never "did not start"' {
+            $null = Add-EmulatorFault -Route restore -Kind 500 -When after
+            $thrown = { & "$examples/Invoke-ApimDrDrill.ps1" @drill -BackupName $prodBackup.BackupName } | Should -Throw -PassThru
+            $thrown.Exception.Message | Should -Match 'outcome of the restore into standby is UNKNOWN: it may have started'
+            $thrown.Exception.Message | Should -Match 'Get-ApimOperation -Name standby'
+            $thrown.Exception.Message | Should -Not -Match 'did not start'
+            @(Get-EmulatorActionPost -Action restore).Count | Should -Be 1   # and the service did take it
+        }
+
+        It 'reports a restore whose wait stopped (the poll answered 404) as UNKNOWN, with the command that resumes it' {
+            $null = Add-EmulatorFault -Route operationresults -Kind 404
+            $thrown = { & "$examples/Invoke-ApimDrDrill.ps1" @drill -BackupName $prodBackup.BackupName } | Should -Throw -PassThru
+            $thrown.Exception.Message | Should -Match 'UNKNOWN: it may have started and may still be running'
+            $thrown.Exception.Message | Should -Match 'OperationNotFound|no longer knows'
+            $thrown.Exception.Message | Should -Match "Resume it with: Wait-ApimOperation -Kind Restore -ResourceId '$([regex]::Escape((Get-ApimServiceId standby)))' -PollUrl 'https://"
+            $thrown.Exception.Message | Should -Not -Match 'did not start|ended InProgress'
+        }
+    }
 }

@@ -68,6 +68,9 @@ Describe 'Follow-ups travel with the operation' {
         try {
             $name = New-BackupName 'catalog-'
             $null = Backup-ApimService @prod @storage @arm -BackupName $name -SkipSnapshot -NoWait
+            $journaled = Get-ApimOperation -Running | Where-Object BackupName -eq $name
+            $journaled | Should -Not -BeNullOrEmpty   # so the end of the test proves the catalog-driven wait removed it
+            $journaled.ResourceManagerUrl.Authority | Should -Be ([uri]$e.ArmUrl).Authority
             $ended = Invoke-InNewProcess -Parameters @{ Container = $container; Name = $name } -Script {
                 param($Container, $Name)
                 Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $Container -BackupName $Name -IncludeInProgress @key |
@@ -90,7 +93,7 @@ Describe 'Follow-ups travel with the operation' {
 
         It 'emits its verification when a later wait in a NEW process sees it succeed' {
             $op = Restore-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby -BackupName $withSnapshot @storage @arm -Verify -NoWait -Force
-            $op.FollowUps | Should -Be @('Verify')
+            $op.FollowUps | Should -Be @('Verify', 'ReleaseBackup')   # ReleaseBackup: the in-use mark beside the backup goes when the restore ends
             $file = Join-Path ([IO.Path]::GetTempPath()) "$withSnapshot.xml"
             try {
                 $op | Export-Clixml -Path $file
@@ -115,12 +118,13 @@ Describe 'Follow-ups travel with the operation' {
             # The saved Azurite endpoint is not the account's standard host and no -BlobEndpoint is typed: nothing is sent to it.
             $ended = $op | Wait-ApimOperation @arm -WarningVariable warnings -WarningAction SilentlyContinue
             $ended.Status | Should -Be 'Succeeded'
-            $ended.FollowUps | Should -Be @('Verify')   # still to do
+            $ended.FollowUps | Should -Be @('Verify', 'ReleaseBackup')   # still to do
             @($warnings).Count | Should -Be 1
             $text = "$($warnings[0])"
             $text | Should -Match 'verify the restored service'
             $text | Should -Match 'UntrustedEndpoint'
-            $text | Should -Match ([regex]::Escape("-FollowUp Verify -BlobEndpoint '$($t.BlobEndpoint)'"))
+            $text | Should -Match 'clear the in-use mark'
+            $text | Should -Match ([regex]::Escape("-FollowUp Verify,ReleaseBackup -BlobEndpoint '$($t.BlobEndpoint)'"))
             $text | Should -Not -Match ([regex]::Escape($t.StorageKeyText))
             Get-ApimOperation | Where-Object CorrelationId -eq $op.CorrelationId | Should -Not -BeNullOrEmpty   # kept: something is left to do
 

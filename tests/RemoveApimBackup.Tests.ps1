@@ -30,6 +30,20 @@ Describe 'Remove-ApimBackup' {
         Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
     }
 
+    It 'says so when the operation journal cannot be read (JournalUnreadable), and goes on with the in-use marks' {
+        $c = New-BackupSet
+        $saved = $env:APIMDR_JOURNAL
+        $env:APIMDR_JOURNAL = (New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid()))).FullName   # a folder, not a file
+        try {
+            $warnings = $null
+            Remove-ApimBackup @common -ContainerName $c -BackupName 'a-1.apimbackup' -Force -WarningVariable warnings -WarningAction SilentlyContinue -ErrorAction Stop
+        } finally {
+            $env:APIMDR_JOURNAL = $saved
+        }
+        "$warnings" | Should -Match 'Could not read the operation journal .*the path is a folder'
+        Get-Names $c | Should -Be @('a-2.apimbackup', 'b-3.apimbackup')
+    }
+
     It 'removes what Get-ApimBackup pipes in' {
         $c = New-BackupSet
         Get-ApimBackup @common -ContainerName $c -BackupName 'a-1.apimbackup' | Remove-ApimBackup -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint -Confirm:$false   # Azurite's endpoint is not a standard host: typed

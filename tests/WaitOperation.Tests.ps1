@@ -73,12 +73,19 @@ Describe 'Wait-ApimOperation' {
         $r.Status | Should -Be 'InProgress'
         $err[0].FullyQualifiedErrorId | Should -BeLike 'OperationTimedOut,*'
         "$($err[0])" | Should -Match 'still running.*Wait-ApimOperation'
-        ($r | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token).Status | Should -Be 'Succeeded'
+        # Journaled as running, with the ARM endpoint it belongs to (the wait's: a saved object's own is never trusted).
+        $entry = Get-ApimOperation | Where-Object CorrelationId -eq $op.CorrelationId
+        $entry.Status | Should -Be 'InProgress'
+        $entry.ResourceManagerUrl.Authority | Should -Be ([uri]$e.ArmUrl).Authority
+        ($entry | Out-String -Width 250) | Should -Match "Kind\s+Name\s+Status\s+StartTime \(UTC\)\s+BackupName\s+Endpoint[\s\S]*Backup\s+prod\s+InProgress\s.*$([regex]::Escape(([uri]$e.ArmUrl).Authority))"
+        ($r | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint).Status | Should -Be 'Succeeded'
+        Get-ApimOperation | Where-Object CorrelationId -eq $op.CorrelationId | Should -BeNullOrEmpty   # seen end, manifest completed: dropped
     }
 
     It 'stops promptly when the pipeline is stopped (Ctrl+C) and the operation can be resumed' {
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 8; retryAfterSeconds = 5 }
-        $op = Start-ProdBackup
+        $op = Start-ProdBackup | ConvertTo-Json | ConvertFrom-Json
+        $op.CorrelationId = [guid]::NewGuid().ToString()   # a saved operation this process never journaled
         $ps = New-WaitRunspace
         try {
             $inputData = [System.Management.Automation.PSDataCollection[object]]::new()
@@ -92,6 +99,8 @@ Describe 'Wait-ApimOperation' {
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             # The operation runs 8 s with Retry-After 5 s: a Stop() that waited for the next poll or the end would take seconds.
             $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+            # Interrupted while it may run on: journaled as running, resumable from Get-ApimOperation.
+            (Get-ApimOperation -Running | Where-Object CorrelationId -eq $op.CorrelationId).PollUrl | Should -Be $op.PollUrl
         } finally {
             $ps.Dispose()
         }
@@ -156,6 +165,7 @@ Describe 'Wait-ApimOperation' {
         $trap = New-TrapListener
         try {
             $op = Start-ProdBackup | ConvertTo-Json | ConvertFrom-Json
+            $original = $op.PollUrl
             $op.PollUrl = $op.PollUrl -replace '^https://[^/]+', $trap.Url
             $err = $null
             $r = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
@@ -163,6 +173,12 @@ Describe 'Wait-ApimOperation' {
             $err[0].FullyQualifiedErrorId | Should -BeLike 'UntrustedPollHost,*'
             $err[0].CategoryInfo.Category | Should -Be 'SecurityError'
             $trap.Pending() | Should -BeFalse
+            # Refused, so not journaled: the started backup's entry keeps its real poll URL, and a forged copy adds none.
+            @(Get-ApimOperation | Where-Object CorrelationId -eq $op.CorrelationId).PollUrl | Should -Be @($original)
+            $op.CorrelationId = [guid]::NewGuid().ToString()
+            $null = $op | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorAction SilentlyContinue
+            Get-ApimOperation | Where-Object CorrelationId -eq $op.CorrelationId | Should -BeNullOrEmpty
+            Get-ApimOperation | Where-Object PollUrl -like "$($trap.Url)*" | Should -BeNullOrEmpty
         } finally {
             $trap.Stop()
         }
@@ -173,5 +189,52 @@ Describe 'Wait-ApimOperation' {
         $err = $null
         [pscustomobject]@{ PollUrl = "$($e.ArmUrl)/x"; ResourceId = 'not-a-resource-id' } | Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidResourceId,*'
+    }
+}
+
+Describe 'Get-ApimOperation: a journal it cannot read is an error, never an empty answer' {
+    BeforeAll {
+        $script:journal = $env:APIMDR_JOURNAL
+    }
+    AfterEach {
+        $env:APIMDR_JOURNAL = $journal
+    }
+
+    It 'says JournalUnreadable when the journal path is <Case>' -TestCases @(
+        @{ Case = 'a folder'; Why = 'the path is a folder, not a file' }
+        @{ Case = 'under a file'; Why = 'is a file, so the journal''s folder cannot be created' }
+    ) {
+        param($Case, $Why)
+        $folder = Join-Path $TestDrive ([guid]::NewGuid())
+        if ($Case -eq 'a folder') {
+            $env:APIMDR_JOURNAL = (New-Item -ItemType Directory -Path $folder).FullName
+        } else {
+            Set-Content -Path $folder -Value 'x'
+            $env:APIMDR_JOURNAL = Join-Path $folder 'ApimDr/operations.jsonl'
+        }
+        $err = $null
+        $out = Get-ApimOperation -ErrorVariable err -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'JournalUnreadable,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ReadError'
+        "$($err[0])" | Should -Match ([regex]::Escape($Why))
+        "$($err[0])" | Should -Match 'unknown here, not absent'
+    }
+
+    It 'says JournalUnreadable when another process keeps the journal''s lock' {
+        $null = Backup-ApimService @prod -BackupName (New-BackupName) @storage @arm -NoWait
+        @(Get-ApimOperation).Count | Should -BeGreaterThan 0
+        $lock = [IO.File]::Open("$journal.lock", 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $err = $null
+            $out = Get-ApimOperation -ErrorVariable err -ErrorAction SilentlyContinue
+            $out | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'JournalUnreadable,*'
+            "$($err[0])" | Should -Match 'held by another process'
+        } finally {
+            $lock.Dispose()
+        }
+        @(Get-ApimOperation).Count | Should -BeGreaterThan 0
     }
 }

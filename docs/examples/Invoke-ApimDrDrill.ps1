@@ -15,8 +15,11 @@ Returns the report object. -ReportPath <path> also writes it as Markdown (<path>
 (<path>.json; the shape is documented in docs/drill-report.md). No secret is in the report: secret named
 values appear only as "(secret differs)", storage keys and tokens never.
 
-The drill fails (throws) when the backup or the restore does not succeed. When the restore succeeds but
-the standby differs from the snapshot, the report says Result = DifferencesFound (and lists them).
+The drill fails (throws) when the backup or the restore does not succeed. A restore whose outcome is not
+known (its POST got no clear answer, or the wait stopped before the end) is reported as UNKNOWN — it may have
+started — with the command that checks or resumes it, never as "did not start". A -BackupName whose manifest
+names another source service than the primary is refused before any restore request. When the restore
+succeeds but the standby differs from the snapshot, the report says Result = DifferencesFound (and lists them).
 
 .EXAMPLE
 ./Invoke-ApimDrDrill.ps1 -SubscriptionId $sub -ResourceGroupName prod-rg -PrimaryName contoso-apim `
@@ -83,13 +86,22 @@ if (-not $BackupName) {
     $BackupName = $backup.BackupName
 }
 
+$drilledId = "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroupName/providers/Microsoft.ApiManagement/service/$PrimaryName"
+$catalogErrors = [System.Collections.Generic.List[object]]::new()
 $entry = Invoke-DrillStep 'catalog' {
-    Get-ApimBackup @catalog -ServiceName $PrimaryName | Where-Object BackupName -eq $BackupName
+    Get-ApimBackup @catalog -BackupName $BackupName -ErrorAction SilentlyContinue -ErrorVariable errors
+    foreach ($e in $errors) { $catalogErrors.Add($e) }
 }
-if (-not $entry) { throw "No backup $BackupName of $PrimaryName is in the catalog of $StorageAccountName/$ContainerName." }
+if (-not $entry) { throw "No backup $BackupName is in the catalog of $StorageAccountName/$ContainerName. $($catalogErrors | Select-Object -First 1)" }
+if (-not $entry.SourceServiceId) { throw "Backup $BackupName has no manifest naming its source service, so the drill cannot tell it is a backup of $PrimaryName." }
+# A backup of ANOTHER service (another name, resource group or subscription) would drill nothing about the primary
+# and overwrite the standby with a stranger's configuration: refused before any restore request.
+if ($entry.SourceServiceId -ne $drilledId) {
+    throw ("Backup $BackupName was taken from $($entry.SourceServiceId), not from the primary being drilled ($drilledId); nothing was restored. " +
+        "Choose a backup of ${PrimaryName}: Get-ApimBackup -StorageAccountName $StorageAccountName -ContainerName $ContainerName -ServiceName $PrimaryName")
+}
 if (-not $entry.HasSnapshot) { throw "Backup $BackupName has no configuration snapshot (backed up with -SkipSnapshot?)." }
 $primaryId = $entry.SourceServiceId
-if (-not $primaryId) { throw "Backup $BackupName has no manifest naming its source service." }
 
 $snapshot = Invoke-DrillStep 'snapshot' { $entry | Get-ApimConfiguration @storageAuth }
 
@@ -110,7 +122,20 @@ $restoreOutput = Invoke-DrillStep 'restore' {
 $restoreEnd = [DateTime]::UtcNow
 $restore = @($restoreOutput | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimOperation' })[0]
 $verification = @($restoreOutput | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimRestoreVerification' })[0]
-if (-not $restore) { throw "Restore into $StandbyName did not start: $($verifyErrors | Select-Object -First 1)" }
+if (-not $restore) {
+    # No operation object: the POST was refused (did not start) — or its outcome is unknown (it may have started).
+    $unknown = @($verifyErrors | Where-Object { "$($_.FullyQualifiedErrorId)" -like 'OperationOutcomeUnknown,*' })[0]
+    if ($unknown) {
+        throw ("The outcome of the restore into $StandbyName is UNKNOWN: it may have started, so do not start another one yet. $unknown " +
+            "Check it with: Get-ApimOperation -Name $StandbyName (the journal keeps it as Unknown), and the standby's provisioningState.")
+    }
+    throw "Restore into $StandbyName did not start: $($verifyErrors | Select-Object -First 1)"
+}
+if ($restore.Status -notin 'Succeeded', 'Failed', 'Canceled') {
+    # The wait stopped (timeout, 404, token expiry, Ctrl+C, only errors for 15 minutes): the restore may still run.
+    throw ("The outcome of the restore into $StandbyName is UNKNOWN: it may have started and may still be running; the wait stopped: " +
+        "$($verifyErrors | Select-Object -First 1) Resume it with: $($restore.ResumeCommand())")
+}
 if ($restore.Status -ne 'Succeeded') { throw "Restore into $StandbyName ended $($restore.Status): $($restore.ErrorCode) $($restore.ErrorMessage)" }
 if (-not $verification) { throw "Restore into $StandbyName succeeded but was not verified: $($verifyErrors | Select-Object -First 1)" }
 foreach ($err in $verifyErrors) { Write-Warning "$err" }

@@ -112,24 +112,28 @@ namespace ApimDr
             {
                 lock (endings) endings.Add(EndAsync(op));
             }
+            var stopped = new HashSet<ApimOperation>();
+            void Stopped(ApimOperation op, ApimDrException error, bool journal)
+            {
+                lock (stopped) stopped.Add(op);
+                Interlocked.Increment(ref done);
+                // Journaled as running only when its wait was interrupted (timeout, token expiry, outcome unknown…):
+                // an operation ApimDr refused to poll is no evidence that anything runs, and its poll URL not one to offer again.
+                if (journal && op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                _session.Post(() =>
+                {
+                    progress.End(op);
+                    _cmdlet.WriteObject(op);
+                    _session.WriteFailure(error, op.ResourceId);
+                });
+            }
             var callbacks = new PollCallbacks
             {
                 Progress = p => _session.Post(() => progress.Progress(p, done, total)),
                 Completed = Ended,
                 // After a 404: whether the backup blob is there, where this wait reaches storage (null: cannot tell).
                 BackupBlobExists = (op, ct) => storage.TryGetValue(op, out Func<Engine.Storage.StorageLocation>? at) && at != null ? BackupBlobExistsAsync(at, op.BackupName, ct) : Task.FromResult<bool?>(null),
-                Abandoned = (op, error) =>
-                {
-                    Interlocked.Increment(ref done);
-                    // After a 404 ARM would answer 404 again: the journal no longer offers it for resuming.
-                    if (op.PollUrl != null) JournalWrite(j => error.ErrorId == ErrorIds.OperationNotFound ? j.Remove(op) : j.RecordStarted(op));
-                    _session.Post(() =>
-                    {
-                        progress.End(op);
-                        _cmdlet.WriteObject(op);
-                        _session.WriteFailure(error, op.ResourceId);
-                    });
-                },
+                Abandoned = (op, error) => Interrupted(op, error, journal: !RefusedToPoll(error)),
             };
             var byCloud = new List<(CloudEnvironment Cloud, ApimOperation Operation)>();
             foreach (ApimOperation op in started.Select(s => s.Operation))
@@ -138,11 +142,13 @@ namespace ApimDr
                 {
                     CloudEnvironment cloud = CloudFor(op);
                     clients[op] = GetClient(cloud);
+                    // The endpoint this wait uses is the one the operation belongs to (a saved object's own is never trusted, so it may be unset).
+                    op.ResourceManagerUrl ??= cloud.ResourceManagerUrl;
                     byCloud.Add((cloud, op));
                 }
                 catch (ApimDrException ex)
                 {
-                    callbacks.Abandoned!(op, ex);
+                    Interrupted(op, ex, journal: false);   // not waited for at all
                 }
             }
             try
@@ -155,7 +161,21 @@ namespace ApimDr
                         .GroupBy(x => x.Cloud.ResourceManagerUrl.AbsoluteUri, StringComparer.OrdinalIgnoreCase)
                         .Select(group => new OperationPoller(clients[group.First().Operation]).WaitAllAsync(group.Select(x => x.Operation).ToList(), callbacks, Timeout, ct))
                         .ToList();
-                    await Task.WhenAll(waits).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.WhenAll(waits).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        // Ctrl+C: what was still being polled may run on; journaled with its latest poll URL and next check.
+                        foreach (ApimOperation op in byCloud.Select(x => x.Operation).Where(op => !op.IsTerminal && op.PollUrl != null))
+                        {
+                            bool wasStopped;
+                            lock (stopped) wasStopped = stopped.Contains(op);
+                            if (!wasStopped) Journal?.RecordStarted(op);   // the call is ending: a failed write can no longer be shown
+                        }
+                        throw;
+                    }
                     Task[] pending;
                     lock (endings) pending = endings.ToArray();
                     await Task.WhenAll(pending).ConfigureAwait(false);
@@ -213,6 +233,10 @@ namespace ApimDr
             }
             return new PipelineStoppedException(text);
         }
+
+        /// <summary>The wait never polled it: its poll URL (or its endpoint) is not one this command sends a token to (docs/arm-protocol.md §7).</summary>
+        private static bool RefusedToPoll(ApimDrException error)
+            => error.ErrorId == ErrorIds.UntrustedPollHost || error.ErrorId == ErrorIds.InvalidPollUrl;
 
         /// <summary>The user's operation journal (null when APIMDR_JOURNAL turns it off).</summary>
         public static OperationJournal? Journal => OperationJournal.ForCurrentUser();

@@ -18,7 +18,18 @@ namespace ApimDr.Engine.Arm
         public int SkuCapacity { get; set; }
         public string ProvisioningState { get; set; } = string.Empty;
         public string TargetProvisioningState { get; set; } = string.Empty;
+        /// <summary>The service's managed identity kinds (identity.type: None, SystemAssigned, UserAssigned, "SystemAssigned, UserAssigned"); null when the GET has none.</summary>
         public string? IdentityType { get; set; }
+
+        /// <summary>The client ids of the user-assigned identities on the service (identity.userAssignedIdentities[*].clientId).</summary>
+        public string[] UserAssignedClientIds { get; set; } = Array.Empty<string>();
+
+        /// <summary>identity.type names SystemAssigned: the service can reach storage as itself.</summary>
+        public bool HasSystemAssignedIdentity => IdentityType != null && IdentityType.IndexOf("SystemAssigned", StringComparison.OrdinalIgnoreCase) >= 0;
+
+        /// <summary>A user-assigned identity with this client id is attached to the service.</summary>
+        public bool HasUserAssignedIdentity(string? clientId)
+            => !string.IsNullOrWhiteSpace(clientId) && UserAssignedClientIds.Any(id => string.Equals(id, clientId!.Trim(), StringComparison.OrdinalIgnoreCase));
 
         /// <summary>The compute platform (stv2, mtv1…), recorded in a backup's manifest.</summary>
         public string? PlatformVersion { get; set; }
@@ -49,6 +60,16 @@ namespace ApimDr.Engine.Arm
                 if (JsonRead.TryGetProperty(root, "identity", out JsonElement identity) && identity.ValueKind == JsonValueKind.Object)
                 {
                     info.IdentityType = JsonRead.GetString(identity, "type");
+                    // 2024-05-01 (ApiManagementServiceGetService.json): {"<identity resource id>": {"principalId", "clientId"}}.
+                    if (JsonRead.TryGetProperty(identity, "userAssignedIdentities", out JsonElement assigned) && assigned.ValueKind == JsonValueKind.Object)
+                    {
+                        info.UserAssignedClientIds = assigned.EnumerateObject()
+                            .Where(p => p.Value.ValueKind == JsonValueKind.Object)
+                            .Select(p => JsonRead.GetString(p.Value, "clientId"))
+                            .Where(id => !string.IsNullOrEmpty(id))
+                            .Select(id => id!)
+                            .ToArray();
+                    }
                 }
                 if (JsonRead.TryGetProperty(root, "properties", out JsonElement properties) && properties.ValueKind == JsonValueKind.Object)
                 {

@@ -24,5 +24,6 @@ namespace ApimDr.Engine.Errors
         InvalidResult,
         WriteError,
         ResourceExists,
+        ReadError,
     }
 }

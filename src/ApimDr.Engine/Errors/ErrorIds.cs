@@ -38,6 +38,7 @@ namespace ApimDr.Engine.Errors
         public const string ServiceBusy = "ServiceBusy";
         public const string SkuMismatch = "SkuMismatch";
         public const string SkuNotSupported = "SkuNotSupported";
+        public const string ManagedIdentityNotConfigured = "ManagedIdentityNotConfigured";
         public const string BackupExpired = "BackupExpired";
         public const string BackupNotFound = "BackupNotFound";
         public const string ApimOperationFailed = "ApimOperationFailed";
@@ -66,6 +67,9 @@ namespace ApimDr.Engine.Errors
         public const string SnapshotNotFound = "SnapshotNotFound";
         public const string RestoreVerificationFailed = "RestoreVerificationFailed";
         public const string SnapshotWriteFailed = "SnapshotWriteFailed";
+
+        // The operation journal (docs/arm-protocol.md §8): read failures only; a failed write is a warning.
+        public const string JournalUnreadable = "JournalUnreadable";
 
         // Storage (backup catalog).
         public const string ContainerNotFound = "ContainerNotFound";

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Errors;
 using ApimDr.Engine.Json;
 
 namespace ApimDr.Engine.Journal
@@ -78,29 +79,64 @@ namespace ApimDr.Engine.Journal
         /// <summary>Finished, or surely never started: forgotten.</summary>
         public string? Remove(ApimOperation operation) => Append(Removed, operation);
 
-        /// <summary>The live entries (not removed, younger than 7 days), newest first; compacts the file.</summary>
+        /// <summary>
+        /// The live entries (not removed, younger than 7 days), newest first; compacts the file. A journal that
+        /// cannot be read is <see cref="ErrorIds.JournalUnreadable"/>, never an empty answer: "nothing" would read
+        /// as "nothing is running".
+        /// </summary>
         public IReadOnlyList<JournalEntry> Read() => Read(compact: true);
 
         private IReadOnlyList<JournalEntry> Read(bool compact)
         {
-            lock (ProcessLock)
+            try
             {
-                using FileStream? guard = Lock();
-                if (guard == null || !File.Exists(Path)) return Array.Empty<JournalEntry>();
-                List<JournalEntry> live = Fold(File.ReadLines(Path, Encoding.UTF8));
-                try
+                lock (ProcessLock)
                 {
-                    if (compact) Rewrite(live);
+                    string? unusable = Unusable();
+                    if (unusable != null) throw Unreadable(unusable);
+                    using FileStream? guard = Lock();
+                    if (guard == null) throw Unreadable($"its lock file {Path}.lock is held by another process (for more than 5 s)");
+                    if (!File.Exists(Path)) return Array.Empty<JournalEntry>();   // nothing was ever written: truly empty
+                    List<JournalEntry> live = Fold(File.ReadLines(Path, Encoding.UTF8));
+                    try
+                    {
+                        if (compact) Rewrite(live);
+                    }
+                    catch (Exception ex) when (IsFileSystemFailure(ex))
+                    {
+                        // Compaction is housekeeping; the entries were read.
+                    }
+                    return live.OrderByDescending(e => e.Operation.StartTime).ToList();
                 }
-                catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException)
-                {
-                    // Compaction is housekeeping; the entries were read.
-                }
-                return live.OrderByDescending(e => e.Operation.StartTime).ToList();
+            }
+            catch (Exception ex) when (IsFileSystemFailure(ex))
+            {
+                throw Unreadable(ex.Message, ex);
             }
         }
 
-        /// <summary>The live entries for one service (for "busy" answers).</summary>
+        private ApimDrException Unreadable(string why, Exception? inner = null)
+            => new ApimDrException(ErrorIds.JournalUnreadable, ApimErrorCategory.ReadError,
+                $"Could not read the operation journal {Path}: {why}. What ApimDr started from this account is unknown here, not absent: " +
+                $"fix the path (set {EnvironmentVariable} to a file in a writable folder) or wait for the other process, and ask again; meanwhile Get-ApimBackup -IncludeInProgress lists backups in progress.",
+                Path, inner);
+
+        /// <summary>Why the journal's path cannot hold a file (it is a folder, or a parent is a file); null when it can.</summary>
+        private string? Unusable()
+        {
+            if (Directory.Exists(Path)) return "the path is a folder, not a file";
+            for (string? folder = System.IO.Path.GetDirectoryName(Path); !string.IsNullOrEmpty(folder); folder = System.IO.Path.GetDirectoryName(folder))
+            {
+                if (File.Exists(folder)) return $"'{folder}' is a file, so the journal's folder cannot be created";
+                if (Directory.Exists(folder)) return null;
+            }
+            return null;
+        }
+
+        private static bool IsFileSystemFailure(Exception ex)
+            => ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException;
+
+        /// <summary>The live entries for one service (for "busy" answers); <see cref="ErrorIds.JournalUnreadable"/> like <see cref="Read()"/>.</summary>
         public IReadOnlyList<JournalEntry> ForResource(string resourceId)
             => Read(compact: false).Where(e => string.Equals(e.Operation.ResourceId, resourceId, StringComparison.OrdinalIgnoreCase)).ToList();
 
@@ -113,6 +149,8 @@ namespace ApimDr.Engine.Journal
             {
                 lock (ProcessLock)
                 {
+                    string? unusable = Unusable();
+                    if (unusable != null) return $"Could not write the operation journal {Path} ({unusable}); this {state} record was not written. Set {EnvironmentVariable} to a writable file, or to 'off'.";
                     using FileStream? guard = Lock();
                     if (guard == null) return $"The operation journal {Path} is locked by another process; this {state} record was not written.";
                     File.AppendAllText(Path, line + "\n", new UTF8Encoding(false));
@@ -120,9 +158,9 @@ namespace ApimDr.Engine.Journal
                 }
                 return null;
             }
-            catch (Exception ex) when (ex is IOException || ex is UnauthorizedAccessException || ex is NotSupportedException || ex is System.Security.SecurityException)
+            catch (Exception ex) when (IsFileSystemFailure(ex))
             {
-                return $"Could not write the operation journal {Path} ({ex.Message}). Set {EnvironmentVariable} to a writable file, or to 'off'.";
+                return $"Could not write the operation journal {Path} ({ex.Message}); this {state} record was not written. Set {EnvironmentVariable} to a writable file, or to 'off'.";
             }
         }
 

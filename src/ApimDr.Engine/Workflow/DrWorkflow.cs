@@ -29,6 +29,7 @@ namespace ApimDr.Engine.Workflow
             StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(info, "back up", journal);
+            EnsureIdentity(info, request, "back up");
             string? notChecked = overwrite ? null : await RefuseOverwriteAsync(storage, request.BackupName, cancellationToken).ConfigureAwait(false);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
             ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
@@ -174,9 +175,9 @@ namespace ApimDr.Engine.Workflow
             {
                 known = journal?.ForResource(resourceId).Select(e => e.Operation).FirstOrDefault(o => o.PollUrl != null);
             }
-            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.JournalUnreadable)
             {
-                known = null;
+                return busy.Rephrase(busy.Message + $" (ApimDr's operation journal could not be read to say which operation: {ex.Message})");
             }
             if (known == null) return busy;
             return busy.Rephrase(busy.Message + $" ApimDr started a {known.Kind.ToLowerInvariant()} of '{known.Name}' at {known.StartTime:u} (backup '{known.BackupName}'): " +
@@ -242,10 +243,11 @@ namespace ApimDr.Engine.Workflow
         /// and its source SKU — from the manifest, else legacy blob metadata — matches the target's. Returns the
         /// target's SKU.
         /// </summary>
-        public static async Task<string?> PreflightRestoreAsync(ArmClient client, ServiceId service, ApimBackup? backup, OperationJournal? journal, CancellationToken cancellationToken)
+        public static async Task<string?> PreflightRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, ApimBackup? backup, OperationJournal? journal, CancellationToken cancellationToken)
         {
             ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
             EnsureReady(target, "restore into", journal);
+            EnsureIdentity(target, request, "restore into");
             if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             return target.SkuName;
         }
@@ -291,6 +293,30 @@ namespace ApimDr.Engine.Workflow
                 throw WithJournalHint(new ApimDrException(ErrorIds.ServiceBusy, ApimErrorCategory.ResourceBusy,
                     $"Cannot {verb} '{info.Name}': it is busy (provisioningState '{info.ProvisioningState}', target '{info.TargetProvisioningState}'). Wait for the running operation to finish.", info.ResourceId), journal, info.ResourceId);
             }
+        }
+
+        /// <summary>
+        /// Without a storage key the SERVICE reaches storage as its managed identity: one of the kind asked for
+        /// must be on it, or ARM refuses the POST with its own text (docs/arm-protocol.md §1, "Without a key"). Said before the
+        /// POST, with what to pass instead.
+        /// </summary>
+        private static void EnsureIdentity(ServiceInfo info, BackupRestoreRequest request, string verb)
+        {
+            string? missing = request.AccessType switch
+            {
+                StorageAccessType.SystemAssignedManagedIdentity when !info.HasSystemAssignedIdentity =>
+                    $"it has no system-assigned managed identity (identity type '{info.IdentityType ?? "None"}')",
+                StorageAccessType.UserAssignedManagedIdentity when !info.HasUserAssignedIdentity(request.ClientId) =>
+                    info.UserAssignedClientIds.Length == 0
+                        ? $"it has no user-assigned managed identity, so none with client id '{request.ClientId}'"
+                        : $"no user-assigned identity with client id '{request.ClientId}' is attached to it (attached: {string.Join(", ", info.UserAssignedClientIds)})",
+                _ => null,
+            };
+            if (missing == null) return;
+            throw new ApimDrException(ErrorIds.ManagedIdentityNotConfigured, ApimErrorCategory.InvalidOperation,
+                $"Cannot {verb} '{info.Name}' with access type {request.AccessType}: {missing}, and without a storage key the service reaches storage as its own managed identity. Nothing was started. " +
+                "Pass -StorageAccountKey; or enable the identity on the service and grant it 'Storage Blob Data Contributor' on the account; or choose the identity the service has with -AccessType (and -IdentityClientId for a user-assigned one).",
+                info.ResourceId);
         }
 
         /// <summary>

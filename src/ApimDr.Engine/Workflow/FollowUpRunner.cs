@@ -64,9 +64,10 @@ namespace ApimDr.Engine.Workflow
                 else failed.Add((followUp, reason));
             }
             operation.FollowUps = pending.ToArray();
-            foreach ((string followUp, string reason) in failed)
+            // One warning per cause (usually one: no way to storage), naming every follow-up it stopped and the one command that completes them.
+            foreach (IGrouping<string, string> cause in failed.GroupBy(f => f.Reason, f => f.FollowUp))
             {
-                result.Warnings.Add($"The {operation.Kind.ToLowerInvariant()} of '{operation.Name}' ended ({operation.Status}), but ApimDr could not {ApimFollowUp.Describe(followUp)} ({reason}). " +
+                result.Warnings.Add($"The {operation.Kind.ToLowerInvariant()} of '{operation.Name}' ended ({operation.Status}), but ApimDr could not {string.Join(" nor ", cause.Select(ApimFollowUp.Describe))} ({cause.Key}). " +
                     $"To complete it later: {operation.ResumeCommand()} -StorageAccountKey <key> (or, without the key, as an identity with 'Storage Blob Data Contributor' on the container).");
             }
             return result;

@@ -29,6 +29,9 @@ namespace ApimDr.Commands
         [Parameter]
         public SwitchParameter Running { get; set; }
 
+        /// <summary>The type name of the journal's table view (ApimDr.Format.ps1xml): the operation's columns plus its ARM endpoint.</summary>
+        public const string JournalTypeName = "ApimDr.ApimOperation#Journal";
+
         protected override void ProcessRecord()
         {
             OperationJournal? journal = OperationJournal.ForCurrentUser();
@@ -39,17 +42,20 @@ namespace ApimDr.Commands
             }
             WriteVerbose($"Reading the operation journal {journal.Path}.");
             WildcardPattern? name, group;
+            IReadOnlyList<JournalEntry> entries;
             try
             {
                 name = NamePattern.Create(Name, "-Name");
                 group = NamePattern.Create(ResourceGroupName, "-ResourceGroupName");
+                entries = journal.Read();
             }
-            catch (Engine.Errors.ApimDrException ex)
+            catch (Exception ex) when (!(ex is PipelineStoppedException))
             {
-                WriteError(ErrorRecords.From(ex, ex.Target));
+                // InvalidNamePattern; JournalUnreadable (a folder, a file as parent, a held lock): an error, never an empty answer.
+                WriteError(ErrorRecords.From(ex, journal.Path));
                 return;
             }
-            foreach (JournalEntry entry in journal.Read())
+            foreach (JournalEntry entry in entries)
             {
                 ApimOperation op = entry.Operation;
                 if (name != null && !name.IsMatch(op.Name)) continue;
@@ -57,9 +63,11 @@ namespace ApimDr.Commands
                 bool started = entry.State == OperationJournal.Running && op.PollUrl != null;
                 if (Running && !started) continue;
                 if (!started) op.Status = ApimOperation.Unknown;
-                WriteObject(op);
+                // Its own view: the ARM endpoint each entry belongs to (Endpoint), beside what it is.
+                var shown = new PSObject(op);
+                shown.TypeNames.Insert(0, JournalTypeName);
+                WriteObject(shown);
             }
         }
-
     }
 }

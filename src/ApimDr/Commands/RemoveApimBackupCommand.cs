@@ -101,7 +101,7 @@ namespace ApimDr.Commands
         }
 
         /// <summary>Backups of this container that a restore started from this account is reading, as the operation journal knows them.</summary>
-        private static ISet<string> RestoresInJournal(StorageLocation location)
+        private ISet<string> RestoresInJournal(StorageLocation location)
         {
             var names = new HashSet<string>(StringComparer.Ordinal);
             try
@@ -117,9 +117,10 @@ namespace ApimDr.Commands
                     }
                 }
             }
-            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.JournalUnreadable)
             {
-                // The marks beside the backups still count; the journal only adds this machine's unmarked restores.
+                // The marks beside the backups still count; the journal only adds this machine's unmarked restores. Said, not hidden.
+                WriteWarning(ex.Message + " Remove-ApimBackup goes on with the in-use marks beside the backups only: a restore from this machine that has no mark is not seen.");
             }
             return names;
         }

@@ -38,7 +38,7 @@ namespace ApimDr.Commands
             // prompt shows the backup's source, SKU, age and size and nothing is asked that cannot succeed.
             ApimBackup? backup = SkipPreflight ? null : await DrWorkflow.ReadBackupAsync(start.Storage, start.Request.BackupName, start.Warn, cancellationToken).ConfigureAwait(false);
             if (Verify) await EnsureSnapshotAsync(start, cancellationToken).ConfigureAwait(false);
-            string? targetSku = SkipPreflight ? null : await DrWorkflow.PreflightRestoreAsync(start.Client, start.Service, backup, ArmSession.Journal, cancellationToken).ConfigureAwait(false);
+            string? targetSku = SkipPreflight ? null : await DrWorkflow.PreflightRestoreAsync(start.Client, start.Service, start.Request, backup, ArmSession.Journal, cancellationToken).ConfigureAwait(false);
             string about = backup == null ? string.Empty : " (" + BackupDescription.Describe(backup, start.Service.ResourceId, DateTimeOffset.UtcNow) + ")";
             if (!await start.ConfirmAsync(Force, $"Restore {start.Describe}{about}, replacing the service's configuration").ConfigureAwait(false)) return null;
             // -Verify travels with the operation: whichever wait sees the restore succeed verifies it (this one, or a later one after -NoWait).

@@ -82,7 +82,7 @@ namespace ApimDr.Commands
                     ? ApimOperation.FromProperties(name => ByUrlProperty(name))
                     : ApimOperation.FromProperties(name => Property(InputObject, name));
                 Validate(operation);
-                if (ParameterSetName == ByUrl) operation.CorrelationId = JournaledCorrelationId(operation.PollUrl!) ?? operation.CorrelationId;
+                if (ParameterSetName == ByUrl) operation.CorrelationId = JournaledCorrelationId(operation.PollUrl!, WriteWarning) ?? operation.CorrelationId;
                 if (operation.IsTerminal && !operation.HasPendingFollowUps)
                 {
                     WriteObject(operation);   // the service's verdict is final and nothing is left to do: nothing to poll
@@ -132,16 +132,18 @@ namespace ApimDr.Commands
         /// The journal's correlation id for an operation named only by its poll URL (a resume line, a warning's
         /// completing command), so the journal entry is the one this wait ends; null when the journal has none.
         /// </summary>
-        private static string? JournaledCorrelationId(Uri pollUrl)
+        private static string? JournaledCorrelationId(Uri pollUrl, Action<string> warn)
         {
             try
             {
                 return Engine.Journal.OperationJournal.ForCurrentUser()?.Read()
                     .FirstOrDefault(e => e.Operation.PollUrl != null && string.Equals(e.Operation.PollUrl.OriginalString, pollUrl.OriginalString, StringComparison.Ordinal))?.Operation.CorrelationId;
             }
-            catch (Exception ex) when (ex is System.IO.IOException || ex is UnauthorizedAccessException)
+            catch (ApimDrException ex) when (ex.ErrorId == ErrorIds.JournalUnreadable)
             {
-                return null;   // the journal is housekeeping: the wait goes on
+                // The journal is housekeeping: the wait goes on, but its entry for this operation may outlive the end.
+                warn(ex.Message + " This wait goes on, but cannot clear the operation's journal entry.");
+                return null;
             }
         }
 

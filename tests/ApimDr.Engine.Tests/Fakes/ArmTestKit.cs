@@ -33,9 +33,12 @@ namespace ApimDr.Engine.Tests.Fakes
         public static string Location(string name = "contoso-apim", string id = "ZXlKcWIySkpaQ0k2SWpFeU16UTFOamM0T1NJc0luUjVjR1VpT2lKaVlXTnJkWEFpZlE+L3c9")
             => $"{ArmUrl}{ServicePath(name)}/operationresults/{id}==?api-version=2024-05-01";
 
-        public static string ServiceJson(string name = "contoso-apim", string sku = "Developer", string state = "Succeeded", string target = "")
+        /// <summary>A service GET's answer; <paramref name="identity"/> is the raw <c>identity</c> value (JSON), null for none.</summary>
+        public static string ServiceJson(string name = "contoso-apim", string sku = "Developer", string state = "Succeeded", string target = "",
+            string? identity = "{\"type\":\"SystemAssigned\",\"principalId\":\"p\"}")
             => "{\"id\":\"" + ServicePath(name) + "\",\"name\":\"" + name + "\",\"location\":\"West Europe\",\"sku\":{\"name\":\"" + sku + "\",\"capacity\":1}," +
-               "\"identity\":{\"type\":\"SystemAssigned\",\"principalId\":\"p\"},\"properties\":{\"provisioningState\":\"" + state + "\",\"targetProvisioningState\":\"" + target + "\"}}";
+               (identity == null ? string.Empty : "\"identity\":" + identity + ",") +
+               "\"properties\":{\"provisioningState\":\"" + state + "\",\"targetProvisioningState\":\"" + target + "\"}}";
 
         public static SecureString Secure(string value)
         {
@@ -47,7 +50,8 @@ namespace ApimDr.Engine.Tests.Fakes
 
         public static BackupRestoreRequest KeyRequest(string backupName = "contoso-2026-01-01.apimbackup") => new()
         {
-            Location = new StorageLocation("backupstore", "apim-backups", CloudEnvironment.AzureCloud) { AccountKey = Secure(StorageKey) },
+            // A loopback endpoint nothing listens on: a test that reaches storage without giving its own stand-in fails fast, never reaches a real host.
+            Location = new StorageLocation("backupstore", "apim-backups", CloudEnvironment.AzureCloud, new Uri("http://127.0.0.1:9/backupstore")) { AccountKey = Secure(StorageKey) },
             BackupName = backupName,
             AccessType = StorageAccessType.AccessKey,
         };

@@ -133,5 +133,63 @@ namespace ApimDr.Engine.Tests.Journal
             Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Contains(warnings, w => w.Contains("APIMDR_JOURNAL"));   // (the stand-in storage also answers the existence check oddly: another warning)
         }
+
+        /// <summary>A journal path that cannot hold the file: the path is a folder, or a parent is a file.</summary>
+        private OperationJournal Unusable(string kind)
+        {
+            Directory.CreateDirectory(_dir);
+            if (kind == "folder")
+            {
+                string folder = Path.Combine(_dir, "operations.jsonl");
+                Directory.CreateDirectory(folder);
+                return new OperationJournal(folder);
+            }
+            string blocker = Path.Combine(_dir, "file");
+            File.WriteAllText(blocker, "x");
+            return new OperationJournal(Path.Combine(blocker, "sub", "operations.jsonl"));
+        }
+
+        [Theory]
+        [InlineData("folder", "the path is a folder, not a file")]
+        [InlineData("file-as-parent", "is a file, so the journal's folder cannot be created")]
+        public async Task AJournalThatCannotBeReadIsJournalUnreadableNeverAnEmptyAnswer(string kind, string why)
+        {
+            OperationJournal journal = Unusable(kind);
+
+            var read = Assert.Throws<ApimDrException>(() => journal.Read());
+            var forResource = Assert.Throws<ApimDrException>(() => journal.ForResource(Service().ResourceId));
+
+            foreach (ApimDrException ex in new[] { read, forResource })
+            {
+                Assert.Equal(ErrorIds.JournalUnreadable, ex.ErrorId);
+                Assert.Equal(ApimErrorCategory.ReadError, ex.Category);
+                Assert.Contains(why, ex.Message);
+                Assert.Contains("unknown here, not absent", ex.Message);
+                Assert.Contains("APIMDR_JOURNAL", ex.Message);
+            }
+            // The write side says the same as a warning; a busy service's answer says the journal could not be consulted.
+            Assert.Contains(why, journal.RecordStarted(new ApimOperation { CorrelationId = "a", PollUrl = new Uri(Location()) }));
+            var clock = new VirtualClock();
+            var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson(state: "Updating", target: "Succeeded")));
+            using ArmClient client = Client(clock, transport);
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, _ => { }, default)));
+            Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
+            Assert.Contains("operation journal could not be read", busy.Message);
+        }
+
+        [Fact]
+        public void AJournalWhoseLockStaysHeldIsJournalUnreadableNeverAnEmptyAnswer()
+        {
+            var journal = NewJournal();
+            journal.RecordStarted(new ApimOperation { CorrelationId = "a", PollUrl = new Uri(Location()) });
+            using (new FileStream(journal.Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                var ex = Assert.Throws<ApimDrException>(() => journal.Read());   // waits its 5 s for the lock first
+
+                Assert.Equal(ErrorIds.JournalUnreadable, ex.ErrorId);
+                Assert.Contains("held by another process", ex.Message);
+            }
+            Assert.Single(journal.Read());   // released: the entry was there all along
+        }
     }
 }

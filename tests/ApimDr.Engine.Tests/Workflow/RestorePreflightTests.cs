@@ -36,8 +36,9 @@ namespace ApimDr.Engine.Tests.Workflow
         /// <summary>What Restore-ApimService does: read the backup (pre-flight), then check and POST.</summary>
         private static async Task<ApimOperation> Restore(ArmClient client, BackupRestoreRequest request, StorageLocation storage, Action<string> warn)
         {
+            request.Location = storage;   // where the restore reads and marks the backup: the stand-in, never a real host
             ApimBackup? backup = await DrWorkflow.ReadBackupAsync(storage, request.BackupName, warn, default);
-            string? sku = await DrWorkflow.PreflightRestoreAsync(client, Service(), backup, null, default);
+            string? sku = await DrWorkflow.PreflightRestoreAsync(client, Service(), request, backup, null, default);
             return await DrWorkflow.StartRestoreAsync(client, Service(), request, sku, Array.Empty<string>(), null, warn, default);
         }
 
