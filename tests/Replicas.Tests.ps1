@@ -123,6 +123,63 @@ Describe 'Copy-ApimBackup' {
     }
 }
 
+Describe 'A backup that copies itself when it ends' {
+    BeforeAll {
+        $script:replicaOf = @{ ReplicaStorageAccountName = $account2; ReplicaStorageAccountKey = $key2; ReplicaBlobEndpoint = $endpoint2 }
+    }
+
+    It 'copies and verifies the replica when the inline wait sees the backup succeed' {
+        $c = New-TestName 'self'
+        $name = New-BackupName
+        $out = @(Backup-ApimService @prod @arm @common -ContainerName $c -BackupName $name @replicaOf -ReplicaContainerName $c -SkipSnapshot)
+        ($out | Where-Object { $_ -is [ApimDr.ApimOperation] }).Status | Should -Be 'Succeeded'
+        ($out | Where-Object { $_ -is [ApimDr.ApimOperation] }).FollowUps | Should -BeNullOrEmpty
+        $replica = $out | Where-Object { $_ -is [ApimDr.ApimBackup] }
+        $replica.StorageAccountName | Should -Be $account2
+        $replica.ReplicaOf | Should -Be "$($t.StorageAccountName)/$c/$name"
+        (Get-ApimBackup @common -ContainerName $c -BackupName $name).Replicas | Should -Be @("$account2/$c")
+        (Get-ApimBackup @common -ContainerName $c -BackupName $name).Status | Should -Be 'Succeeded'
+    }
+
+    It 'a -NoWait backup with a replica, resumed in a new process from the container alone, ends with its replica copied and verified' {
+        $c = New-TestName 'later'
+        $name = New-BackupName
+        $null = Set-EmulatorSetting @{ backupDurationSeconds = 4 }
+        try {
+            $op = Backup-ApimService @prod @arm @common -ContainerName $c -BackupName $name @replicaOf -ReplicaContainerName $c -SkipSnapshot -NoWait
+            $op.FollowUps | Should -Contain "CopyTo:$account2/$c"
+            $ended = Invoke-PwshChild -Parameters @{ Helpers = (Join-Path $PSScriptRoot 'TestHelpers.psm1'); Container = $c; Name = $name } -ScriptBlock {
+                param($Helpers, $Container, $Name)
+                Import-Module $Helpers
+                $t = Get-TestEnvironment
+                $e = Get-EmulatorEnvironment
+                Import-Module $t.ModulePath
+                $env:APIMDR_JOURNAL = 'off'   # nothing local: a fresh Automation job
+                $key2 = ConvertTo-SecureString $env:APIMDR_TEST_STORAGE_KEY2 -AsPlainText -Force
+                Get-ApimBackup -StorageAccountName $t.StorageAccountName -ContainerName $Container -BackupName $Name -IncludeInProgress -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint |
+                    Wait-ApimOperation -ResourceManagerUrl $e.ArmUrl -AccessToken (ConvertTo-SecureString $e.Token -AsPlainText -Force) -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint `
+                        -ReplicaStorageAccountKey $key2 -ReplicaBlobEndpoint "$($env:APIMDR_TEST_BLOB_SERVICE_URL)/$($env:APIMDR_TEST_STORAGE_ACCOUNT2)" |
+                    ForEach-Object { [pscustomobject]@{ Type = $_.GetType().Name; Status = $_.Status; ReplicaOf = $_.ReplicaOf; PollCount = $_.PollCount } }
+            }
+        } finally {
+            $null = Set-EmulatorSetting @{ backupDurationSeconds = $null }
+        }
+        ($ended | Where-Object Type -eq 'ApimOperation').Status | Should -Be 'Succeeded'
+        ($ended | Where-Object Type -eq 'ApimOperation').PollCount | Should -BeGreaterThan 0
+        ($ended | Where-Object Type -eq 'ApimBackup').ReplicaOf | Should -Be "$($t.StorageAccountName)/$c/$name"
+        $rep = Get-ApimBackup @second -ContainerName $c -BackupName $name
+        $rep.ReplicaOf | Should -Be "$($t.StorageAccountName)/$c/$name"
+        $rep.ExpiresOn | Should -Be (Get-ApimBackup @common -ContainerName $c -BackupName $name).ExpiresOn
+    }
+
+    It 'refuses a replica without its container before any request (ReplicaRequiresLocation)' {
+        Clear-EmulatorRequestLog
+        { Backup-ApimService @prod @arm @common -ContainerName (New-TestName 'half') -ReplicaStorageAccountName $account2 -SkipSnapshot -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReplicaRequiresLocation*'
+        @(Get-EmulatorRequestLog).Count | Should -Be 0
+    }
+}
+
 Describe 'Remove-ApimBackup -OnlyIfReplicated' {
     It 'leaves every backup without a verified replica' {
         Remove-ApimBackup @common -ContainerName $source -BackupNamePattern '*' -OnlyIfReplicated -Force

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 
 namespace ApimDr
 {
@@ -173,7 +174,7 @@ namespace ApimDr
             if (HasPendingFollowUps)
             {
                 line.Append(" -StorageAccountName ").Append(StorageAccountName).Append(" -ContainerName ").Append(ContainerName)
-                    .Append(" -BackupName ").Append(Quote(BackupName)).Append(" -FollowUp ").Append(string.Join(",", FollowUps));
+                    .Append(" -BackupName ").Append(Quote(BackupName)).Append(" -FollowUp ").Append(string.Join(",", FollowUps.Select(f => f.IndexOfAny(new[] { ':', '/' }) >= 0 ? Quote(f) : f)));
                 if (BlobEndpoint != null && BlobEndpoint.IsAbsoluteUri) line.Append(" -BlobEndpoint ").Append(Quote(BlobEndpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)));
             }
             return line.ToString();

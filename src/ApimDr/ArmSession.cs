@@ -86,6 +86,7 @@ namespace ApimDr
         {
             if (started.Count == 0) return;
             var storage = started.ToDictionary(s => s.Operation, s => s.Storage);
+            var replicas = started.ToDictionary(s => s.Operation, s => s.ReplicaStorage);
             var clients = new Dictionary<ApimOperation, ArmClient>();
             int total = started.Count;
             int done = 0;
@@ -93,7 +94,7 @@ namespace ApimDr
             var endings = new List<Task>();
             async Task EndAsync(ApimOperation op)
             {
-                FollowUpResult result = await FollowUpRunner.RunAsync(op, clients[op], storage[op], _session.CancelToken).ConfigureAwait(false);
+                FollowUpResult result = await FollowUpRunner.RunAsync(op, clients[op], storage[op], _session.CancelToken, replicas[op]).ConfigureAwait(false);
                 // Ended with nothing left to do: forgotten. Follow-ups still to do: kept, so Get-ApimOperation offers it.
                 JournalWrite(j => op.HasPendingFollowUps ? j.RecordStarted(op) : j.Remove(op));
                 int count = Interlocked.Increment(ref done);
@@ -113,13 +114,15 @@ namespace ApimDr
                 lock (endings) endings.Add(EndAsync(op));
             }
             var stopped = new HashSet<ApimOperation>();
-            void Stopped(ApimOperation op, ApimDrException error, bool journal)
+            void Interrupted(ApimOperation op, ApimDrException error, bool journal)
             {
                 lock (stopped) stopped.Add(op);
                 Interlocked.Increment(ref done);
                 // Journaled as running only when its wait was interrupted (timeout, token expiry, outcome unknown…):
                 // an operation ApimDr refused to poll is no evidence that anything runs, and its poll URL not one to offer again.
-                if (journal && op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                // After a 404 ARM would answer 404 again: the journal no longer offers it for resuming.
+                if (op.PollUrl != null && error.ErrorId == ErrorIds.OperationNotFound) JournalWrite(j => j.Remove(op));
+                else if (journal && op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
                 _session.Post(() =>
                 {
                     progress.End(op);

@@ -17,15 +17,19 @@ namespace ApimDr
     /// </summary>
     internal sealed class StartedOperation
     {
-        public StartedOperation(ApimOperation operation, Func<StorageLocation>? storage = null)
+        public StartedOperation(ApimOperation operation, Func<StorageLocation>? storage = null, Func<string, string, StorageLocation>? replicaStorage = null)
         {
             Operation = operation;
             Storage = storage;
+            ReplicaStorage = replicaStorage;
         }
 
         public ApimOperation Operation { get; }
 
         public Func<StorageLocation>? Storage { get; }
+
+        /// <summary>Where this process reaches a replica container (account, container) for a CopyTo follow-up.</summary>
+        public Func<string, string, StorageLocation>? ReplicaStorage { get; }
     }
 
     /// <summary>

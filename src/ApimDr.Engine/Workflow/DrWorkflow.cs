@@ -24,7 +24,7 @@ namespace ApimDr.Engine.Workflow
         /// operation carries the follow-up "record the end in the manifest" when the manifest was written.
         /// </summary>
         public static async Task<ApimOperation> StartBackupAsync(ArmClient client, ServiceId service, BackupRestoreRequest request,
-            bool takeSnapshot, bool overwrite, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
+            bool takeSnapshot, bool overwrite, string[] alsoWhenEnded, OperationJournal? journal, Action<string> warn, CancellationToken cancellationToken)
         {
             StorageLocation storage = request.Location;
             ServiceInfo info = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
@@ -32,7 +32,7 @@ namespace ApimDr.Engine.Workflow
             EnsureIdentity(info, request, "back up");
             string? notChecked = overwrite ? null : await RefuseOverwriteAsync(storage, request.BackupName, cancellationToken).ConfigureAwait(false);
             ApimConfiguration? snapshot = takeSnapshot ? await TrySnapshotAsync(client, service, warn, cancellationToken).ConfigureAwait(false) : null;
-            ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, new[] { ApimFollowUp.RecordEnd }, journal, warn, cancellationToken).ConfigureAwait(false);
+            ApimOperation operation = await PostAsync(OperationKind.Backup, client, service, request, alsoWhenEnded.Concat(new[] { ApimFollowUp.RecordEnd }).ToArray(), journal, warn, cancellationToken).ConfigureAwait(false);
             operation.Sku = info.SkuName;
             try
             {

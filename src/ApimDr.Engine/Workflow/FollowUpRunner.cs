@@ -26,7 +26,9 @@ namespace ApimDr.Engine.Workflow
     public static class FollowUpRunner
     {
         /// <param name="storage">Where this process reaches the backup's container; may throw an ApimDrException (then the storage follow-ups wait).</param>
-        public static async Task<FollowUpResult> RunAsync(ApimOperation operation, ArmClient client, Func<StorageLocation>? storage, CancellationToken cancellationToken)
+        /// <param name="replicaStorage">Where this process reaches a replica container (account, container) for CopyTo; may throw an ApimDrException.</param>
+        public static async Task<FollowUpResult> RunAsync(ApimOperation operation, ArmClient client, Func<StorageLocation>? storage, CancellationToken cancellationToken,
+            Func<string, string, StorageLocation>? replicaStorage = null)
         {
             var result = new FollowUpResult();
             if (!operation.IsTerminal || !operation.HasPendingFollowUps) return result;
@@ -51,14 +53,16 @@ namespace ApimDr.Engine.Workflow
             foreach (string followUp in pending.OrderBy(Order).ToList())
             {
                 string? reason;
-                if (location == null && IsKnown(followUp))
+                if (location == null && (IsKnown(followUp) || ApimFollowUp.ParseCopyTo(followUp) != null))
                 {
                     reason = noStorage;
                 }
                 else
                 {
                     operation.FollowUps = pending.ToArray();
-                    reason = await RunOneAsync(followUp, operation, client, location!, result, cancellationToken).ConfigureAwait(false);
+                    reason = ApimFollowUp.ParseCopyTo(followUp) is (string account, string container)
+                        ? await CopyToAsync(operation, location!, account, container, replicaStorage, result, cancellationToken).ConfigureAwait(false)
+                        : await RunOneAsync(followUp, operation, client, location!, result, cancellationToken).ConfigureAwait(false);
                 }
                 if (reason == null) pending.Remove(followUp);
                 else failed.Add((followUp, reason));
@@ -74,8 +78,33 @@ namespace ApimDr.Engine.Workflow
         }
 
         private static int Order(string followUp)
-            => string.Equals(followUp, ApimFollowUp.RecordEnd, StringComparison.OrdinalIgnoreCase) ? 2
+            => string.Equals(followUp, ApimFollowUp.RecordEnd, StringComparison.OrdinalIgnoreCase) ? 3
+               : ApimFollowUp.ParseCopyTo(followUp) != null ? 2
                : string.Equals(followUp, ApimFollowUp.ReleaseBackup, StringComparison.OrdinalIgnoreCase) ? 1 : 0;
+
+        /// <summary>A backup that succeeded is copied to the replica container and verified (<see cref="BackupCopier"/>); one that did not has nothing to copy.</summary>
+        private static async Task<string?> CopyToAsync(ApimOperation operation, StorageLocation source, string account, string container,
+            Func<string, string, StorageLocation>? replicaStorage, FollowUpResult result, CancellationToken cancellationToken)
+        {
+            if (!string.Equals(operation.Kind, "Backup", StringComparison.OrdinalIgnoreCase) || !string.Equals(operation.Status, ApimOperation.Succeeded, StringComparison.OrdinalIgnoreCase)) return null;
+            try
+            {
+                if (replicaStorage == null) return $"this wait was given no way to reach replica account '{account}' (-ReplicaStorageAccountKey, -ReplicaBlobEndpoint)";
+                StorageLocation destination = replicaStorage(account, container);
+                destination.ValidateCredentials();
+                (ApimBackup replica, _) = await BackupCopier.CopyAsync(source, operation.BackupName, destination, result.Warnings.Add, cancellationToken).ConfigureAwait(false);
+                result.Outputs.Add((replica, null));
+                return null;
+            }
+            catch (ApimDrException ex)
+            {
+                return $"{ex.ErrorId}: {ex.Message}";
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                return $"{ex.GetType().Name}: {ex.Message}";
+            }
+        }
 
         private static bool IsKnown(string followUp) => ApimFollowUp.Known.Contains(followUp, StringComparer.OrdinalIgnoreCase);
 

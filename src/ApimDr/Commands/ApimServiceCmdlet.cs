@@ -99,6 +99,11 @@ namespace ApimDr.Commands
 
         private protected CommandSession Session => _session ?? throw new InvalidOperationException("BeginProcessing has not run.");
 
+        private protected ArmSession Arm => _arm ?? throw new InvalidOperationException("BeginProcessing has not run.");
+
+        /// <summary>Where a CopyTo follow-up reaches a replica container (Backup's -Replica* parameters); null: none.</summary>
+        private protected virtual Func<string, string, Engine.Storage.StorageLocation>? ReplicaStorage => null;
+
         /// <summary>The blob this service's operation writes (Backup: the default name, or -BackupName with its tokens filled in) or reads (Restore).</summary>
         private protected abstract string BackupNameFor(Engine.Arm.ServiceId service);
 
@@ -176,7 +181,7 @@ namespace ApimDr.Commands
                 }
                 // Visible in -InformationVariable even if the wait below is interrupted: nothing is lost.
                 WriteInformation(operation.Copy(), new[] { "ApimDr.OperationStarted" });   // a snapshot: the wait goes on changing the record
-                _started.Add(new StartedOperation(operation, () => start.Storage));   // the follow-ups and, after a 404, the blob check reach storage here
+                _started.Add(new StartedOperation(operation, () => start.Storage, ReplicaStorage));   // the follow-ups and, after a 404, the blob check reach storage here
             }
             catch (ApimDrException ex)
             {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
@@ -34,7 +35,44 @@ namespace ApimDr.Commands
         [Parameter]
         public SwitchParameter Overwrite { get; set; }
 
+        /// <summary>Copy each backup that succeeds to this storage account (a replica, e.g. in a second region), verified; with -ReplicaContainerName.</summary>
+        [Parameter]
+        public string? ReplicaStorageAccountName { get; set; }
+
+        [Parameter]
+        public string? ReplicaContainerName { get; set; }
+
+        /// <summary>The replica account's key (else a Storage token from the identity order).</summary>
+        [Parameter]
+        public SecureString? ReplicaStorageAccountKey { get; set; }
+
+        /// <summary>The replica account's blob endpoint, when it is not the standard host (Azurite, a private endpoint).</summary>
+        [Parameter]
+        public Uri? ReplicaBlobEndpoint { get; set; }
+
         private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            if (ReplicaStorageAccountName == null && ReplicaContainerName == null && ReplicaStorageAccountKey == null && ReplicaBlobEndpoint == null) return;
+            try
+            {
+                if (string.IsNullOrEmpty(ReplicaStorageAccountName) || string.IsNullOrEmpty(ReplicaContainerName))
+                {
+                    throw new ApimDrException(ErrorIds.ReplicaRequiresLocation, ApimErrorCategory.InvalidArgument,
+                        "A replica needs both -ReplicaStorageAccountName and -ReplicaContainerName (-ReplicaStorageAccountKey and -ReplicaBlobEndpoint only say how to reach it).", ReplicaStorageAccountName ?? ReplicaContainerName);
+                }
+                ReplicaStorage!(ReplicaStorageAccountName!, ReplicaContainerName!);   // names, endpoint and key checked before any request
+            }
+            catch (ApimDrException ex)
+            {
+                ThrowTerminatingError(ErrorRecords.From(ex, ex.Target));
+            }
+        }
+
+        private protected override Func<string, string, StorageLocation>? ReplicaStorage => ReplicaStorageAccountName == null ? null
+            : (account, container) => StorageSelection.At(account, container, ReplicaBlobEndpoint, ReplicaBlobEndpoint != null, ReplicaStorageAccountKey, Arm.ResolveCloud(), Session);
 
         private protected override string BackupNameFor(ServiceId service)
             => BackupName == null ? BackupNames.Default(service, DateTimeOffset.UtcNow) : BackupNames.Expand(BackupName, service, _startedAt);
@@ -56,7 +94,8 @@ namespace ApimDr.Commands
             // -Confirm in a host that cannot prompt: ConfirmationRequired.
             if (!await start.ConfirmAsync(false, $"Back up to {start.Describe}").ConfigureAwait(false)) return null;
             // The manifest beside the backup is written at start; the operation carries "record the end" for whichever wait sees it.
-            return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, Overwrite, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
+            string[] copyTo = ReplicaStorageAccountName == null ? Array.Empty<string>() : new[] { ApimFollowUp.CopyTo(ReplicaStorageAccountName, ReplicaContainerName!) };
+            return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, Overwrite, copyTo, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -54,7 +54,6 @@ namespace ApimDr.Commands
 
         /// <summary>With -PollUrl: what the operation's end must still do (the warning of an earlier wait names them).</summary>
         [Parameter(ParameterSetName = ByUrl)]
-        [ValidateSet(ApimFollowUp.RecordEnd, ApimFollowUp.Verify, ApimFollowUp.ReleaseBackup)]
         public string[]? FollowUp { get; set; }
 
         /// <summary>The storage account key for the follow-ups (else a Storage token from the identity order).</summary>
@@ -65,6 +64,14 @@ namespace ApimDr.Commands
         /// <summary>The blob endpoint for the follow-ups, when it is not the account's standard host (Azurite, a private endpoint). The one saved in an operation is used only when it is the standard host.</summary>
         [Parameter]
         public Uri? BlobEndpoint { get; set; }
+
+        /// <summary>The replica account's key, for a backup's CopyTo follow-up (else a Storage token from the identity order).</summary>
+        [Parameter]
+        public SecureString? ReplicaStorageAccountKey { get; set; }
+
+        /// <summary>The replica account's blob endpoint, for a CopyTo follow-up, when it is not the standard host.</summary>
+        [Parameter]
+        public Uri? ReplicaBlobEndpoint { get; set; }
 
         /// <summary>Bounds the wait; the operation keeps running server side and stays resumable.</summary>
         [Parameter]
@@ -88,7 +95,7 @@ namespace ApimDr.Commands
                     WriteObject(operation);   // the service's verdict is final and nothing is left to do: nothing to poll
                     return;
                 }
-                _pending.Add(new StartedOperation(operation, StorageFor(operation)));
+                _pending.Add(new StartedOperation(operation, StorageFor(operation), ReplicaStorageFor(operation)));
             }
             catch (ApimDrException ex)
             {
@@ -145,6 +152,16 @@ namespace ApimDr.Commands
                 warn(ex.Message + " This wait goes on, but cannot clear the operation's journal entry.");
                 return null;
             }
+        }
+
+        /// <summary>Where a CopyTo follow-up reaches its replica account: the user's -ReplicaBlobEndpoint, else the account's standard host; -ReplicaStorageAccountKey, else a Storage token.</summary>
+        private Func<string, string, StorageLocation>? ReplicaStorageFor(ApimOperation operation)
+        {
+            if (!operation.FollowUps.Any(f => ApimFollowUp.ParseCopyTo(f) != null)) return null;
+            Uri? typed = ReplicaBlobEndpoint;
+            SecureString? key = ReplicaStorageAccountKey;
+            CloudEnvironment cloud = Arm.ResolveCloud();
+            return (account, container) => StorageSelection.At(account, container, typed, typed != null, key, cloud, Session);
         }
 
         private static object? Property(PSObject input, string name)

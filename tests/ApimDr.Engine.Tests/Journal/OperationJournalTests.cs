@@ -52,7 +52,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, _, clock) = Arm(r => Accepted(Location()));
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, _ => { }, default)));
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, Array.Empty<string>(), journal, _ => { }, default)));
 
             JournalEntry entry = Assert.Single(journal.Read());
             Assert.Equal(OperationJournal.Running, entry.State);
@@ -69,7 +69,7 @@ namespace ApimDr.Engine.Tests.Journal
         {
             var journal = NewJournal();
             var (client, transport, clock) = Arm(r => Reply.Of(500));
-            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, _ => { }, default)));
+            var error = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, Array.Empty<string>(), journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.OperationOutcomeUnknown, error.ErrorId);
             Assert.Single(transport.Requests, r => r.Method == "POST");
@@ -84,9 +84,9 @@ namespace ApimDr.Engine.Tests.Journal
             var journal = NewJournal();
             int posts = 0;
             var (client, _, clock) = Arm(r => ++posts == 1 ? Accepted(Location()) : Reply.ArmError(409, "Conflict", "busy"));
-            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, _ => { }, default));
+            await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, Array.Empty<string>(), journal, _ => { }, default));
 
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest("second.apimbackup")), false, false, journal, _ => { }, default)));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest("second.apimbackup")), false, false, Array.Empty<string>(), journal, _ => { }, default)));
 
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Contains("Get-ApimOperation -Name contoso-apim", busy.Message);
@@ -128,7 +128,7 @@ namespace ApimDr.Engine.Tests.Journal
             var warnings = new System.Collections.Generic.List<string>();
             var (client, _, clock) = Arm(r => Accepted(Location()));
 
-            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, warnings.Add, default)));
+            ApimOperation op = (await Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, Array.Empty<string>(), journal, warnings.Add, default)));
 
             Assert.Equal(ApimOperation.InProgress, op.Status);
             Assert.Contains(warnings, w => w.Contains("APIMDR_JOURNAL"));   // (the stand-in storage also answers the existence check oddly: another warning)
@@ -172,7 +172,7 @@ namespace ApimDr.Engine.Tests.Journal
             var clock = new VirtualClock();
             var transport = new FakeArmTransport(clock, r => Reply.Of(200, ServiceJson(state: "Updating", target: "Succeeded")));
             using ArmClient client = Client(clock, transport);
-            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, journal, _ => { }, default)));
+            var busy = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock, DrWorkflow.StartBackupAsync(client, Service(), At(KeyRequest()), false, false, Array.Empty<string>(), journal, _ => { }, default)));
             Assert.Equal(ErrorIds.ServiceBusy, busy.ErrorId);
             Assert.Contains("operation journal could not be read", busy.Message);
         }

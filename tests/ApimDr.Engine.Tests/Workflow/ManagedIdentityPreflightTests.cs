@@ -67,7 +67,7 @@ namespace ApimDr.Engine.Tests.Workflow
             using (client)
             {
                 var backup = await Assert.ThrowsAsync<ApimDrException>(() => Run(clock,
-                    DrWorkflow.StartBackupAsync(client, Service(), IdentityRequest(accessType, clientId), false, false, null, _ => { }, default)));
+                    DrWorkflow.StartBackupAsync(client, Service(), IdentityRequest(accessType, clientId), false, false, Array.Empty<string>(), null, _ => { }, default)));
                 var restore = await Assert.ThrowsAsync<ApimDrException>(() => Restore(clock, client, IdentityRequest(accessType, clientId)));
 
                 foreach (ApimDrException ex in new[] { backup, restore })
