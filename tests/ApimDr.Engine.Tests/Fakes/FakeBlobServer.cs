@@ -16,6 +16,13 @@ namespace ApimDr.Engine.Tests.Fakes
         private readonly int _status;
         private readonly string? _errorCode;
 
+        /// <summary>A reply per request (method, path and query → status, x-ms-error-code, body), for a container with content.</summary>
+        public delegate (int Status, string? ErrorCode, string? Body) Responder(string method, string path, string query);
+
+        private readonly Responder? _responder;
+
+        public FakeBlobServer(Responder responder) : this(200, null) => _responder = responder;
+
         public FakeBlobServer(int status, string? errorCode)
         {
             _status = status;
@@ -50,10 +57,15 @@ namespace ApimDr.Engine.Tests.Fakes
                     return;
                 }
                 Requests.Enqueue(context.Request.HttpMethod + " " + context.Request.Url!.AbsolutePath);
-                context.Response.StatusCode = _status;
-                if (_errorCode != null) context.Response.Headers["x-ms-error-code"] = _errorCode;
+                (int status, string? code, string? body) = _responder?.Invoke(context.Request.HttpMethod, context.Request.Url.AbsolutePath, context.Request.Url.Query) ?? (_status, _errorCode, null);
+                context.Response.StatusCode = status;
+                if (code != null) context.Response.Headers["x-ms-error-code"] = code;
                 context.Response.Headers["x-ms-request-id"] = Guid.NewGuid().ToString();
-                context.Response.ContentLength64 = 0;
+                context.Response.Headers["x-ms-version"] = "2025-01-05";
+                byte[] bytes = body == null ? Array.Empty<byte>() : System.Text.Encoding.UTF8.GetBytes(body);
+                if (body != null) context.Response.ContentType = body.StartsWith("<", StringComparison.Ordinal) ? "application/xml" : "application/json";
+                context.Response.ContentLength64 = bytes.Length;
+                if (bytes.Length > 0) await context.Response.OutputStream.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
                 context.Response.Close();
             }
         }
