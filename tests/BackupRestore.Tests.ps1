@@ -63,7 +63,7 @@ Describe 'Backup-ApimService' {
         $ops.Count | Should -Be 2
         $ops.Status | Should -Be @('Succeeded', 'Succeeded')
         ($ops.Name | Sort-Object) | Should -Be @('prod', 'standby')
-        ($ops.BackupName | ForEach-Object { $_ -replace '-\d{8}T\d{6}Z\.apimbackup$' } | Sort-Object) | Should -Be @('prod', 'standby')
+        ($ops.BackupName | ForEach-Object { $_ -replace "-$rg-\d{8}T\d{6}Z-[0-9a-f]{4}\.apimbackup$" } | Sort-Object) | Should -Be @('prod', 'standby')
         $piped = @('prod', 'standby' | Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -NoWait @storage @arm)
         ($piped.Name | Sort-Object) | Should -Be @('prod', 'standby')
         ($piped | Wait-ApimOperation @arm).Status | Should -Be @('Succeeded', 'Succeeded')
