@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
@@ -38,6 +39,17 @@ namespace ApimDr.Engine.Arm
             Response response = await SendAsync(message, isStart: false, $"Reading API Management service '{service.Name}'", service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
             if (response.Status == 200) return ServiceInfo.Parse(response.Content.ToString());
             throw Error(response, $"Reading API Management service '{service.Name}'", service, correlationId);
+        }
+
+        /// <summary>The soft-deleted services of a subscription (one page; a subscription rarely holds more), read-only.</summary>
+        public async Task<IReadOnlyList<DeletedService>> ListDeletedServicesAsync(ServiceId service, CancellationToken cancellationToken)
+        {
+            string correlationId = Guid.NewGuid().ToString();
+            var url = new Uri(Options.Cloud.ResourceManagerUrl, $"subscriptions/{service.SubscriptionId}/providers/Microsoft.ApiManagement/deletedservices?api-version={ApiVersion}");
+            using HttpMessage message = CreateMessage(RequestMethod.Get, url, correlationId);
+            Response response = await SendAsync(message, isStart: false, "Listing soft-deleted API Management services", service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
+            if (response.Status == 200) return DeletedService.ParseList(response.Content.ToString());
+            throw Error(response, "Listing soft-deleted API Management services", service, correlationId);
         }
 
         public Task<ApimOperation> StartBackupAsync(ServiceId service, BackupRestoreRequest request, CancellationToken cancellationToken, string? correlationId = null)

@@ -90,5 +90,6 @@ namespace ApimDr.Engine.Errors
         // Survive the region (issue 18).
         public const string BackupIntegrityFailed = "BackupIntegrityFailed";
         public const string ReplicaRequiresLocation = "ReplicaRequiresLocation";
+        public const string ServiceSoftDeleted = "ServiceSoftDeleted";
     }
 }

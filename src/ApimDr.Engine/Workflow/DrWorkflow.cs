@@ -245,11 +245,45 @@ namespace ApimDr.Engine.Workflow
         /// </summary>
         public static async Task<string?> PreflightRestoreAsync(ArmClient client, ServiceId service, BackupRestoreRequest request, ApimBackup? backup, OperationJournal? journal, CancellationToken cancellationToken)
         {
-            ServiceInfo target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
+            ServiceInfo target;
+            try
+            {
+                target = await client.GetServiceAsync(service, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException missing) when (missing.ErrorId == ErrorIds.ServiceNotFound)
+            {
+                throw await SoftDeletedOrAsync(client, service, missing, cancellationToken).ConfigureAwait(false);
+            }
             EnsureReady(target, "restore into", journal);
             EnsureIdentity(target, request, "restore into");
             if (backup != null) CheckBackupFits(backup, target, client.Options.Time.GetUtcNow());
             return target.SkuName;
+        }
+
+        /// <summary>
+        /// The target does not exist: when a soft-deleted service holds its name (48 h), say so — with its purge
+        /// date and the commands that undelete or purge it — rather than a plain ServiceNotFound. Nothing is
+        /// undeleted or purged: that is the user's call. A list that cannot be read leaves ServiceNotFound.
+        /// </summary>
+        private static async Task<ApimDrException> SoftDeletedOrAsync(ArmClient client, ServiceId service, ApimDrException missing, CancellationToken cancellationToken)
+        {
+            IReadOnlyList<DeletedService> deleted;
+            try
+            {
+                deleted = await client.ListDeletedServicesAsync(service, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ApimDrException)
+            {
+                return missing;
+            }
+            DeletedService? held = deleted.FirstOrDefault(d => string.Equals(d.Name, service.Name, StringComparison.OrdinalIgnoreCase));
+            if (held == null) return missing;
+            string location = held.Location;
+            return new ApimDrException(ErrorIds.ServiceSoftDeleted, ApimErrorCategory.ObjectNotFound,
+                $"Service '{service.Name}' does not exist: it was deleted{(held.DeletionDate is DateTimeOffset when ? $" at {when.UtcDateTime:u}" : string.Empty)} and is soft-deleted in '{location}' until " +
+                $"{(held.ScheduledPurgeDate is DateTimeOffset purge ? purge.UtcDateTime.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "its purge date")}, which holds its name. Nothing was restored, undeleted or purged. " +
+                $"To restore into it, undelete it first (create it again with properties.restore = true, e.g. az apim create --name {service.Name} --resource-group {service.ResourceGroupName} --location \"{location}\" … with \"restore\": true in the ARM template), " +
+                $"or purge it to reuse the name (az apim deletedservice purge --service-name {service.Name} --location \"{location}\"; needs rights at subscription scope) and create a new service.", service.ResourceId, missing);
         }
 
         /// <summary>POSTs …/restore (after <see cref="PreflightRestoreAsync"/> unless skipped) and marks the backup in use.</summary>
