@@ -21,11 +21,13 @@ public sealed class OperationEngine
     private readonly StorageAccounts _accounts;
     private readonly BackupBlobStore _blobs;
     private readonly EmulatorClock _clock;
+    private readonly DeletedServices _deleted;
     private readonly ILogger _log;
     private CancellationTokenSource _generation = new();
 
-    public OperationEngine(ServiceStore store, StorageAccounts accounts, BackupBlobStore blobs, EmulatorClock clock, ILogger<OperationEngine> log)
+    public OperationEngine(ServiceStore store, StorageAccounts accounts, BackupBlobStore blobs, EmulatorClock clock, DeletedServices deleted, ILogger<OperationEngine> log)
     {
+        _deleted = deleted;
         _store = store;
         _accounts = accounts;
         _blobs = blobs;
@@ -51,8 +53,17 @@ public sealed class OperationEngine
                 SkuAtStart = service.SkuName, CapacityAtStart = service.SkuCapacity,
             };
             service.ActiveOperationId = op.Id;
-            if (kind != "put" || service.ProvisioningState == "Succeeded") service.ProvisioningState = "Updating";
-            service.TargetProvisioningState = "Succeeded";
+            switch (kind)
+            {
+                // ApiManagementServiceDeleteService.json: provisioningState unchanged, targetProvisioningState "Deleting".
+                case "delete": service.TargetProvisioningState = "Deleting"; break;
+                // ApiManagementUndelete.json: 201 with provisioningState "Created", targetProvisioningState "Activating".
+                case "undelete": service.ProvisioningState = "Created"; service.TargetProvisioningState = "Activating"; break;
+                default:
+                    if (kind != "put" || service.ProvisioningState == "Succeeded") service.ProvisioningState = "Updating";
+                    service.TargetProvisioningState = "Succeeded";
+                    break;
+            }
             _operations[op.Id] = op;
         }
         var ct = _generation.Token;
@@ -90,6 +101,15 @@ public sealed class OperationEngine
         {
             case "backup": await CompleteBackupAsync(op, ct); break;
             case "restore": await CompleteRestoreAsync(op, ct); break;
+            case "delete":
+                // The service leaves the store and is kept as a soft-deleted service (48 h of the emulator clock).
+                lock (_store.Sync)
+                {
+                    _store.Remove(op.Service);
+                    _deleted.Add(op.Service);
+                    op.State = OperationState.Succeeded;
+                }
+                break;
             default: lock (_store.Sync) { op.Service.Touch(); op.State = OperationState.Succeeded; } break;
         }
     }
