@@ -123,12 +123,20 @@ public sealed class OperationEngine
         return true;
     }
 
+    /// <summary>
+    /// The storage account could not be reached (its region is down: connection refused). The real answer is not
+    /// known; assumed: the operation fails at its last poll with 500 InternalServerError naming the account.
+    /// </summary>
+    private static void StorageUnreachable(Operation op, Exception e) =>
+        op.Fail(500, "InternalServerError", $"Cannot reach storage account '{op.Request!.StorageAccount}': {e.InnerException?.Message ?? e.Message}");
+
     private async Task CompleteBackupAsync(Operation op, CancellationToken ct)
     {
         if (IdentityDenied(op)) return;
         var r = op.Request!;
         var content = new BackupContent(op.Service.Id, op.SkuAtStart, op.CapacityAtStart, _clock.UtcNow, op.Snapshot!);
-        await _blobs.WriteAsync(r.StorageAccount, r.ContainerName, r.BackupName, content, ct);
+        try { await _blobs.WriteAsync(r.StorageAccount, r.ContainerName, r.BackupName, content, ct); }
+        catch (Azure.RequestFailedException e) when (e.Status == 0) { StorageUnreachable(op, e); return; }
         op.State = OperationState.Succeeded;
     }
 
@@ -136,7 +144,9 @@ public sealed class OperationEngine
     {
         if (IdentityDenied(op)) return;
         var r = op.Request!;
-        var text = await _blobs.ReadAsync(r.StorageAccount, r.ContainerName, r.BackupName, ct);
+        string? text;
+        try { text = await _blobs.ReadAsync(r.StorageAccount, r.ContainerName, r.BackupName, ct); }
+        catch (Azure.RequestFailedException e) when (e.Status == 0) { StorageUnreachable(op, e); return; }
         if (text is null)
         {
             op.Fail(404, "NotFound", $"Cannot restore: backup '{r.BackupName}' was not found in container '{r.ContainerName}' of storage account '{r.StorageAccount}'.");
