@@ -128,7 +128,22 @@ public sealed class OperationEngine
     /// known; assumed: the operation fails at its last poll with 500 InternalServerError naming the account.
     /// </summary>
     private static void StorageUnreachable(Operation op, Exception e) =>
-        op.Fail(500, "InternalServerError", $"Cannot reach storage account '{op.Request!.StorageAccount}': {e.InnerException?.Message ?? e.Message}");
+        op.Fail(500, "InternalServerError", $"Cannot reach storage account '{op.Request!.StorageAccount}': {Innermost(e).Message}");
+
+    /// <summary>No HTTP answer at all (the SDK's retries end in an AggregateException of such failures).</summary>
+    private static bool IsUnreachable(Exception e) => e switch
+    {
+        AggregateException a => a.InnerExceptions.All(IsUnreachable),
+        Azure.RequestFailedException r => r.Status == 0,
+        HttpRequestException or System.Net.Sockets.SocketException => true,
+        _ => false,
+    };
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
 
     private async Task CompleteBackupAsync(Operation op, CancellationToken ct)
     {
@@ -136,7 +151,7 @@ public sealed class OperationEngine
         var r = op.Request!;
         var content = new BackupContent(op.Service.Id, op.SkuAtStart, op.CapacityAtStart, _clock.UtcNow, op.Snapshot!);
         try { await _blobs.WriteAsync(r.StorageAccount, r.ContainerName, r.BackupName, content, ct); }
-        catch (Azure.RequestFailedException e) when (e.Status == 0) { StorageUnreachable(op, e); return; }
+        catch (Exception e) when (IsUnreachable(e)) { StorageUnreachable(op, e); return; }
         op.State = OperationState.Succeeded;
     }
 
@@ -146,7 +161,7 @@ public sealed class OperationEngine
         var r = op.Request!;
         string? text;
         try { text = await _blobs.ReadAsync(r.StorageAccount, r.ContainerName, r.BackupName, ct); }
-        catch (Azure.RequestFailedException e) when (e.Status == 0) { StorageUnreachable(op, e); return; }
+        catch (Exception e) when (IsUnreachable(e)) { StorageUnreachable(op, e); return; }
         if (text is null)
         {
             op.Fail(404, "NotFound", $"Cannot restore: backup '{r.BackupName}' was not found in container '{r.ContainerName}' of storage account '{r.StorageAccount}'.");
