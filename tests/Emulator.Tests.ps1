@@ -807,6 +807,260 @@ Describe 'Emulator: service PUT (Azure-AsyncOperation style) and settings' {
     }
 }
 
+Describe 'Emulator: regions (a second Azurite, regional outages)' {
+    BeforeAll {
+        Assert-TestVariable 'APIMDR_TEST_REPLICA_ACCOUNT', 'APIMDR_TEST_REPLICA_KEY', 'APIMDR_TEST_REPLICA_BLOB_ENDPOINT', 'APIMDR_TEST_REPLICA_BLOB_SERVICE_URL'
+        $script:west = $t.StorageLocation
+        $script:north = $t.ReplicaLocation
+        function script:New-ReplicaBody {
+            param([string] $Container, [string] $Blob)
+            return [ordered]@{ storageAccount = $t.ReplicaAccountName; containerName = $Container; backupName = $Blob; accessKey = $t.ReplicaKeyText }
+        }
+        function script:Get-ArmServiceIn {
+            param([string] $Name)
+            return Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name $Name)?$apiVersion"
+        }
+    }
+
+    AfterEach {
+        foreach ($r in @(Get-EmulatorRegion | Where-Object down)) { $null = Stop-EmulatorRegionOutage -Location $r.name }
+    }
+
+    It 'puts the seed''s services and storage accounts in regions; the replica account is in the second region''s own Azurite' {
+        $west | Should -Be 'West Europe'
+        $north | Should -Be 'North Europe'
+        $regions = Get-EmulatorRegion
+        $w = $regions | Where-Object name -eq $west
+        $n = $regions | Where-Object name -eq $north
+        $w.services | Should -Contain 'prod'
+        $n.services | Should -Contain 'standby-ne'
+        $w.storageAccounts.name | Should -Contain $t.StorageAccountName
+        $n.storageAccounts.name | Should -Be @($t.ReplicaAccountName)
+        $t.ReplicaBlobEndpoint | Should -Be "$($t.ReplicaBlobServiceUrl)/$($t.ReplicaAccountName)"
+        $t.ReplicaBlobServiceUrl | Should -Not -Be $env:APIMDR_TEST_BLOB_SERVICE_URL
+        # Two Azurites: each holds only its region's accounts (behind the emulator's gates, on different upstreams).
+        @($w.storageAccounts.upstream | Select-Object -Unique).Count | Should -Be 1
+        $n.storageAccounts[0].upstream | Should -Not -Be $w.storageAccounts[0].upstream
+        (Get-ArmServiceIn 'standby-ne').Json.location | Should -Be $north
+        (Get-ArmServiceIn 'standby-ne').Json.sku.name | Should -Be 'Premium'
+    }
+
+    It 'backs prod up into the replica account: the blob lands in the second Azurite, and restores into standby-ne from there' {
+        $container = New-TestName 'rep'
+        $post = Start-Action -Service 'prod' -Action backup -Body (New-ReplicaBody $container 'prod-replica.apimbackup')
+        $post.Status | Should -Be 202
+        (Wait-Location $post.Headers['Location'][0])[-1].Status | Should -Be 200
+        $blob = Get-TestBlobContent -Container $container -Name 'prod-replica.apimbackup' -Account Replica
+        $blob | Should -Not -BeNullOrEmpty
+        ($blob | ConvertFrom-Json -Depth 20).sourceServiceId | Should -BeLike '*/service/prod'
+        # Not in the first region's Azurite.
+        Get-TestBlobContent -Container $container -Name 'prod-replica.apimbackup' | Should -BeNullOrEmpty
+        # The failover restore: standby-ne (North Europe, Premium) from the replica account.
+        $restore = Start-Action -Service 'standby-ne' -Action restore -Body (New-ReplicaBody $container 'prod-replica.apimbackup')
+        $restore.Status | Should -Be 202
+        (Wait-Location $restore.Headers['Location'][0])[-1].Status | Should -Be 200
+        (ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name 'standby-ne')) | Should -Be (ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name 'prod'))
+    }
+
+    It 'takes a region down: its services'' ARM calls answer 503 ServiceUnavailable, the other region works, its storage refuses connections' {
+        $container = New-TestName 'out'
+        New-TestContainer -Name $container
+        New-TestBlob -Container $container -Name 'before-outage.txt' -Content 'still here'
+        # A backup of prod is running when the region goes down; its Location is polled during the outage.
+        $running = Start-Action -Service 'prod' -Action backup -Body (New-ReplicaBody $container 'during.apimbackup')
+        $running.Status | Should -Be 202
+        (Test-LoopbackConnection $env:APIMDR_TEST_BLOB_SERVICE_URL) | Should -Be 'Connected'
+
+        $outage = Start-EmulatorRegionOutage -Location $west
+        $outage.down | Should -BeTrue
+        $outage.outage.mode | Should -Be '503'
+        $outage.storageAccounts | ForEach-Object { $_.reachable | Should -BeFalse }
+
+        $get = Get-ArmServiceIn 'prod'
+        $get.Status | Should -Be 503
+        $get.Json.error.code | Should -Be 'ServiceUnavailable'
+        $get.Json.error.message | Should -Match 'West Europe'
+        $get.Headers['Retry-After'][0] | Should -Be '1'
+        (Invoke-ArmRequest -Url $running.Headers['Location'][0]).Status | Should -Be 503
+        (Start-Action -Service 'prod' -Action backup -Body (New-BackupBody $container 'x.apimbackup')).Status | Should -Be 503
+        (Start-Action -Service 'prod-msi' -Action restore -Body (New-BackupBody $container 'x.apimbackup')).Status | Should -Be 503
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod')/apis?$apiVersion").Status | Should -Be 503
+        (Invoke-ArmRequest -Url "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/providers/Microsoft.ApiManagement/locations/westeurope/operationsStatus/x?$apiVersion").Status | Should -Be 503
+        # Creating a service in the region is refused too (its location is in the body).
+        (Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name 'new-in-west')?$apiVersion" -Body @{
+            location = $west; sku = @{ name = 'Developer'; capacity = 1 }; properties = @{ publisherEmail = 'a@b.example'; publisherName = 'p' } }).Status | Should -Be 503
+
+        # The other region is untouched.
+        (Get-ArmServiceIn 'standby-ne').Status | Should -Be 200
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'standby')/apis?$apiVersion").Status | Should -Be 200
+        (Test-LoopbackConnection $t.ReplicaBlobServiceUrl) | Should -Be 'Connected'
+        # The region's storage refuses connections: a real refused TCP connection, and an Azurite call fails.
+        (Test-LoopbackConnection $env:APIMDR_TEST_BLOB_SERVICE_URL) | Should -Be 'Refused'
+        { Get-TestBlobContent -Container $container -Name 'before-outage.txt' } | Should -Throw
+
+        # Every ARM request about the lost region after the outage began was refused, none processed.
+        $after = @(Get-EmulatorRequestLog -Since $outage.outage.sequence | Where-Object listener -eq 'arm')
+        $lost = @($after | Where-Object region -eq $west)
+        $lost.Count | Should -Be 7
+        $lost | ForEach-Object { $_.status | Should -Be 503; $_.fault | Should -Be 'outage' }
+        @($after | Where-Object region -eq $north).Count | Should -Be 2
+        @($after | Where-Object { $_.region -eq $north -and $_.status -ne 200 }).Count | Should -Be 0
+
+        # Back up: the same port answers again, the blobs are still there, the services answer.
+        $back = Stop-EmulatorRegionOutage -Location $west
+        $back.down | Should -BeFalse
+        (Test-LoopbackConnection $env:APIMDR_TEST_BLOB_SERVICE_URL) | Should -Be 'Connected'
+        Get-TestBlobContent -Container $container -Name 'before-outage.txt' | Should -Be 'still here'
+        (Get-ArmServiceIn 'prod').Status | Should -Be 200
+        $null = Wait-Location $running.Headers['Location'][0]
+    }
+
+    It 'with -Mode reset, drops the connection of every ARM call about the region (logged with status 0)' {
+        $outage = Start-EmulatorRegionOutage -Location 'westeurope' -Mode reset
+        $outage.name | Should -Be $west
+        $r = Get-ArmServiceIn 'prod'
+        $r.Status | Should -Be 0
+        (Get-ArmServiceIn 'standby').Status | Should -Be 200
+        $entry = @(Get-EmulatorRequestLog -Since $outage.outage.sequence | Where-Object { $_.region -eq $west })[-1]
+        $entry.status | Should -Be 0
+        $entry.fault | Should -Be 'outage'
+    }
+
+    It 'fails a backup of a healthy region''s service at its last poll when the target storage''s region is down' {
+        $container = New-TestName 'dead'
+        $post = Start-Action -Service 'standby-ne' -Action backup -Body (New-BackupBody $container 'to-dead-region.apimbackup')
+        $post.Status | Should -Be 202
+        $null = Start-EmulatorRegionOutage -Location $west
+        $last = (Wait-Location $post.Headers['Location'][0])[-1]
+        $last.Status | Should -Be 500
+        $last.Json.error.message | Should -Match 'devstoreaccount1'
+    }
+}
+
+Describe 'Emulator: soft delete (deletedservices, undelete, purge, 48 h)' {
+    BeforeAll {
+        $script:deletedList = "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/providers/Microsoft.ApiManagement/deletedservices?$apiVersion"
+        function script:Get-DeletedUrl { param([string] $Name, [string] $Location = 'westeurope') "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/providers/Microsoft.ApiManagement/locations/$Location/deletedservices/${Name}?$apiVersion" }
+        function script:Remove-Service {
+            param([string] $Name)
+            $d = Invoke-ArmRequest -Method DELETE -Url "$(Get-ArmServiceUrl -Name $Name)?$apiVersion"
+            $d.Status | Should -Be 202
+            $polls = Wait-Location $d.Headers['Location'][0]
+            $polls[-1].Status | Should -Be 200
+            return $d
+        }
+        function script:New-Service {
+            param([string] $Name)
+            return Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name $Name)?$apiVersion" -Body @{
+                location = 'West Europe'; sku = @{ name = 'Developer'; capacity = 1 }; properties = @{ publisherEmail = 'a@b.example'; publisherName = 'p' } }
+        }
+    }
+
+    AfterAll {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+    }
+
+    It 'answers DELETE with 202, the service (targetProvisioningState Deleting) and a Location; then lists it as deleted for 48 h' {
+        $before = [DateTimeOffset]::Parse((Invoke-EmulatorControl -Path 'clock').now, [Globalization.CultureInfo]::InvariantCulture)
+        $d = Remove-Service 'consumption'
+        $d.Json.name | Should -Be 'consumption'
+        $d.Json.properties.targetProvisioningState | Should -Be 'Deleting'
+        $d.Headers['Location'][0] | Should -BeLike "$(Get-ArmServiceUrl -Name 'consumption')/operationresults/*?api-version=2024-05-01"
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'consumption')?$apiVersion").Status | Should -Be 404
+
+        $list = Invoke-ArmRequest -Url $deletedList
+        $list.Status | Should -Be 200
+        $entry = @($list.Json.value | Where-Object name -eq 'consumption')
+        $entry.Count | Should -Be 1
+        $entry[0].type | Should -Be 'Microsoft.ApiManagement/deletedservices'
+        $entry[0].location | Should -Be 'West Europe'
+        $entry[0].id | Should -Be "/subscriptions/$($e.SubscriptionId)/providers/Microsoft.ApiManagement/locations/westeurope/deletedservices/consumption"
+        $entry[0].properties.serviceId | Should -Be (Get-ApimServiceId 'consumption')
+        $deleted = [DateTimeOffset]::Parse($entry[0].properties.deletionDate, [Globalization.CultureInfo]::InvariantCulture)
+        $purge = [DateTimeOffset]::Parse($entry[0].properties.scheduledPurgeDate, [Globalization.CultureInfo]::InvariantCulture)
+        $deleted | Should -BeGreaterOrEqual $before.AddSeconds(-1)
+        ($purge - $deleted) | Should -Be ([TimeSpan]::FromHours(48))
+
+        $one = Invoke-ArmRequest -Url (Get-DeletedUrl 'consumption')
+        $one.Status | Should -Be 200
+        $one.Json.properties.serviceId | Should -Be (Get-ApimServiceId 'consumption')
+        $wrong = Invoke-ArmRequest -Url (Get-DeletedUrl 'consumption' -Location 'northeurope')
+        $wrong.Status | Should -Be 404
+        $wrong.Json.error.code | Should -Be 'ServiceNotFound'
+    }
+
+    It 'refuses a new service with a soft-deleted name: 409 ServiceAlreadyExistsInSoftDeletedState' {
+        $r = New-Service 'consumption'
+        $r.Status | Should -Be 409
+        $r.Json.error.code | Should -Be 'ServiceAlreadyExistsInSoftDeletedState'
+        $r.Json.error.message | Should -Match 'undelete the service or purge it'
+    }
+
+    It 'undeletes with PUT properties.restore=true: 201 Created/Activating, Azure-AsyncOperation InProgress then Succeeded, configuration intact' {
+        $config = Get-EmulatorServiceConfiguration -Name 'prod-msi'
+        $null = Remove-Service 'prod-msi'
+        $u = Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name 'prod-msi')?$apiVersion" -Body @{ properties = @{ restore = $true } }
+        $u.Status | Should -Be 201
+        $u.Json.properties.provisioningState | Should -Be 'Created'
+        $u.Json.properties.targetProvisioningState | Should -Be 'Activating'
+        $status = $u.Headers['Azure-AsyncOperation'][0]
+        $status | Should -BeLike "$(Get-ArmServiceUrl -Name 'prod-msi')/operationresults/*?api-version=2024-05-01&asyncResponse"
+        $u.Headers['Location'][0] | Should -Be $status
+        (Invoke-ArmRequest -Url $status).Json.status | Should -Be 'InProgress'
+        Start-Sleep -Seconds 3
+        (Invoke-ArmRequest -Url $status).Json.status | Should -Be 'Succeeded'
+        $svc = Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'prod-msi')?$apiVersion"
+        $svc.Status | Should -Be 200
+        $svc.Json.properties.provisioningState | Should -Be 'Succeeded'
+        $svc.Json.identity.principalId | Should -Be '0a5e11d0-7c3b-4e2a-9f1d-00000000a151'
+        (ConvertTo-Canonical (Get-EmulatorServiceConfiguration -Name 'prod-msi')) | Should -Be (ConvertTo-Canonical $config)
+        @((Invoke-ArmRequest -Url $deletedList).Json.value | Where-Object name -eq 'prod-msi').Count | Should -Be 0
+        # Nothing left to undelete.
+        (Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name 'never-deleted')?$apiVersion" -Body @{ properties = @{ restore = $true } }).Status | Should -Be 404
+    }
+
+    It 'purges with DELETE on the deletedservices URL: 202, the deleted service, a Location that answers 200; then 404 and the name is free' {
+        $p = Invoke-ArmRequest -Method DELETE -Url (Get-DeletedUrl 'consumption')
+        $p.Status | Should -Be 202
+        $p.Json.type | Should -Be 'Microsoft.ApiManagement/deletedservices'
+        $p.Json.properties.serviceId | Should -Be (Get-ApimServiceId 'consumption')
+        $p.Headers['Location'][0] | Should -BeLike "$($e.ArmUrl)/subscriptions/$($e.SubscriptionId)/resourceGroups/$($e.ResourceGroup)/providers/Microsoft.ApiManagement/locations/westeurope/deletedservices/consumption/operationresults/*?api-version=2024-05-01"
+        (Invoke-ArmRequest -Url $p.Headers['Location'][0]).Status | Should -Be 200
+        $gone = Invoke-ArmRequest -Url (Get-DeletedUrl 'consumption')
+        $gone.Status | Should -Be 404
+        $gone.Json.error.code | Should -Be 'ServiceNotFound'
+        (Invoke-ArmRequest -Method DELETE -Url (Get-DeletedUrl 'consumption')).Status | Should -Be 404
+        (New-Service 'consumption').Status | Should -Be 201
+    }
+
+    It 'forgets a deleted service once 48 h of the emulator clock have passed (not at 47 h)' {
+        $null = Remove-Service 'standby-v2'
+        $null = Move-EmulatorClock -Hours 47
+        (Invoke-ArmRequest -Url (Get-DeletedUrl 'standby-v2' -Location 'northeurope')).Status | Should -Be 200
+        (New-Service 'standby-v2').Status | Should -Be 409
+        $null = Move-EmulatorClock -Hours 1 -Seconds 1
+        (Invoke-ArmRequest -Url (Get-DeletedUrl 'standby-v2' -Location 'northeurope')).Status | Should -Be 404
+        @((Invoke-ArmRequest -Url $deletedList).Json.value | Where-Object name -eq 'standby-v2').Count | Should -Be 0
+        (Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name 'standby-v2')?$apiVersion" -Body @{ properties = @{ restore = $true } }).Status | Should -Be 404
+        (New-Service 'standby-v2').Status | Should -Be 201
+    }
+
+    It 'is cleared by a reset, with outages: the seed''s services are back, nothing is deleted, every region is up' {
+        $null = Remove-Service 'standby-standard'
+        $null = Start-EmulatorRegionOutage -Location 'North Europe'
+        (Test-LoopbackConnection $t.ReplicaBlobServiceUrl) | Should -Be 'Refused'
+        Reset-Emulator
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'standby-standard')?$apiVersion").Status | Should -Be 200
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'standby')?$apiVersion").Status | Should -Be 200
+        @((Invoke-ArmRequest -Url $deletedList).Json.value).Count | Should -Be 0
+        @(Get-EmulatorRegion | Where-Object down).Count | Should -Be 0
+        (Test-LoopbackConnection $t.ReplicaBlobServiceUrl) | Should -Be 'Connected'
+        (Invoke-ArmRequest -Url "$(Get-ArmServiceUrl -Name 'consumption')?$apiVersion").Json.sku.name | Should -Be 'Consumption'
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
+    }
+}
+
 Describe 'Emulator: start and stop of the pair' {
     It 'starts and stops Azurite + emulator from a fresh pwsh, listening only on 127.0.0.1, leaving no process' {
         $services = Join-Path $PSScriptRoot 'TestServices.psm1'

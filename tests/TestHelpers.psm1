@@ -25,6 +25,15 @@ function Get-TestEnvironment {
         StorageAccountName = $env:APIMDR_TEST_STORAGE_ACCOUNT
         StorageKeyText     = $env:APIMDR_TEST_STORAGE_KEY
         StorageKey         = ConvertTo-SecureString -String $env:APIMDR_TEST_STORAGE_KEY -AsPlainText -Force
+        # The first region's name (devstoreaccount1's, "West Europe"); $null with an older harness.
+        StorageLocation    = $env:APIMDR_TEST_STORAGE_LOCATION
+        # The second region's account (apimdrreplica, "North Europe"), in its own Azurite; $null when not set.
+        ReplicaAccountName    = $env:APIMDR_TEST_REPLICA_ACCOUNT
+        ReplicaKeyText        = $env:APIMDR_TEST_REPLICA_KEY
+        ReplicaKey            = if ($env:APIMDR_TEST_REPLICA_KEY) { ConvertTo-SecureString -String $env:APIMDR_TEST_REPLICA_KEY -AsPlainText -Force } else { $null }
+        ReplicaBlobEndpoint   = $env:APIMDR_TEST_REPLICA_BLOB_ENDPOINT
+        ReplicaBlobServiceUrl = $env:APIMDR_TEST_REPLICA_BLOB_SERVICE_URL
+        ReplicaLocation       = $env:APIMDR_TEST_REPLICA_LOCATION
     }
 }
 
@@ -62,9 +71,15 @@ function Invoke-AzuriteRequest {
         [string] $Query = '',                         # e.g. 'restype=container'
         [byte[]] $Body = @(),
         [hashtable] $Headers = @{},
-        [switch] $AllowNotFound
+        [switch] $AllowNotFound,
+        # Which account: the first region's devstoreaccount1 (default) or the second region's replica account.
+        [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary'
     )
     $t = Get-TestEnvironment
+    if ($Account -eq 'Replica') {
+        Assert-TestVariable 'APIMDR_TEST_REPLICA_ACCOUNT', 'APIMDR_TEST_REPLICA_KEY', 'APIMDR_TEST_REPLICA_BLOB_ENDPOINT'
+        $t = [pscustomobject]@{ BlobEndpoint = $t.ReplicaBlobEndpoint; StorageAccountName = $t.ReplicaAccountName; StorageKeyText = $t.ReplicaKeyText }
+    }
     $uri = [Uri]("$($t.BlobEndpoint)$Path" + $(if ($Query) { "?$Query" } else { '' }))
     $msHeaders = [ordered]@{}
     $msHeaders['x-ms-date'] = [DateTime]::UtcNow.ToString('R')
@@ -107,14 +122,14 @@ function Invoke-AzuriteRequest {
 }
 
 function New-TestContainer {
-    param([Parameter(Mandatory)][string] $Name)
-    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Name" -Query 'restype=container'
+    param([Parameter(Mandatory)][string] $Name, [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary')
+    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Name" -Query 'restype=container' -Account $Account
 }
 
 function Get-TestBlobContent {
-    <# The blob's content as text (UTF-8), or $null when the container or blob does not exist. #>
-    param([Parameter(Mandatory)][string] $Container, [Parameter(Mandatory)][string] $Name)
-    return Invoke-AzuriteRequest -Method GET -Path "/$Container/$Name" -AllowNotFound
+    <# The blob's content as text (UTF-8), or $null when the container or blob does not exist. -Account Replica: the second region's account. #>
+    param([Parameter(Mandatory)][string] $Container, [Parameter(Mandatory)][string] $Name, [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary')
+    return Invoke-AzuriteRequest -Method GET -Path "/$Container/$Name" -AllowNotFound -Account $Account
 }
 
 function New-TestBlob {
@@ -124,7 +139,8 @@ function New-TestBlob {
         [int] $SizeBytes = 16,
         [hashtable] $Metadata = @{},
         # The blob's text (UTF-8) instead of -SizeBytes random bytes.
-        [string] $Content
+        [string] $Content,
+        [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary'
     )
     $headers = @{ 'x-ms-blob-type' = 'BlockBlob' }
     foreach ($k in $Metadata.Keys) { $headers["x-ms-meta-$k"] = $Metadata[$k] }
@@ -134,7 +150,7 @@ function New-TestBlob {
         $body = [byte[]]::new($SizeBytes)
         [Random]::new(1).NextBytes($body)
     }
-    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers
+    $null = Invoke-AzuriteRequest -Method PUT -Path "/$Container/$Name" -Body $body -Headers $headers -Account $Account
 }
 
 function Remove-TestBlob {
@@ -343,11 +359,60 @@ function New-EmulatorToken {
 }
 
 function Reset-Emulator {
-    <# Back to the seed: services, role table, settings, clock, faults, request log, operations. #>
+    <# Back to the seed: services, role table, settings, clock, faults, request log, operations, regional outages (storage reachable again), soft-deleted services. #>
     $null = Invoke-EmulatorControl -Method POST -Path 'reset'
 }
 
-Export-ModuleMember -Function Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
+function Get-EmulatorRegion {
+    <# The emulator's regions: name, key, down, outage {location, since, mode, sequence}, services, storageAccounts {name, blobServiceUrl, reachable, …}. #>
+    param([string] $Location)
+    if ($Location) { return Invoke-EmulatorControl -Path "regions/$([Uri]::EscapeDataString($Location))" }
+    return @((Invoke-EmulatorControl -Path 'regions').regions)
+}
+
+function Start-EmulatorRegionOutage {
+    <#
+    .SYNOPSIS
+    Takes a region down: ARM calls about that region's services answer 503 ServiceUnavailable (-Mode 503, the
+    default) or lose their connection (-Mode reset), and the region's storage REFUSES connections (the emulator
+    closes its storage gate; the blobs stay in that region's Azurite). Returns the region; its outage.sequence is
+    the request log's last sequence before the outage: Get-EmulatorRequestLog -Since <it> is what came after.
+    #>
+    param([Parameter(Mandatory)][string] $Location, [ValidateSet('503', 'reset')][string] $Mode = '503')
+    return Invoke-EmulatorControl -Method POST -Path "regions/$([Uri]::EscapeDataString($Location))/outage" -Body @{ mode = $Mode }
+}
+
+function Stop-EmulatorRegionOutage {
+    <# Brings a region back: its services answer again and its storage gate reopens on the same port, blobs intact. #>
+    param([Parameter(Mandatory)][string] $Location)
+    return Invoke-EmulatorControl -Method DELETE -Path "regions/$([Uri]::EscapeDataString($Location))/outage"
+}
+
+function Test-LoopbackConnection {
+    <#
+    Opens (and closes) a TCP connection to the URL's host and port: 'Connected', or 'Refused' when the port
+    answers with a reset (nothing listening, e.g. a region's storage during its outage). Other errors throw.
+    #>
+    param([Parameter(Mandatory)][string] $Url)
+    $uri = [Uri]$Url
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try {
+        $client.Connect($uri.Host, $uri.Port)
+        return 'Connected'
+    } catch [System.Net.Sockets.SocketException] {
+        if ($_.Exception.SocketErrorCode -eq [System.Net.Sockets.SocketError]::ConnectionRefused) { return 'Refused' }
+        throw
+    } catch {
+        $inner = $_.Exception.InnerException
+        if ($inner -is [System.Net.Sockets.SocketException] -and $inner.SocketErrorCode -eq [System.Net.Sockets.SocketError]::ConnectionRefused) { return 'Refused' }
+        throw
+    } finally {
+        $client.Dispose()
+    }
+}
+
+Export-ModuleMember -Function Assert-TestVariable, Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
     Invoke-PwshChild, Remove-TestBlob, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
-    Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator
+    Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator, Get-EmulatorRegion, Start-EmulatorRegionOutage, Stop-EmulatorRegionOutage,
+    Test-LoopbackConnection

@@ -121,12 +121,13 @@ function Install-Azurite {
 function Start-ApimDrTestServices {
     <#
     .SYNOPSIS
-    Starts Azurite and the ApimDr emulator on free loopback ports and returns the endpoints, the
-    environment variables a test process needs (Environment) and the processes to stop (Processes).
+    Starts Azurite (one per region of the seed's storage accounts) and the ApimDr emulator on free
+    loopback ports and returns the endpoints, the environment variables a test process needs
+    (Environment) and the processes to stop (Processes).
 
     .DESCRIPTION
-    Environment holds APIMDR_TEST_* (Azurite + emulator endpoints, the static ARM token, the seed's
-    subscription and resource group), IDENTITY_ENDPOINT/IDENTITY_HEADER (so Azure.Identity's managed
+    Environment holds APIMDR_TEST_* (storage + emulator endpoints, the static ARM token, the seed's
+    subscription and resource group; APIMDR_TEST_REPLICA_* for the second region's account), IDENTITY_ENDPOINT/IDENTITY_HEADER (so Azure.Identity's managed
     identity path reaches the emulator, never the network) and SSL_CERT_DIR (so a NEW .NET process
     trusts the emulator's per-run certificate; the machine's trust store is never touched).
     #>
@@ -144,29 +145,60 @@ function Start-ApimDrTestServices {
     $processes = [System.Collections.Generic.List[System.Diagnostics.Process]]::new()
     $emulator = $null
     try {
-        $blobPort = Get-FreeLoopbackPort
-        # Every storage account of the seed exists in Azurite (devstoreaccount1 stays, listed explicitly).
-        $accounts = ($seed.storageAccounts | ForEach-Object { "$($_.name):$($_.key)" }) -join ';'
-        $azuriteLog = Join-Path $LogDirectory 'azurite.log'
-        $azurite = Start-BackgroundProcess -FileName 'node' -WorkingDirectory $script:AzuriteDir -LogPath $azuriteLog -Environment @{ AZURITE_ACCOUNTS = $accounts } -ArgumentList @(
-            $main, '--silent', '--inMemoryPersistence', '--blobHost', '127.0.0.1', '--blobPort', "$blobPort",
-            '--disableTelemetry', '--skipApiVersionCheck')
-        $processes.Add($azurite)
-        Save-ProcessOutput -Process $azurite -LogPath $azuriteLog
+        # One Azurite per region of the seed's storage accounts, each holding only its region's accounts, so a
+        # region's storage can be made unreachable alone. The first region is devstoreaccount1's.
+        $accountRegion = { param($a) if ($a.PSObject.Properties['location'] -and $a.location) { $a.location } else { 'West Europe' } }
+        $primaryRegion = & $accountRegion @($seed.storageAccounts | Where-Object name -eq $script:AzuriteAccount)[0]
+        $regionNames = [System.Collections.Generic.List[string]]::new()
+        $regionNames.Add($primaryRegion)
+        foreach ($a in $seed.storageAccounts) { $r = & $accountRegion $a; if (-not $regionNames.Contains($r)) { $regionNames.Add($r) } }
+        $azurites = [ordered]@{}
+        $index = 0
+        foreach ($region in $regionNames) {
+            $port = Get-FreeLoopbackPort
+            $accounts = ($seed.storageAccounts | Where-Object { (& $accountRegion $_) -eq $region } | ForEach-Object { "$($_.name):$($_.key)" }) -join ';'
+            # The first Azurite keeps the old log name (azurite.log); the others are azurite-2.log, …
+            $azuriteLog = Join-Path $LogDirectory $(if ($index -eq 0) { 'azurite.log' } else { "azurite-$($index + 1).log" })
+            $azurite = Start-BackgroundProcess -FileName 'node' -WorkingDirectory $script:AzuriteDir -LogPath $azuriteLog -Environment @{ AZURITE_ACCOUNTS = $accounts } -ArgumentList @(
+                $main, '--silent', '--inMemoryPersistence', '--blobHost', '127.0.0.1', '--blobPort', "$port",
+                '--disableTelemetry', '--skipApiVersionCheck')
+            $processes.Add($azurite)
+            Save-ProcessOutput -Process $azurite -LogPath $azuriteLog
+            $azurites[$region] = [pscustomobject]@{ Region = $region; Port = $port; Url = "http://127.0.0.1:$port"; Process = $azurite }
+            $index++
+        }
+        $blobServiceUrl = $azurites[$primaryRegion].Url
 
-        $blobServiceUrl = "http://127.0.0.1:$blobPort"
         if ($dll) {
-            # Started while Azurite boots: the emulator needs storage only when a backup runs.
+            # Started while Azurite boots: the emulator needs storage only when a backup runs. Accounts outside the
+            # first region live in their region's Azurite (--blob-service); --storage-gates puts a relay the emulator
+            # closes during a regional outage in front of each region's Azurite: clients use the relays' URLs.
+            $emulatorArgs = @($dll, '--blob-service-url', $blobServiceUrl, '--parent-pid', "$PID", '--storage-gates')
+            foreach ($a in $seed.storageAccounts) {
+                $r = & $accountRegion $a
+                if ($r -ne $primaryRegion) { $emulatorArgs += @('--blob-service', "$($a.name)=$($azurites[$r].Url)") }
+            }
             $emulatorLog = Join-Path $LogDirectory 'emulator.log'
-            $emulatorProcess = Start-BackgroundProcess -FileName 'dotnet' -WorkingDirectory (Split-Path $dll) -LogPath $emulatorLog -ArgumentList @(
-                $dll, '--blob-service-url', $blobServiceUrl, '--parent-pid', "$PID")
+            $emulatorProcess = Start-BackgroundProcess -FileName 'dotnet' -WorkingDirectory (Split-Path $dll) -LogPath $emulatorLog -ArgumentList $emulatorArgs
             $processes.Add($emulatorProcess)
             $emulator = Read-StartLine -Process $emulatorProcess -LogPath $emulatorLog
         }
-        Wait-LoopbackPort -Port $blobPort -Process $azurite -Name 'Azurite'
+        foreach ($a in $azurites.Values) { Wait-LoopbackPort -Port $a.Port -Process $a.Process -Name "Azurite ($($a.Region))" }
 
+        # The URL clients use for an account: the emulator's storage gate for it, or its Azurite without the emulator.
+        $serviceUrlOf = {
+            param($name)
+            if ($emulator -and $emulator.PSObject.Properties['storageAccounts']) {
+                $entry = @($emulator.storageAccounts | Where-Object name -eq $name)[0]
+                if ($entry) { return $entry.blobServiceUrl }
+            }
+            $a = @($seed.storageAccounts | Where-Object name -eq $name)[0]
+            return $azurites[(& $accountRegion $a)].Url
+        }
+        $blobServiceUrl = & $serviceUrlOf $script:AzuriteAccount
         $blobEndpoint = "$blobServiceUrl/$($script:AzuriteAccount)"
-        $secondary = @($seed.storageAccounts | Where-Object name -ne $script:AzuriteAccount)[0]
+        $secondary = @($seed.storageAccounts | Where-Object { $_.name -ne $script:AzuriteAccount -and (& $accountRegion $_) -eq $primaryRegion })[0]
+        $replica = @($seed.storageAccounts | Where-Object { (& $accountRegion $_) -ne $primaryRegion })[0]
         $environment = [ordered]@{
             APIMDR_TEST_BLOB_ENDPOINT   = $blobEndpoint
             APIMDR_TEST_STORAGE_ACCOUNT = $script:AzuriteAccount
@@ -174,6 +206,15 @@ function Start-ApimDrTestServices {
             APIMDR_TEST_BLOB_SERVICE_URL = $blobServiceUrl
             APIMDR_TEST_STORAGE_ACCOUNT2 = $secondary.name
             APIMDR_TEST_STORAGE_KEY2     = $secondary.key
+            APIMDR_TEST_STORAGE_LOCATION = $primaryRegion
+        }
+        if ($replica) {
+            $replicaServiceUrl = & $serviceUrlOf $replica.name
+            $environment['APIMDR_TEST_REPLICA_ACCOUNT'] = $replica.name
+            $environment['APIMDR_TEST_REPLICA_KEY'] = $replica.key
+            $environment['APIMDR_TEST_REPLICA_BLOB_SERVICE_URL'] = $replicaServiceUrl
+            $environment['APIMDR_TEST_REPLICA_BLOB_ENDPOINT'] = "$replicaServiceUrl/$($replica.name)"
+            $environment['APIMDR_TEST_REPLICA_LOCATION'] = & $accountRegion $replica
         }
         if ($emulator) {
             $certDirs = @($emulator.certDir) + $(if ($env:SSL_CERT_DIR) { $env:SSL_CERT_DIR } else { '/etc/ssl/certs' })
@@ -191,6 +232,8 @@ function Start-ApimDrTestServices {
             BlobEndpoint       = $blobEndpoint
             BlobServiceUrl     = $blobServiceUrl
             StorageAccountName = $script:AzuriteAccount
+            # Per region: Region, Port, Url (the Azurite itself, behind the emulator's gate), Process.
+            Azurites           = @($azurites.Values)
             Emulator           = $emulator
             Environment        = $environment
             Processes          = $processes.ToArray()

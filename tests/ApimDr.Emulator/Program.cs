@@ -48,18 +48,21 @@ var staticToken = options.StaticToken ?? "apimdr-static-" + Convert.ToHexString(
 var identitySecret = options.IdentityHeader ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
 var clock = new EmulatorClock();
 var store = new ServiceStore();
-var accounts = new StorageAccounts(options.BlobServiceUrl);
+var accounts = new StorageAccounts(options.BlobServiceUrl, options.AccountBlobServices,
+    options.StorageGates ? app.Services.GetRequiredService<ILogger<StorageGate>>() : null);
+var deleted = new DeletedServices(clock);
+var regions = new Regions();
 var state = new EmulatorState
 {
-    SeedPath = options.SeedPath, Store = store, Accounts = accounts, Clock = clock,
-    Engine = new OperationEngine(store, accounts, new BackupBlobStore(accounts), clock, app.Services.GetRequiredService<ILogger<OperationEngine>>()),
+    SeedPath = options.SeedPath, Store = store, Accounts = accounts, Clock = clock, Regions = regions, Deleted = deleted,
+    Engine = new OperationEngine(store, accounts, new BackupBlobStore(accounts), clock, deleted, app.Services.GetRequiredService<ILogger<OperationEngine>>()),
     Settings = new SettingsHolder(settings), Faults = new FaultInjector(app.Lifetime.ApplicationStopping), Log = new RequestLog(), Throttle = new Throttle(),
     Issuer = new TokenIssuer(staticToken), Host = new HostIdentityHolder(), CertDirectory = certDir,
 };
 state.Reset();
 
 var arm = new ArmPipeline(new ArmAuthenticator(state.Issuer), state.Faults, state.Throttle,
-    new ServiceEndpoints(store, state.Engine, accounts, state.Settings), state.Log, state.Settings, store);
+    new ServiceEndpoints(store, state.Engine, accounts, state.Settings, deleted), state.Log, state.Settings, store, regions, state.Engine, deleted, accounts);
 var identity = new ManagedIdentityEndpoint(state.Issuer, state.Settings, state.Faults, state.Log, state.Host, identitySecret);
 var control = new ControlSurface(state, app.Lifetime);
 
@@ -76,6 +79,7 @@ app.Run(ctx =>
 app.Lifetime.ApplicationStopped.Register(() =>
 {
     state.Engine.Reset();
+    accounts.Dispose();
     if (ownCertDir) { try { Directory.Delete(certDir, recursive: true); } catch (IOException) { } }
 });
 
@@ -100,6 +104,12 @@ var startLine = new JsonObject
     ["subscriptionId"] = store.SubscriptionId,
     ["resourceGroup"] = store.List().Select(s => s.ResourceGroup).FirstOrDefault(),
     ["blobServiceUrl"] = accounts.BlobServiceUrl,
+    // Every account: its region and the URL clients use (a storage gate's with --storage-gates, else its Azurite's).
+    ["storageAccounts"] = new JsonArray(accounts.All().Select(a => (JsonNode)new JsonObject
+    {
+        ["name"] = a.Name, ["location"] = a.Location, ["blobServiceUrl"] = accounts.ServiceUrlOf(a.Name),
+        ["blobEndpoint"] = accounts.BlobEndpoint(a.Name).ToString(), ["upstream"] = accounts.UpstreamOf(a.Name),
+    }).ToArray()),
     ["pid"] = Environment.ProcessId,
 };
 Console.Out.WriteLine(startLine.ToJsonString(JsonOutput.Options));

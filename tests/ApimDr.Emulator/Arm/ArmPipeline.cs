@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using ApimDr.Emulator.Auth;
 using ApimDr.Emulator.Control;
 using ApimDr.Emulator.Hosting;
+using ApimDr.Emulator.Operations;
 using ApimDr.Emulator.Services;
+using ApimDr.Emulator.Storage;
 
 namespace ApimDr.Emulator.Arm;
 
@@ -20,10 +22,18 @@ public sealed class ArmPipeline
     private readonly RequestLog _log;
     private readonly SettingsHolder _settings;
     private readonly ServiceStore _store;
+    private readonly Regions _regions;
+    private readonly OperationEngine _engine;
+    private readonly DeletedServices _deleted;
+    private readonly StorageAccounts _accounts;
 
     public ArmPipeline(ArmAuthenticator auth, FaultInjector faults, Throttle throttle, ServiceEndpoints endpoints, RequestLog log,
-        SettingsHolder settings, ServiceStore store)
+        SettingsHolder settings, ServiceStore store, Regions regions, OperationEngine engine, DeletedServices deleted, StorageAccounts accounts)
     {
+        _regions = regions;
+        _engine = engine;
+        _deleted = deleted;
+        _accounts = accounts;
         _auth = auth;
         _faults = faults;
         _throttle = throttle;
@@ -44,17 +54,27 @@ public sealed class ArmPipeline
         string? faultApplied = null;
 
         var (principal, authError) = _auth.Authenticate(request);
+        var region = RegionOf(route, request, body);
+        // A regional outage: the region's management plane is unavailable (docs/emulator.md, "Regions and outages").
+        // Checked after the token (ARM's front door is global and up) and before faults, which it leaves unconsumed.
+        var outage = authError is null ? _regions.DownFor(region) : null;
         ArmResponse response;
-        var before = authError is null ? _faults.Take(routeName, request.Method, "before", isArm: true) : null;
+        var before = authError is null && outage is null ? _faults.Take(routeName, request.Method, "before", isArm: true) : null;
         FaultInjector.Fault? holdAfter = null;
         if (authError is not null)
         {
             response = authError;
         }
+        else if (outage is not null)
+        {
+            faultApplied = "outage";
+            if (outage.Mode == Regions.ModeReset) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied, region); ctx.Abort(); return; }
+            response = RegionUnavailable(region!);
+        }
         else if (before is { IsHold: false })
         {
             faultApplied = $"{before.Kind}:before";
-            if (before.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
+            if (before.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied, region); ctx.Abort(); return; }
             response = FaultResponse(before, principal!, request, route);
         }
         else
@@ -63,7 +83,7 @@ public sealed class ArmPipeline
             {
                 // A hold before: the request waits, then is processed as usual (or never, if the client gives up).
                 faultApplied = "hold:before";
-                if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
+                if (!await _faults.HoldAsync(before, ctx.RequestAborted)) { Log(ctx, body, 0, routeName, principal, correlation, faultApplied, region); ctx.Abort(); return; }
             }
             var settings = _settings.Current;
             if (settings.LatencyMilliseconds > 0) await Task.Delay(settings.LatencyMilliseconds, ctx.RequestAborted);
@@ -84,7 +104,7 @@ public sealed class ArmPipeline
             if (_faults.Take(routeName, request.Method, "after", isArm: true) is { } after)
             {
                 faultApplied = faultApplied is null ? $"{after.Kind}:after" : $"{faultApplied},{after.Kind}:after";
-                if (after.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied); ctx.Abort(); return; }
+                if (after.Kind == "reset") { Log(ctx, body, 0, routeName, principal, correlation, faultApplied, region); ctx.Abort(); return; }
                 if (after.IsHold) holdAfter = after;
                 else response = FaultResponse(after, principal!, request, route);
             }
@@ -93,14 +113,14 @@ public sealed class ArmPipeline
         // A hold after: the request has been processed (a backup has started); its normal answer goes out late.
         if (holdAfter is not null && !await _faults.HoldAsync(holdAfter, ctx.RequestAborted))
         {
-            Log(ctx, body, 0, routeName, principal, correlation, faultApplied);
+            Log(ctx, body, 0, routeName, principal, correlation, faultApplied, region);
             ctx.Abort();
             return;
         }
 
         ctx.Response.StatusCode = response.Status;
         ArmHeaders.Apply(ctx.Response, response, correlation, quota);
-        Log(ctx, body, response.Status, routeName, principal, correlation, faultApplied);
+        Log(ctx, body, response.Status, routeName, principal, correlation, faultApplied, region);
         if (response.Body is not null)
         {
             var bytes = Encoding.UTF8.GetBytes(response.Body.ToJsonString(JsonOutput.Options));
@@ -150,11 +170,60 @@ public sealed class ArmPipeline
             $"Number of '{(write ? "write" : "read")}' requests for subscription '{_store.SubscriptionId}' actor '{principal.PrincipalId}' exceeded. Please try again after '{retryAfter}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.")
         .With("Retry-After", retryAfter.ToString());
 
-    private void Log(HttpContext ctx, string body, int status, string route, TokenPrincipal? principal, string correlation, string? fault)
+    /// <summary>
+    /// The region a request is about: the service's location (also for its polls, its configuration and a PUT that
+    /// creates it: the body's location; an undelete: the deleted service's), the location in the path of
+    /// operationsStatus and deletedservices URLs; null for the resource group's and subscription's lists.
+    /// </summary>
+    private string? RegionOf(ArmRoute? route, HttpRequest request, string body)
+    {
+        if (route is null) return null;
+        switch (route.Kind)
+        {
+            case "services" or "deletedservices": return null;
+            case "operationstatus" or "deletedservice" or "purgeresults": return DisplayName(route.Location!);
+        }
+        var service = _store.Find(route.Subscription, route.ResourceGroup!, route.Service!);
+        if (service is not null) { lock (_store.Sync) return service.Location; }
+        if (route.OperationId is { } id && _engine.Find(id) is { } op) { lock (_store.Sync) return op.Service.Location; }
+        if (route.Kind == "service" && HttpMethods.IsPut(request.Method))
+        {
+            try
+            {
+                var o = System.Text.Json.Nodes.JsonNode.Parse(body) as JsonObject;
+                if (o?["properties"]?["restore"] is JsonValue v && v.TryGetValue<bool>(out var restore) && restore)
+                {
+                    return _deleted.Find(route.Service!)?.Service.Location;
+                }
+                return o?["location"] is JsonValue l && l.TryGetValue<string>(out var location) ? DisplayName(location) : null;
+            }
+            catch (System.Text.Json.JsonException) { return null; }
+        }
+        return _deleted.Find(route.Service!)?.Service.Location;
+    }
+
+    /// <summary>"westeurope" → "West Europe" when a service, deleted service or storage account is there (else as given).</summary>
+    private string DisplayName(string location)
+    {
+        var key = Regions.Key(location);
+        return _store.List().Select(s => s.Location).Concat(_accounts.All().Select(a => a.Location))
+            .FirstOrDefault(l => Regions.Key(l) == key) ?? location;
+    }
+
+    /// <summary>
+    /// What ARM answers for a service whose region is down: ARM's front door is global and answers, the
+    /// resource provider's regional management plane does not. The code and status are ARM's ServiceUnavailable
+    /// (as the 503 fault); the wording is the emulator's (assumed). Retry-After as on the 503 fault.
+    /// </summary>
+    private ArmResponse RegionUnavailable(string region) =>
+        ArmErrors.Arm(503, "ServiceUnavailable", $"The resource provider 'Microsoft.ApiManagement' is unavailable in location '{region}'. Please try again later.")
+            .With("Retry-After", _settings.Current.RetryAfterSeconds.ToString());
+
+    private void Log(HttpContext ctx, string body, int status, string route, TokenPrincipal? principal, string correlation, string? fault, string? region)
     {
         var r = ctx.Request;
         _log.Add(new RequestLogEntry(_log.NextSequence(), DateTimeOffset.UtcNow, "arm", r.Method, $"{r.Path}{r.QueryString}", RequestLog.RawUrl(ctx), status, route,
             r.Headers.ContainsKey("Authorization"), principal?.Kind, principal?.PrincipalId, r.Headers["x-ms-client-request-id"].FirstOrDefault(),
-            r.Headers["x-ms-correlation-request-id"].FirstOrDefault(), fault, body, RequestLog.SafeHeaders(r.Headers)));
+            r.Headers["x-ms-correlation-request-id"].FirstOrDefault(), fault, body, RequestLog.SafeHeaders(r.Headers), region));
     }
 }

@@ -14,6 +14,12 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
     [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)/providers/Microsoft\.ApiManagement/locations/(?<loc>[^/]+)/operationsStatus/(?<op>[^/]+)/?$", RegexOptions.IgnoreCase)]
     private static partial Regex StatusPath();
 
+    // Soft-deleted services (apimdeletedservices.json): the subscription's list, one by location and name, and the
+    // purge's Location (…/resourceGroups/{rg}/providers/…/locations/{loc}/deletedservices/{name}/operationresults/{id},
+    // resource group included, as ApiManagementDeletedServicesPurge.json hands it out).
+    [GeneratedRegex(@"^/subscriptions/(?<sub>[^/]+)(/resourceGroups/(?<rg>[^/]+))?/providers/Microsoft\.ApiManagement/(locations/(?<loc>[^/]+)/)?deletedservices(/(?<name>[^/]+)(/operationresults/(?<op>[^/]+))?)?/?$", RegexOptions.IgnoreCase)]
+    private static partial Regex DeletedPath();
+
     public static ArmRoute? Match(string path)
     {
         var m = ServicePath().Match(path);
@@ -25,6 +31,16 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
         }
         m = StatusPath().Match(path);
         if (m.Success) return new ArmRoute("operationstatus", m.Groups["sub"].Value, null, null, m.Groups["op"].Value, Uri.UnescapeDataString(m.Groups["loc"].Value));
+        m = DeletedPath().Match(path);
+        if (m.Success)
+        {
+            string? G(string n) => m.Groups[n].Success ? Uri.UnescapeDataString(m.Groups[n].Value) : null;
+            // deletedservices: the subscription's list; deletedservice: GET (by name) / DELETE (purge); purgeresults: the purge's Location.
+            var kind = G("op") is not null ? "purgeresults" : G("name") is not null ? "deletedservice" : "deletedservices";
+            if (kind != "deletedservices" && G("loc") is null) return null;
+            if (kind == "deletedservices" && (G("loc") is not null || G("rg") is not null)) return null;
+            return new ArmRoute(kind, G("sub")!, G("rg"), G("name"), m.Groups["op"].Success ? m.Groups["op"].Value : null, G("loc"));
+        }
         return null;
     }
 
@@ -40,6 +56,8 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
             "services" or "service" => "service",
             "operationresults" => "service/operationresults",
             "operationstatus" => "locations/operationsStatus",
+            "deletedservices" or "deletedservice" => "deletedservices",
+            "purgeresults" => "locations/deletedservices/operationresults",
             // service/apis/operations/read, service/namedValues/listValue/action, …: the path's resource types.
             "child" => "service/" + string.Join("/", Child!.Split('/').Where((_, i) => i % 2 == 0)),
             _ => "service/" + Kind,
@@ -55,7 +73,8 @@ public sealed partial record ArmRoute(string Kind, string Subscription, string? 
     /// </summary>
     public string RbacScope => Kind switch
     {
-        "operationstatus" => $"/subscriptions/{Subscription}",
+        "operationstatus" or "deletedservices" => $"/subscriptions/{Subscription}",
+        "deletedservice" or "purgeresults" => $"/subscriptions/{Subscription}/providers/Microsoft.ApiManagement/locations/{Location}/deletedservices/{Service}",
         "services" => $"/subscriptions/{Subscription}/resourceGroups/{ResourceGroup}",
         "operationresults" => $"{ServiceId}/operationresults/{OperationId}",
         _ => ServiceId,

@@ -86,7 +86,34 @@ public sealed class ControlSurface
                 return new JsonObject { ["stopping"] = true };
         }
 
-        var m = Regex.Match(path, "^/services/(?<name>[^/]+)/configuration$");
+        var m = Regex.Match(path, "^/regions(/(?<location>[^/]+)(/(?<outage>outage))?)?$");
+        if (m.Success)
+        {
+            if (!m.Groups["location"].Success)
+            {
+                if (method != "GET") throw new ArgumentException($"{method} is not supported here.");
+                return new JsonObject { ["regions"] = s.DescribeRegions() };
+            }
+            var location = Uri.UnescapeDataString(m.Groups["location"].Value);
+            if (m.Groups["outage"].Success && method == "POST")
+            {
+                var mode = body["mode"]?.GetValue<string>() ?? Regions.ModeUnavailable;
+                if (mode != Regions.ModeUnavailable && mode != Regions.ModeReset) throw new ArgumentException($"'mode' must be '{Regions.ModeUnavailable}' or '{Regions.ModeReset}'.");
+                // The outage begins now: every ARM request logged from here on has a greater sequence.
+                s.Regions.Begin(location, mode, s.Log.CurrentSequence);
+                s.Accounts.SetRegionReachable(Regions.Key(location), false);
+            }
+            else if (m.Groups["outage"].Success && method == "DELETE")
+            {
+                s.Regions.End(location);
+                s.Accounts.SetRegionReachable(Regions.Key(location), true);
+            }
+            else if (m.Groups["outage"].Success || method != "GET") throw new ArgumentException($"{method} is not supported here.");
+            var region = s.DescribeRegions().FirstOrDefault(r => r!["key"]!.GetValue<string>() == Regions.Key(location));
+            if (region is null) { status = 404; return new JsonObject { ["error"] = $"Region '{location}' has no service, storage account or outage." }; }
+            return region.DeepClone();
+        }
+        m = Regex.Match(path, "^/services/(?<name>[^/]+)/configuration$");
         if (m.Success)
         {
             var rg = ctx.Request.Query["resourceGroup"].FirstOrDefault();
@@ -141,7 +168,7 @@ public sealed class ControlSurface
         {
             return new JsonObject
             {
-                ["name"] = x.Name, ["resourceGroup"] = x.ResourceGroup, ["id"] = x.Id, ["sku"] = x.SkuName, ["capacity"] = x.SkuCapacity,
+                ["name"] = x.Name, ["resourceGroup"] = x.ResourceGroup, ["id"] = x.Id, ["location"] = x.Location, ["sku"] = x.SkuName, ["capacity"] = x.SkuCapacity,
                 ["identity"] = x.Identity?.ToJson(TokenIssuer.TenantId), ["provisioningState"] = x.ProvisioningState,
                 ["activeOperationId"] = x.ActiveOperationId,
             };
@@ -164,7 +191,9 @@ public sealed class ControlSurface
         ["blobServiceUrl"] = _state.Accounts.BlobServiceUrl,
         ["accounts"] = new JsonArray(_state.Accounts.All().Select(a => (JsonNode)new JsonObject
         {
-            ["name"] = a.Name, ["blobEndpoint"] = _state.Accounts.BlobEndpoint(a.Name).ToString(),
+            ["name"] = a.Name, ["location"] = a.Location, ["blobEndpoint"] = _state.Accounts.BlobEndpoint(a.Name).ToString(),
+            ["blobServiceUrl"] = _state.Accounts.ServiceUrlOf(a.Name), ["upstream"] = _state.Accounts.UpstreamOf(a.Name),
+            ["reachable"] = _state.Accounts.Reachable(a.Name),
             ["roleAssignments"] = new JsonArray(a.RoleAssignments.Select(r => (JsonNode)new JsonObject { ["principalId"] = r.PrincipalId, ["role"] = r.Role }).ToArray()),
         }).ToArray()),
     };

@@ -7,7 +7,7 @@ namespace ApimDr.Emulator.Control;
 public sealed record RequestLogEntry(
     long Sequence, DateTimeOffset Time, string Listener, string Method, string Url, string RawUrl, int Status, string Route,
     bool HasAuthorization, string? TokenKind, string? PrincipalId, string? ClientRequestId, string? CorrelationRequestId,
-    string? Fault, string Body, Dictionary<string, string> Headers)
+    string? Fault, string Body, Dictionary<string, string> Headers, string? Region = null)
 {
     public JsonObject ToJson()
     {
@@ -18,7 +18,7 @@ public sealed record RequestLogEntry(
             ["sequence"] = Sequence, ["time"] = Time.UtcDateTime.ToString("o"), ["listener"] = Listener, ["method"] = Method,
             ["url"] = Url, ["rawUrl"] = RawUrl, ["status"] = Status, ["route"] = Route, ["hasAuthorization"] = HasAuthorization, ["tokenKind"] = TokenKind,
             ["principalId"] = PrincipalId, ["clientRequestId"] = ClientRequestId, ["correlationRequestId"] = CorrelationRequestId,
-            ["fault"] = Fault, ["body"] = Body, ["headers"] = headers,
+            ["fault"] = Fault, ["region"] = Region, ["body"] = Body, ["headers"] = headers,
         };
     }
 }
@@ -33,6 +33,9 @@ public sealed class RequestLog
     private long _sequence;
 
     public long NextSequence() => Interlocked.Increment(ref _sequence);
+
+    /// <summary>The last sequence handed out: entries logged later have a greater one.</summary>
+    public long CurrentSequence => Interlocked.Read(ref _sequence);
 
     public void Add(RequestLogEntry entry) { lock (_entries) _entries.Add(entry); }
 

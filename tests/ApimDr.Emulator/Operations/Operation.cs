@@ -9,7 +9,7 @@ public enum OperationState { Running, Succeeded, Failed }
 public sealed class Operation
 {
     public required string Id { get; init; }
-    public required string Kind { get; init; }              // backup | restore | put
+    public required string Kind { get; init; }              // backup | restore | put | delete | undelete
     public required ApimService Service { get; init; }
     public required string ApiVersion { get; init; }
     public required DateTimeOffset StartedAt { get; init; }  // real time

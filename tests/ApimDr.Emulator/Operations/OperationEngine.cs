@@ -21,11 +21,13 @@ public sealed class OperationEngine
     private readonly StorageAccounts _accounts;
     private readonly BackupBlobStore _blobs;
     private readonly EmulatorClock _clock;
+    private readonly DeletedServices _deleted;
     private readonly ILogger _log;
     private CancellationTokenSource _generation = new();
 
-    public OperationEngine(ServiceStore store, StorageAccounts accounts, BackupBlobStore blobs, EmulatorClock clock, ILogger<OperationEngine> log)
+    public OperationEngine(ServiceStore store, StorageAccounts accounts, BackupBlobStore blobs, EmulatorClock clock, DeletedServices deleted, ILogger<OperationEngine> log)
     {
+        _deleted = deleted;
         _store = store;
         _accounts = accounts;
         _blobs = blobs;
@@ -51,8 +53,17 @@ public sealed class OperationEngine
                 SkuAtStart = service.SkuName, CapacityAtStart = service.SkuCapacity,
             };
             service.ActiveOperationId = op.Id;
-            if (kind != "put" || service.ProvisioningState == "Succeeded") service.ProvisioningState = "Updating";
-            service.TargetProvisioningState = "Succeeded";
+            switch (kind)
+            {
+                // ApiManagementServiceDeleteService.json: provisioningState unchanged, targetProvisioningState "Deleting".
+                case "delete": service.TargetProvisioningState = "Deleting"; break;
+                // ApiManagementUndelete.json: 201 with provisioningState "Created", targetProvisioningState "Activating".
+                case "undelete": service.ProvisioningState = "Created"; service.TargetProvisioningState = "Activating"; break;
+                default:
+                    if (kind != "put" || service.ProvisioningState == "Succeeded") service.ProvisioningState = "Updating";
+                    service.TargetProvisioningState = "Succeeded";
+                    break;
+            }
             _operations[op.Id] = op;
         }
         var ct = _generation.Token;
@@ -90,6 +101,15 @@ public sealed class OperationEngine
         {
             case "backup": await CompleteBackupAsync(op, ct); break;
             case "restore": await CompleteRestoreAsync(op, ct); break;
+            case "delete":
+                // The service leaves the store and is kept as a soft-deleted service (48 h of the emulator clock).
+                lock (_store.Sync)
+                {
+                    _store.Remove(op.Service);
+                    _deleted.Add(op.Service);
+                    op.State = OperationState.Succeeded;
+                }
+                break;
             default: lock (_store.Sync) { op.Service.Touch(); op.State = OperationState.Succeeded; } break;
         }
     }
@@ -103,12 +123,35 @@ public sealed class OperationEngine
         return true;
     }
 
+    /// <summary>
+    /// The storage account could not be reached (its region is down: connection refused). The real answer is not
+    /// known; assumed: the operation fails at its last poll with 500 InternalServerError naming the account.
+    /// </summary>
+    private static void StorageUnreachable(Operation op, Exception e) =>
+        op.Fail(500, "InternalServerError", $"Cannot reach storage account '{op.Request!.StorageAccount}': {Innermost(e).Message}");
+
+    /// <summary>No HTTP answer at all (the SDK's retries end in an AggregateException of such failures).</summary>
+    private static bool IsUnreachable(Exception e) => e switch
+    {
+        AggregateException a => a.InnerExceptions.All(IsUnreachable),
+        Azure.RequestFailedException r => r.Status == 0,
+        HttpRequestException or System.Net.Sockets.SocketException => true,
+        _ => false,
+    };
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+
     private async Task CompleteBackupAsync(Operation op, CancellationToken ct)
     {
         if (IdentityDenied(op)) return;
         var r = op.Request!;
         var content = new BackupContent(op.Service.Id, op.SkuAtStart, op.CapacityAtStart, _clock.UtcNow, op.Snapshot!);
-        await _blobs.WriteAsync(r.StorageAccount, r.ContainerName, r.BackupName, content, ct);
+        try { await _blobs.WriteAsync(r.StorageAccount, r.ContainerName, r.BackupName, content, ct); }
+        catch (Exception e) when (IsUnreachable(e)) { StorageUnreachable(op, e); return; }
         op.State = OperationState.Succeeded;
     }
 
@@ -116,7 +159,9 @@ public sealed class OperationEngine
     {
         if (IdentityDenied(op)) return;
         var r = op.Request!;
-        var text = await _blobs.ReadAsync(r.StorageAccount, r.ContainerName, r.BackupName, ct);
+        string? text;
+        try { text = await _blobs.ReadAsync(r.StorageAccount, r.ContainerName, r.BackupName, ct); }
+        catch (Exception e) when (IsUnreachable(e)) { StorageUnreachable(op, e); return; }
         if (text is null)
         {
             op.Fail(404, "NotFound", $"Cannot restore: backup '{r.BackupName}' was not found in container '{r.ContainerName}' of storage account '{r.StorageAccount}'.");

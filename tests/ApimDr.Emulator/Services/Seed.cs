@@ -13,7 +13,8 @@ public sealed class Seed
 
     public sealed record HostIdentity(string PrincipalId, string ClientId, List<UserAssignedIdentity> UserAssigned);
     public sealed record RoleAssignment(string PrincipalId, string Role);
-    public sealed record StorageAccountSeed(string Name, string Key, List<RoleAssignment> RoleAssignments);
+    /// <summary>A storage account; Location is its region (default "West Europe"), whose outage makes it unreachable.</summary>
+    public sealed record StorageAccountSeed(string Name, string Key, List<RoleAssignment> RoleAssignments, string Location = "West Europe");
 
     public static Seed Load(string path)
     {
@@ -29,7 +30,8 @@ public sealed class Seed
             StorageAccounts = root["storageAccounts"]!.AsArray().Select(a => new StorageAccountSeed(
                 a!["name"]!.GetValue<string>(), a["key"]!.GetValue<string>(),
                 (a["roleAssignments"]?.AsArray() ?? new JsonArray()).Select(r => new RoleAssignment(
-                    r!["principalId"]!.GetValue<string>(), r["role"]!.GetValue<string>())).ToList())).ToList(),
+                    r!["principalId"]!.GetValue<string>(), r["role"]!.GetValue<string>())).ToList(),
+                a["location"]?.GetValue<string>() ?? "West Europe")).ToList(),
             Services = root["services"]!.AsArray(),
         };
     }

@@ -79,6 +79,11 @@ public sealed class ServiceStore
         }
     }
 
+    public bool Remove(ApimService service)
+    {
+        lock (Sync) return _services.Remove(Key(service.SubscriptionId, service.ResourceGroup, service.Name));
+    }
+
     public void Add(ApimService service)
     {
         lock (Sync) _services[Key(service.SubscriptionId, service.ResourceGroup, service.Name)] = service;
