@@ -148,7 +148,7 @@ public sealed class ServiceEndpoints
         if (error is not null) return error;
 
         var settings = _settings.Current;
-        var op = _engine.TryStart(kind, service, apiVersion, settings.DurationFor(kind), parsed);
+        var op = _engine.TryStart(kind, service, apiVersion, settings.DurationFor(kind, service.Name), parsed);
         if (op is null) return Conflict(service);
 
         var location = OperationResultsUrl(request, op, doubleSlash: settings.LocationChangesOnFirstPoll);

@@ -11,6 +11,8 @@ public sealed class EmulatorSettings
     [JsonPropertyName("backupDurationSeconds")] public double? BackupDurationSeconds { get; set; }
     [JsonPropertyName("restoreDurationSeconds")] public double? RestoreDurationSeconds { get; set; }
     [JsonPropertyName("putDurationSeconds")] public double? PutDurationSeconds { get; set; }
+    /// <summary>Per service name: how long its backups and restores run (overrides the kind's duration), so one of several runs longer.</summary>
+    [JsonPropertyName("serviceDurationSeconds")] public Dictionary<string, double>? ServiceDurationSeconds { get; set; }
     /// <summary>Retry-After (whole seconds) on 202 answers of backup/restore and their polls.</summary>
     [JsonPropertyName("retryAfterSeconds")] public int RetryAfterSeconds { get; set; } = 1;
     /// <summary>Lifetime of tokens the managed identity endpoint issues.</summary>
@@ -32,7 +34,8 @@ public sealed class EmulatorSettings
 
     public EmulatorSettings Clone() => (EmulatorSettings)MemberwiseClone();
 
-    public TimeSpan DurationFor(string kind) => TimeSpan.FromSeconds(kind switch
+    public TimeSpan DurationFor(string kind, string? service = null) => TimeSpan.FromSeconds(
+        service != null && kind is "backup" or "restore" && ServiceDurationSeconds?.FirstOrDefault(kv => kv.Key.Equals(service, StringComparison.OrdinalIgnoreCase)) is { Key: not null } own ? own.Value : kind switch
     {
         "backup" => BackupDurationSeconds ?? OperationDurationSeconds,
         "restore" => RestoreDurationSeconds ?? OperationDurationSeconds,
