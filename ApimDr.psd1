@@ -19,9 +19,11 @@
         'Compare-ApimConfiguration'
         'Get-ApimBackup'
         'Get-ApimConfiguration'
+        'Get-ApimDrStatus'
         'Get-ApimOperation'
         'Remove-ApimBackup'
         'Restore-ApimService'
+        'Test-ApimBackup'
         'Wait-ApimOperation'
     )
     FunctionsToExport      = @()

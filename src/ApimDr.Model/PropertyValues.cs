@@ -30,6 +30,20 @@ namespace ApimDr
             _ => null,
         };
 
+        public static bool? Bool(object? value) => value switch
+        {
+            bool b => b,
+            _ => bool.TryParse(Text(value), out bool parsed) ? parsed : (bool?)null,
+        };
+
+        /// <summary>A duration from a TimeSpan (CliXml), its invariant text ("1.02:03:04.5", System.Text.Json's and ConvertTo-Json's string form) or a ConvertTo-Json object (Ticks).</summary>
+        public static TimeSpan? Duration(object? value) => value switch
+        {
+            TimeSpan span => span,
+            string text when TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out TimeSpan parsed) => parsed,
+            _ => null,
+        };
+
         public static Uri? Url(object? value) => value switch
         {
             Uri uri => uri,

@@ -17,6 +17,12 @@ namespace ApimDr
     /// The ARM side of a command, by composition (Backup, Restore, Wait): the user's cloud, one ArmClient
     /// per ARM endpoint, and THE wait (one poller) with Write-Progress.
     /// </summary>
+    /// <summary>
+    /// What a command makes of one operation's end (<see cref="ArmSession.WaitAndEmit"/>): the follow-ups' result
+    /// when the service gave its verdict, or the error that stopped its wait; returns the writes for the pipeline thread.
+    /// </summary>
+    internal delegate Task<Action> OperationEnd(ApimOperation operation, FollowUpResult? result, ApimDrException? interrupted, CancellationToken cancellationToken);
+
     internal sealed class ArmSession : IDisposable
     {
         private readonly PSCmdlet _cmdlet;
@@ -82,7 +88,12 @@ namespace ApimDr
         /// is done before it is emitted — for operations started in this call, piped from a file, the journal
         /// or the catalog alike; an input that already ended is not polled again, only completed.
         /// </summary>
-        public void WaitAndEmit(IReadOnlyList<StartedOperation> started)
+        /// <param name="end">
+        /// Instead of emitting the operation and its follow-ups' outputs, what a command makes of each END
+        /// (Test-ApimBackup: one result per source): called off the pipeline thread once the follow-ups ran (or
+        /// with the reason the wait stopped), it returns the writes to do on the pipeline thread, at once.
+        /// </param>
+        public void WaitAndEmit(IReadOnlyList<StartedOperation> started, OperationEnd? end = null)
         {
             if (started.Count == 0) return;
             var storage = started.ToDictionary(s => s.Operation, s => s.Storage);
@@ -98,6 +109,18 @@ namespace ApimDr
                 // Ended with nothing left to do: forgotten. Follow-ups still to do: kept, so Get-ApimOperation offers it.
                 JournalWrite(j => op.HasPendingFollowUps ? j.RecordStarted(op) : j.Remove(op));
                 int count = Interlocked.Increment(ref done);
+                if (end != null)
+                {
+                    Action write = await end(op, result, null, _session.CancelToken).ConfigureAwait(false);
+                    _session.Post(() =>
+                    {
+                        progress.End(op);
+                        write();
+                        foreach (string warning in result.Warnings) _cmdlet.WriteWarning(warning);
+                        progress.Overall(count, total);
+                    });
+                    return;
+                }
                 _session.Post(() =>
                 {
                     EmitTerminal(progress, op, count, total);
@@ -123,6 +146,20 @@ namespace ApimDr
                 // After a 404 ARM would answer 404 again: the journal no longer offers it for resuming.
                 if (op.PollUrl != null && error.ErrorId == ErrorIds.OperationNotFound) JournalWrite(j => j.Remove(op));
                 else if (journal && op.PollUrl != null) JournalWrite(j => j.RecordStarted(op));
+                if (end != null)
+                {
+                    async Task EndInterruptedAsync()
+                    {
+                        Action write = await end(op, null, error, _session.CancelToken).ConfigureAwait(false);
+                        _session.Post(() =>
+                        {
+                            progress.End(op);
+                            write();
+                        });
+                    }
+                    lock (endings) endings.Add(EndInterruptedAsync());
+                    return;
+                }
                 _session.Post(() =>
                 {
                     progress.End(op);

@@ -6,6 +6,7 @@ using ApimDr.Engine.Arm;
 using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
+using ApimDr.Engine.Workflow;
 
 namespace ApimDr
 {
@@ -78,6 +79,44 @@ namespace ApimDr
             };
             request.Validate();
             return new ServiceStart(session, service, request, arm.GetClient(cloud));
+        }
+
+        /// <summary>One restore input built by a command that picks its backups itself (Test-ApimBackup): the request is validated here too.</summary>
+        public static ServiceStart ForRestore(CommandSession session, ArmSession arm, ServiceId target, StorageLocation backupAt, string backupName)
+        {
+            var request = new BackupRestoreRequest
+            {
+                Location = backupAt,
+                BackupName = backupName,
+                AccessType = backupAt.AccountKey != null ? StorageAccessType.AccessKey : StorageAccessType.SystemAssignedManagedIdentity,
+            };
+            request.Validate();
+            return new ServiceStart(session, target, request, arm.GetClient(arm.ResolveCloud()));
+        }
+
+        /// <summary>
+        /// Restore-ApimService's start, the one copy (Restore and Test-ApimBackup): the read-only pre-flight first —
+        /// also under -WhatIf, which then says what would fail — so the prompt shows the backup's source, SKU, age and
+        /// size and nothing is asked that cannot succeed; then the prompt; then the POST. -Verify travels with the
+        /// operation: whichever wait sees the restore succeed verifies it.
+        /// </summary>
+        public async Task<ApimOperation?> StartRestoreAsync(bool force, bool skipPreflight, bool verify, CancellationToken cancellationToken)
+        {
+            ApimBackup? backup = skipPreflight ? null : await DrWorkflow.ReadBackupAsync(Storage, Request.BackupName, Warn, cancellationToken).ConfigureAwait(false);
+            if (verify) await EnsureSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            string? targetSku = skipPreflight ? null : await DrWorkflow.PreflightRestoreAsync(Client, Service, Request, backup, ArmSession.Journal, cancellationToken).ConfigureAwait(false);
+            string about = backup == null ? string.Empty : " (" + BackupDescription.Describe(backup, Service.ResourceId, DateTimeOffset.UtcNow) + ")";
+            if (!await ConfirmAsync(force, $"Restore {Describe}{about}, replacing the service's configuration").ConfigureAwait(false)) return null;
+            return await DrWorkflow.StartRestoreAsync(Client, Service, Request, targetSku,
+                verify ? new[] { ApimFollowUp.Verify } : Array.Empty<string>(), ArmSession.Journal, Warn, cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary>SnapshotNotFound before anything starts: -Verify without a snapshot could never verify.</summary>
+        private async Task EnsureSnapshotAsync(CancellationToken cancellationToken)
+        {
+            if (await BackupCatalog.ReadSnapshotAsync(Storage, Request.BackupName, cancellationToken).ConfigureAwait(false) != null) return;
+            throw new ApimDrException(ErrorIds.SnapshotNotFound, ApimErrorCategory.ObjectNotFound,
+                $"-Verify needs the configuration snapshot stored beside backup '{Request.BackupName}' ({BackupManifest.SnapshotNameFor(Request.BackupName)}), and there is none (backed up with -SkipSnapshot or by another tool?). Nothing was restored; restore without -Verify, or compare with Compare-ApimConfiguration.", Request.BackupName);
         }
 
         /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>

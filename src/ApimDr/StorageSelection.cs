@@ -28,6 +28,22 @@ namespace ApimDr
         public static StorageLocation Select(IStorageSelection input, ISet<string> line, CloudEnvironment cloud, CommandSession session)
             => At(input.StorageAccountName, input.ContainerName, input.BlobEndpoint, line.Contains(nameof(IStorageSelection.BlobEndpoint)), input.StorageAccountKey, cloud, session);
 
+        /// <summary>
+        /// The replica container of -ReplicaStorageAccountName/-ReplicaContainerName (+ key, endpoint typed on the
+        /// command line): null when none of the four is given; ReplicaRequiresLocation when the key or endpoint
+        /// comes without both names (Backup-ApimService, Test-ApimBackup, Get-ApimDrStatus).
+        /// </summary>
+        public static StorageLocation? Replica(string? account, string? container, SecureString? key, Uri? blobEndpoint, Func<CloudEnvironment> cloud, CommandSession session)
+        {
+            if (account == null && container == null && key == null && blobEndpoint == null) return null;
+            if (string.IsNullOrEmpty(account) || string.IsNullOrEmpty(container))
+            {
+                throw new Engine.Errors.ApimDrException(Engine.Errors.ErrorIds.ReplicaRequiresLocation, Engine.Errors.ApimErrorCategory.InvalidArgument,
+                    "A replica needs both -ReplicaStorageAccountName and -ReplicaContainerName (-ReplicaStorageAccountKey and -ReplicaBlobEndpoint only say how to reach it).", account ?? container);
+            }
+            return At(account!, container!, blobEndpoint, blobEndpoint != null, key, cloud(), session);
+        }
+
         /// <summary>A location from its parts (a saved operation's record with the user's key and endpoint).</summary>
         public static StorageLocation At(string account, string container, Uri? blobEndpoint, bool endpointTyped, SecureString? key, CloudEnvironment cloud, CommandSession session)
             => new StorageLocation(account, container, cloud, blobEndpoint, endpointTyped) { AccountKey = key, Credentials = session.CreateCredentials(null) };

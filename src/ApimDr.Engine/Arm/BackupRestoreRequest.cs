@@ -38,7 +38,7 @@ namespace ApimDr.Engine.Arm
             if (BackupManifest.IsCompanionName(BackupName))
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
-                    $"Backup name '{BackupName}' ends with '{BackupManifest.Suffix}' or '{BackupManifest.SnapshotSuffix}', or is a restore's in-use mark, which ApimDr reserves for what it writes beside each backup (manifest, configuration snapshot, in-use marks). Choose another name.", BackupName);
+                    $"Backup name '{BackupName}' ends with '{BackupManifest.Suffix}' or '{BackupManifest.SnapshotSuffix}', is a restore's in-use mark, or is under '{BackupTestHistory.Prefix}', which ApimDr reserves for what it writes beside each backup (manifest, configuration snapshot, in-use marks, drill history). Choose another name.", BackupName);
             }
             bool hasKey = AccessKey != null && AccessKey.Length > 0;
             bool hasClientId = !string.IsNullOrWhiteSpace(ClientId);

@@ -91,5 +91,11 @@ namespace ApimDr.Engine.Errors
         public const string BackupIntegrityFailed = "BackupIntegrityFailed";
         public const string ReplicaRequiresLocation = "ReplicaRequiresLocation";
         public const string ServiceSoftDeleted = "ServiceSoftDeleted";
+
+        // Tested backups (Test-ApimBackup).
+        public const string BackupTestTargetConflict = "BackupTestTargetConflict";
+        public const string BackupTestTargetRequired = "BackupTestTargetRequired";
+        public const string NoRestorableBackup = "NoRestorableBackup";
+        public const string RestoreNotVerified = "RestoreNotVerified";
     }
 }

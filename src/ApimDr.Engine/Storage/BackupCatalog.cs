@@ -37,6 +37,7 @@ namespace ApimDr.Engine.Storage
                 var markers = new List<string>();
                 await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
                 {
+                    if (BackupTestHistory.IsHistoryName(item.Name)) continue;   // the drill history is not a backup
                     if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
                     else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
                     else if (BackupManifest.BackupNameOfRestoreMarker(item.Name) is string marked) markers.Add(marked);
@@ -166,6 +167,42 @@ namespace ApimDr.Engine.Storage
                     await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                     return await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);
                 }
+            });
+
+        /// <summary>Appends one Test-ApimBackup result to the drill history beside the backups (a new blob each time; no secret in it).</summary>
+        public static Task WriteTestResultAsync(StorageLocation location, ApimBackupTestResult result, CancellationToken cancellationToken)
+            => UploadAsync(location, BackupTestHistory.NameFor(result, Guid.NewGuid()), BackupTestHistory.ToJson(result), cancellationToken);
+
+        /// <summary>
+        /// The newest recorded test of each source folder of the drill history (names sort by time, so one
+        /// listing and one download per source); a result that cannot be read is skipped for the one before it.
+        /// An empty list when there is no history (or no container).
+        /// </summary>
+        public static Task<IReadOnlyList<ApimBackupTestResult>> ReadLastTestsAsync(StorageLocation location, CancellationToken cancellationToken)
+            => CallAsync(location, async container =>
+            {
+                var names = new List<string>();
+                try
+                {
+                    await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, BackupTestHistory.Prefix, cancellationToken).ConfigureAwait(false)) names.Add(item.Name);
+                }
+                catch (RequestFailedException ex) when (ex.ErrorCode == "ContainerNotFound")
+                {
+                    return (IReadOnlyList<ApimBackupTestResult>)Array.Empty<ApimBackupTestResult>();
+                }
+                var last = new List<ApimBackupTestResult>();
+                foreach (IGrouping<string?, string> folder in names.GroupBy(BackupTestHistory.SourceOf, StringComparer.OrdinalIgnoreCase).Where(g => g.Key != null))
+                {
+                    foreach (string name in folder.OrderByDescending(n => n, StringComparer.Ordinal))
+                    {
+                        if (await TryDownloadTextAsync(container.GetBlobClient(name), cancellationToken).ConfigureAwait(false) is string text && BackupTestHistory.Parse(text) is ApimBackupTestResult result)
+                        {
+                            last.Add(result);
+                            break;
+                        }
+                    }
+                }
+                return (IReadOnlyList<ApimBackupTestResult>)last;
             });
 
         /// <summary>Stores the configuration snapshot taken for a backup beside it (JSON, no secret: secrets are salted HMACs).</summary>

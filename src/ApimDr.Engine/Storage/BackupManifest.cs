@@ -51,7 +51,7 @@ namespace ApimDr.Engine.Storage
         }
 
         /// <summary>A blob ApimDr writes beside a backup (manifest, snapshot, restore mark): never a backup itself, never a backup's name.</summary>
-        public static bool IsCompanionName(string blobName) => IsManifestName(blobName) || IsSnapshotName(blobName) || BackupNameOfRestoreMarker(blobName) != null;
+        public static bool IsCompanionName(string blobName) => IsManifestName(blobName) || IsSnapshotName(blobName) || BackupNameOfRestoreMarker(blobName) != null || BackupTestHistory.IsHistoryName(blobName);
 
         /// <summary>The backup a manifest blob describes.</summary>
         public static string BackupNameOf(string manifestName) => manifestName.Substring(0, manifestName.Length - Suffix.Length);

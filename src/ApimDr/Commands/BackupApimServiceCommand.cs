@@ -55,15 +55,9 @@ namespace ApimDr.Commands
         protected override void BeginProcessing()
         {
             base.BeginProcessing();
-            if (ReplicaStorageAccountName == null && ReplicaContainerName == null && ReplicaStorageAccountKey == null && ReplicaBlobEndpoint == null) return;
             try
             {
-                if (string.IsNullOrEmpty(ReplicaStorageAccountName) || string.IsNullOrEmpty(ReplicaContainerName))
-                {
-                    throw new ApimDrException(ErrorIds.ReplicaRequiresLocation, ApimErrorCategory.InvalidArgument,
-                        "A replica needs both -ReplicaStorageAccountName and -ReplicaContainerName (-ReplicaStorageAccountKey and -ReplicaBlobEndpoint only say how to reach it).", ReplicaStorageAccountName ?? ReplicaContainerName);
-                }
-                ReplicaStorage!(ReplicaStorageAccountName!, ReplicaContainerName!);   // names, endpoint and key checked before any request
+                StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, Arm.ResolveCloud, Session);   // names, endpoint and key checked before any request
             }
             catch (ApimDrException ex)
             {

@@ -58,7 +58,14 @@ namespace ApimDr.Commands
 
         protected override void StopProcessing() => _session?.Stop();
 
-        public void Dispose() => _session?.Dispose();
+        public void Dispose()
+        {
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+
+        /// <summary>What a cmdlet adds (Test-ApimBackup's ARM session) is released here too.</summary>
+        protected virtual void Dispose(bool disposing) => _session?.Dispose();
 
         /// <summary>
         /// This input's location (<see cref="StorageSelection"/>: names, a piped endpoint only when it is the
