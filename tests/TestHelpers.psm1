@@ -132,6 +132,13 @@ function Get-TestBlobContent {
     return Invoke-AzuriteRequest -Method GET -Path "/$Container/$Name" -AllowNotFound -Account $Account
 }
 
+function Get-TestBlobName {
+    <# The names of the blobs under -Prefix in a container (one listing page), through the test's own REST helper. #>
+    param([Parameter(Mandatory)][string] $Container, [string] $Prefix = '', [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary')
+    $xml = [xml](Invoke-AzuriteRequest -Method GET -Path "/$Container" -Query "restype=container&comp=list&prefix=$([Uri]::EscapeDataString($Prefix))" -Account $Account)
+    return @($xml.EnumerationResults.Blobs.Blob | Where-Object { $_ } | ForEach-Object Name)
+}
+
 function New-TestBlob {
     param(
         [Parameter(Mandatory)][string] $Container,
@@ -411,7 +418,7 @@ function Test-LoopbackConnection {
     }
 }
 
-Export-ModuleMember -Function Assert-TestVariable, Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent,
+Export-ModuleMember -Function Assert-TestVariable, Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent, Get-TestBlobName,
     Invoke-PwshChild, Remove-TestBlob, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
     Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator, Get-EmulatorRegion, Start-EmulatorRegionOutage, Stop-EmulatorRegionOutage,

@@ -51,9 +51,8 @@ namespace ApimDr.Engine.Workflow
 
         /// <summary>
         /// The target of each source: <paramref name="targetFor"/> (the -TargetMap entry, or the one -TargetName).
-        /// Refused as a whole, before any request: a source without a target (BackupTestTargetRequired), two
-        /// sources restored into one service, or a source restored into a service being tested (its production
-        /// configuration would be replaced) (BackupTestTargetConflict).
+        /// Refused as a whole, before any request: a source without a target (BackupTestTargetRequired), or two
+        /// sources restored into one service — one restore would replace the other (BackupTestTargetConflict).
         /// </summary>
         public static IReadOnlyDictionary<string, ServiceId> Targets(IReadOnlyList<(string SourceServiceId, string SourceServiceName)> sources, Func<string, string, ServiceId?> targetFor)
         {
@@ -68,11 +67,6 @@ namespace ApimDr.Engine.Workflow
             {
                 throw ApimDrException.InvalidArgument(ErrorIds.BackupTestTargetConflict,
                     $"Sources {string.Join(", ", shared.Select(s => "'" + s.Substring(s.LastIndexOf('/') + 1) + "'"))} would all be restored into '{shared.Key.Name}': each source needs a target of its own (one restore replaces the other). Nothing was started; give each its own target in -TargetMap.", shared.Key.ResourceId);
-            }
-            foreach (KeyValuePair<string, ServiceId> pair in targets.Where(t => targets.ContainsKey(t.Value.ResourceId)))
-            {
-                throw ApimDrException.InvalidArgument(ErrorIds.BackupTestTargetConflict,
-                    $"Target '{pair.Value.Name}' is itself a source being tested: restoring into it would replace its configuration. Nothing was started; restore into a standby.", pair.Value.ResourceId);
             }
             return targets;
         }

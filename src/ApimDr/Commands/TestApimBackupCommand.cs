@@ -114,6 +114,11 @@ namespace ApimDr.Commands
                 IReadOnlyList<(ApimBackup Backup, StorageLocation At)> candidates = _piped.Count > 0 ? _piped.Where(p => Select(new[] { p.Backup }, null, null).Count > 0).ToList() : ListPrimary();
                 IReadOnlyList<ApimBackup>? replicas = replicaAt == null ? null : ListReplicas(replicaAt);
                 var chosen = BackupTests.Choose(candidates.Select(c => c.Backup), replicas, BackupName, DateTime.UtcNow);
+                if (TargetMap != null && _piped.Count == 0 && string.IsNullOrEmpty(ServiceName) && string.IsNullOrEmpty(SourceServiceId))
+                {
+                    chosen = ByMap(chosen);   // -TargetMap alone: its keys are the sources
+                    if (chosen.Count == 0) return;
+                }
                 if (chosen.Count == 0)
                 {
                     Session.WriteFailure(BackupTests.NothingRestorable(ServiceName ?? SourceServiceId ?? "*", ServiceName ?? SourceServiceId ?? "any service", Target, BackupName), Target);
@@ -159,6 +164,19 @@ namespace ApimDr.Commands
                 WriteWarning($"The replica container '{replicaAt.AccountName}/{replicaAt.ContainerName}' could not be read ({ex.ErrorId}: {ex.Message}); testing the primary backups.");
                 return null;
             }
+        }
+
+        /// <summary>The sources -TargetMap names; a key that names no source with a backup here is NoRestorableBackup (no result: nothing to test).</summary>
+        private IReadOnlyList<(string SourceServiceId, string SourceServiceName, ApimBackup? Backup)> ByMap(IReadOnlyList<(string SourceServiceId, string SourceServiceName, ApimBackup? Backup)> chosen)
+        {
+            bool Named(string key, (string Id, string Name, ApimBackup? _) source)
+                => string.Equals(key, source.Name, StringComparison.OrdinalIgnoreCase) || string.Equals(key.TrimEnd('/'), source.Id, StringComparison.OrdinalIgnoreCase);
+            var keys = TargetMap!.Keys.Cast<object>().Select(k => k?.ToString() ?? string.Empty).ToList();
+            foreach (string missing in keys.Where(k => !chosen.Any(c => Named(k, c))))
+            {
+                Session.WriteFailure(BackupTests.NothingRestorable(missing, missing, Target, BackupName), missing);
+            }
+            return chosen.Where(c => keys.Any(k => Named(k, c))).ToList();
         }
 
         /// <summary>-TargetMap's entry for the source (by name or resource id), else -TargetName; a name lands in -TargetResourceGroupName/-TargetSubscriptionId or the source's.</summary>

@@ -1,0 +1,230 @@
+#Requires -Modules Pester
+# Tested backups and a DR posture (issue 19): Test-ApimBackup restores each source's newest restorable backup
+# (a verified replica first) into its standby and verifies it, one result per source as soon as it is done,
+# recorded beside the backups; Get-ApimDrStatus reads that history and the catalogs, storage only.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix tb
+    Reset-Emulator
+    $null = Set-EmulatorSetting @{ operationDurationSeconds = 1; retryAfterSeconds = 1 }
+    $script:primary = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $container; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+    $script:replica = @{ ReplicaStorageAccountName = $t.ReplicaAccountName; ReplicaContainerName = $container; ReplicaStorageAccountKey = $t.ReplicaKey; ReplicaBlobEndpoint = $t.ReplicaBlobEndpoint }
+    # prod: a backup with a verified replica in the second region; standby: a backup of its own (a second source).
+    $script:prodOps = @(Backup-ApimService @prod @arm @primary @replica)
+    $script:standbyOps = @(Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @primary)
+    $script:prodBackup = ($prodOps | Where-Object { $_ -is [ApimDr.ApimOperation] }).BackupName
+    $script:standbyBackup = ($standbyOps | Where-Object { $_ -is [ApimDr.ApimOperation] }).BackupName
+
+    function Get-HistoryBlob([string] $Source, [ValidateSet('Primary', 'Replica')][string] $Account = 'Primary') {
+        Get-TestBlobName -Container $container -Prefix "apimdr-history/$Source/" -Account $Account
+    }
+}
+
+AfterAll {
+    Reset-Emulator
+}
+
+Describe 'Test-ApimBackup' {
+    It 'has what it tests: two sources with restorable backups, prod''s with a verified replica' {
+        ($prodOps + $standbyOps | Where-Object { $_ -is [ApimDr.ApimOperation] }).Status | Should -Be @('Succeeded', 'Succeeded')
+        (Get-ApimBackup @primary -BackupName $prodBackup).Replicas | Should -Be @("$($t.ReplicaAccountName)/$container")
+    }
+
+    It 'refuses a SKU-mismatched target with a Failed result before any restore request (prod → standby-standard)' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r = @(Test-ApimBackup @primary @arm -ServiceName prod -TargetName standby-standard -Force -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0] | Should -BeOfType ApimDr.ApimBackupTestResult
+        $r[0].Result | Should -Be 'Failed'
+        $r[0].ErrorId | Should -Be 'SkuMismatch'
+        $r[0].RestoreStatus | Should -BeNullOrEmpty
+        $r[0].BackupName | Should -Be $prodBackup
+        $r[0].TargetServiceName | Should -Be 'standby-standard'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
+        Get-EmulatorActionPost -Action restore | Should -BeNullOrEmpty
+    }
+
+    It 'refuses two sources mapped to one target before any request' {
+        Clear-EmulatorRequestLog
+        $err = $null
+        Test-ApimBackup @primary @arm -TargetMap @{ prod = 'standby-ne'; standby = 'standby-ne' } -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'BackupTestTargetConflict,*'
+        "$($err[0])" | Should -Match 'standby-ne'
+        Get-EmulatorRequestLog | Should -BeNullOrEmpty
+    }
+
+    It '-WhatIf restores nothing and records nothing' {
+        Clear-EmulatorRequestLog
+        $before = (Get-HistoryBlob prod).Count
+        Test-ApimBackup @primary @arm -ServiceName prod -TargetName standby -WhatIf | Should -BeNullOrEmpty
+        @(Get-EmulatorRequestLog | Where-Object { $_.method -ne 'GET' }) | Should -BeNullOrEmpty
+        (Get-HistoryBlob prod).Count | Should -Be $before
+    }
+
+    Context 'two sources in one wait' {
+        BeforeAll {
+            # The restore into standby-ne runs 8 s, the one into standby 1 s.
+            $null = Set-EmulatorSetting @{ serviceDurationSeconds = @{ 'standby-ne' = 8 } }
+            Clear-EmulatorRequestLog
+            $script:arrivals = [System.Collections.Generic.List[object]]::new()
+            Test-ApimBackup @primary @arm -TargetMap @{ prod = 'standby'; standby = 'standby-ne' } -Force -WarningVariable script:warnings |
+                ForEach-Object { $arrivals.Add([pscustomobject]@{ At = [DateTime]::UtcNow; Result = $_ }) }
+            $null = Set-EmulatorSetting @{ serviceDurationSeconds = $null }
+        }
+
+        It 'returns one verified result per source' {
+            $arrivals.Count | Should -Be 2
+            foreach ($a in $arrivals) {
+                $a.Result.Result | Should -Be 'Succeeded'
+                $a.Result.RestoreStatus | Should -Be 'Succeeded'
+                $a.Result.IsVerified | Should -BeTrue
+                $a.Result.Differences | Should -Be 0
+                $a.Result.CarryOver | Should -Not -BeNullOrEmpty
+                $a.Result.Rto | Should -BeGreaterThan ([TimeSpan]::Zero)
+                $a.Result.Rpo | Should -BeGreaterThan $a.Result.Rto
+                $a.Result.IsReplica | Should -BeFalse
+                $a.Result.ErrorId | Should -BeNullOrEmpty
+            }
+            ($arrivals.Result | Sort-Object SourceServiceName).TargetServiceName | Should -Be @('standby', 'standby-ne')
+            ($arrivals.Result | Where-Object SourceServiceName -eq 'standby').BackupName | Should -Be $standbyBackup
+            $warnings | Should -BeNullOrEmpty
+        }
+
+        It 'writes the fast source''s result while the slow restore still runs' {
+            $arrivals[0].Result.SourceServiceName | Should -Be 'prod'
+            $arrivals[1].Result.SourceServiceName | Should -Be 'standby'
+            $arrivals[0].At | Should -BeLessThan $arrivals[1].Result.EndTime.AddSeconds(-3)
+            $arrivals[0].At | Should -BeLessThan ([DateTime]::Parse((Get-EmulatorRequestLog | Where-Object { $_.method -eq 'GET' -and $_.url -match '/standby-ne/operationresults/' } | Select-Object -Last 1).time).ToUniversalTime())
+        }
+
+        It 'started both restores before either ended (one wait, not one after the other)' {
+            $posts = @(Get-EmulatorActionPost -Action restore)
+            $posts.Count | Should -Be 2
+            $lastPost = ($posts | ForEach-Object { [DateTime]::Parse($_.time).ToUniversalTime() } | Sort-Object)[-1]
+            $lastPost | Should -BeLessThan ($arrivals.Result.EndTime | Sort-Object)[0]
+        }
+    }
+
+    It 'tests the verified replica when the replica container is given' {
+        $r = @(Test-ApimBackup @primary @arm @replica -ServiceName prod -TargetName standby-ne -Force)
+        $r.Count | Should -Be 1
+        $r[0].IsReplica | Should -BeTrue
+        $r[0].BackupLocation | Should -Be "$($t.ReplicaAccountName)/$container"
+        $r[0].BackupName | Should -Be $prodBackup
+        $r[0].Result | Should -Be 'Succeeded'
+        $r[0].IsVerified | Should -BeTrue
+    }
+
+    It 'records every test beside the tested backup, passed and failed, without a secret' {
+        $names = Get-HistoryBlob prod
+        $names.Count | Should -Be 2      # the SKU mismatch and the two-source test (the replica test is in the replica account)
+        $texts = $names | ForEach-Object { Get-TestBlobContent -Container $container -Name $_ }
+        $records = $texts | ForEach-Object { $_ | ConvertFrom-Json }
+        ($records.result | Sort-Object) | Should -Be @('Failed', 'Succeeded')
+        ($records | Where-Object result -eq 'Failed').errorId | Should -Be 'SkuMismatch'
+        (Get-HistoryBlob standby).Count | Should -Be 1
+        (Get-HistoryBlob prod -Account Replica).Count | Should -Be 1
+        foreach ($text in $texts) {
+            $text | Should -Not -Match ([regex]::Escape($t.StorageKeyText))
+            $text | Should -Not -Match ([regex]::Escape($e.Token))
+            $text | Should -Not -Match 'sig='
+        }
+    }
+
+    It 'keeps the history out of the backup catalog' {
+        (Get-ApimBackup @primary).BackupName | Should -Not -Match 'apimdr-history'
+    }
+}
+
+Describe 'Get-ApimDrStatus' {
+    BeforeAll {
+        $script:within = @{ MaxBackupAge = (New-TimeSpan -Hours 1); MaxTestAge = (New-TimeSpan -Hours 1); MinRestorableDays = 29 }
+    }
+
+    It 'is healthy within the targets, from storage alone' {
+        Clear-EmulatorRequestLog
+        $s = @(Get-ApimDrStatus @primary @replica @within -RequireReplica -ServiceName prod)
+        $s.Count | Should -Be 1
+        $s[0].IsHealthy | Should -BeTrue
+        $s[0].Issues | Should -BeNullOrEmpty
+        $s[0].LatestBackupName | Should -Be $prodBackup
+        $s[0].LatestReplicaName | Should -Be $prodBackup
+        $s[0].RestorableDaysLeft | Should -BeGreaterThan 29
+        $s[0].LastTestResult | Should -Be 'Succeeded'
+        $s[0].LastTest.IsReplica | Should -BeTrue       # the newest test, from the replica account's history
+        $s[0].LastTestRto | Should -BeGreaterThan ([TimeSpan]::Zero)
+        Get-EmulatorRequestLog | Should -BeNullOrEmpty
+    }
+
+    It 'lists one row per source service' {
+        (Get-ApimDrStatus @primary).SourceServiceName | Should -Be @('prod', 'standby')
+    }
+
+    It 'is unhealthy past -MaxBackupAge' {
+        Start-Sleep -Milliseconds 1100
+        $s = Get-ApimDrStatus @primary -ServiceName prod -MaxBackupAge (New-TimeSpan -Seconds 1)
+        $s.IsHealthy | Should -BeFalse
+        $s.Issues | Should -HaveCount 1
+        $s.Issues[0] | Should -Match 'MaxBackupAge'
+    }
+
+    It 'is unhealthy without a replica when -RequireReplica' {
+        $s = Get-ApimDrStatus @primary @replica -ServiceName standby -RequireReplica
+        $s.LatestReplicaName | Should -BeNullOrEmpty
+        $s.IsHealthy | Should -BeFalse
+        $s.Issues | Should -Be @('no restorable verified replica (-RequireReplica)')
+        # prod has one, also known from its manifest without the replica container
+        (Get-ApimDrStatus @primary -ServiceName prod -RequireReplica).IsHealthy | Should -BeTrue
+    }
+
+    It 'is unhealthy with no recent test when -MaxTestAge' {
+        $s = Get-ApimDrStatus @primary -ServiceName standby -MaxTestAge (New-TimeSpan -Seconds 1)
+        $s.IsHealthy | Should -BeFalse
+        $s.Issues[0] | Should -Match 'last test was .* ago, over -MaxTestAge'
+    }
+
+    It 'is unhealthy when the last test failed' {
+        $null = Test-ApimBackup @primary @arm -ServiceName standby -TargetName standby-standard -Force -ErrorAction SilentlyContinue
+        $s = Get-ApimDrStatus @primary -ServiceName standby
+        $s.IsHealthy | Should -BeFalse
+        $s.Issues[0] | Should -Match 'last test failed \(SkuMismatch\)'
+    }
+
+    It 'refuses an age under one second before any request' {
+        $err = $null
+        Get-ApimDrStatus @primary -MaxBackupAge 30 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidRetentionRule,*'
+    }
+
+    Context 'the examples' {
+        BeforeAll {
+            $script:examples = Join-Path (Split-Path $PSScriptRoot) 'docs/examples'
+        }
+
+        It 'the runbook step passes when healthy and fails the job when not' {
+            $ok = & "$examples/Assert-ApimDrPosture.ps1" @primary -ServiceName prod -MaxBackupAge (New-TimeSpan -Hours 1) -MaxTestAge (New-TimeSpan -Hours 1)
+            "$ok" | Should -Match 'prod: healthy'
+            { & "$examples/Assert-ApimDrPosture.ps1" @primary -ServiceName standby } | Should -Throw '*standby: last test failed (SkuMismatch)*'
+        }
+
+        It 'the Pester check passes when healthy and fails when not' {
+            $r = Invoke-PwshChild -Parameters @{ Path = $t.ModulePath; Pester = $env:APIMDR_TEST_PESTER_PATH; Examples = $examples
+                Account = $t.StorageAccountName; Key = $t.StorageKeyText; Blob = $t.BlobEndpoint; Container = $container
+                ReplicaAccount = $t.ReplicaAccountName; ReplicaKey = $t.ReplicaKeyText; ReplicaBlob = $t.ReplicaBlobEndpoint } -ScriptBlock {
+                param($Path, $Pester, $Examples, $Account, $Key, $Blob, $Container, $ReplicaAccount, $ReplicaKey, $ReplicaBlob)
+                Import-Module $Pester
+                Import-Module $Path
+                foreach ($service in 'prod', 'standby') {
+                    $posture = @{ StorageAccountName = $Account; ContainerName = $Container; StorageAccountKey = (ConvertTo-SecureString $Key -AsPlainText -Force); BlobEndpoint = $Blob
+                        ReplicaStorageAccountName = $ReplicaAccount; ReplicaContainerName = $Container; ReplicaStorageAccountKey = (ConvertTo-SecureString $ReplicaKey -AsPlainText -Force); ReplicaBlobEndpoint = $ReplicaBlob
+                        ServiceName = $service; MaxBackupAge = '01:00:00'; MaxTestAge = '01:00:00'; MinRestorableDays = 7 }
+                    $result = Invoke-Pester -Container (New-PesterContainer -Path "$Examples/DrPosture.Tests.ps1" -Data @{ Posture = $posture }) -PassThru -Output None
+                    [pscustomobject]@{ Service = $service; Passed = $result.PassedCount; Failed = $result.FailedCount }
+                }
+            }
+            ($r | Where-Object Service -eq prod).Failed | Should -Be 0
+            ($r | Where-Object Service -eq prod).Passed | Should -Be 2
+            ($r | Where-Object Service -eq standby).Failed | Should -Be 1
+        }
+    }
+}
