@@ -43,6 +43,7 @@ namespace ApimDr.Engine.Tests.Fakes
             if (t == typeof(DateTime)) return new DateTime(2026, 2, 3, 4, 5, 6, DateTimeKind.Utc);
             if (t == typeof(Uri)) return new Uri("https://management.azure.com/" + name);
             if (t == typeof(bool)) return true;
+            if (t == typeof(TimeSpan)) return new TimeSpan(1, 2, 3, 4, 5);
             throw new NotSupportedException($"Give the test a value for {name} ({t.Name}).");
         }
     }
