@@ -84,7 +84,8 @@ namespace ApimDr
             };
         }
 
-        private static readonly string CurrentVersion =
+        /// <summary>This ApimDr version, stamped on every stored record (manifests, test results).</summary>
+        internal static readonly string CurrentVersion =
             typeof(ApimBackupManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
             ?? typeof(ApimBackupManifest).Assembly.GetName().Version?.ToString() ?? "unknown";
     }

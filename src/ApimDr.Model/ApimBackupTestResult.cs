@@ -1,5 +1,4 @@
 using System;
-using System.Reflection;
 
 namespace ApimDr
 {
@@ -63,7 +62,7 @@ namespace ApimDr
 
         /// <summary>The restore operation's correlation id (support tickets, the journal).</summary>
         public string? CorrelationId { get; set; }
-        public string ApimDrVersion { get; set; } = CurrentVersion;
+        public string ApimDrVersion { get; set; } = ApimBackupManifest.CurrentVersion;   // the one version stamp of the stored records
 
         public bool IsSucceeded => string.Equals(Result, Succeeded, StringComparison.OrdinalIgnoreCase);
 
@@ -101,9 +100,5 @@ namespace ApimDr
         public override string ToString() => IsSucceeded
             ? $"{SourceServiceName}: {BackupName} restored into {TargetServiceName} and verified (RTO {Rto:hh\\:mm\\:ss}, RPO {Rpo:d\\.hh\\:mm})"
             : $"{SourceServiceName}: test of {(BackupName.Length > 0 ? BackupName : "its backup")} failed ({ErrorId}): {Message}";
-
-        private static readonly string CurrentVersion =
-            typeof(ApimBackupTestResult).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
-            ?? typeof(ApimBackupTestResult).Assembly.GetName().Version?.ToString() ?? "unknown";
     }
 }
