@@ -88,6 +88,8 @@ Describe 'Test-ApimBackup' {
             ($arrivals.Result | Sort-Object SourceServiceName).TargetServiceName | Should -Be @('standby', 'standby-ne')
             ($arrivals.Result | Where-Object SourceServiceName -eq 'standby').BackupName | Should -Be $standbyBackup
             $warnings | Should -BeNullOrEmpty
+            $table = $arrivals.Result | Out-String -Width 200
+            $table | Should -Match 'prod\s+standby\s+Succeeded'    # the default table: source, target, result
         }
 
         It 'writes the fast source''s result while the slow restore still runs' {
@@ -157,7 +159,9 @@ Describe 'Get-ApimDrStatus' {
     }
 
     It 'lists one row per source service' {
-        (Get-ApimDrStatus @primary).SourceServiceName | Should -Be @('prod', 'standby')
+        $rows = @(Get-ApimDrStatus @primary)
+        $rows.SourceServiceName | Should -Be @('prod', 'standby')
+        ($rows | Out-String -Width 200) | Should -Match 'prod\s+True'    # the default table: source, healthy
     }
 
     It 'is unhealthy past -MaxBackupAge' {
