@@ -57,6 +57,10 @@ Describe 'Test-ApimBackup' {
         Clear-EmulatorRequestLog
         $before = (Get-HistoryBlob prod).Count
         Test-ApimBackup @primary @arm -ServiceName prod -TargetName standby -WhatIf | Should -BeNullOrEmpty
+        # what would fail is said (the read-only pre-flight runs), and still nothing is written
+        $err = $null
+        Test-ApimBackup @primary @arm -ServiceName prod -TargetName standby-standard -WhatIf -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'SkuMismatch,*'
         @(Get-EmulatorRequestLog | Where-Object { $_.method -ne 'GET' }) | Should -BeNullOrEmpty
         (Get-HistoryBlob prod).Count | Should -Be $before
     }

@@ -226,9 +226,14 @@ namespace ApimDr.Commands
             }
         }
 
-        /// <summary>A source refused before its restore: its Failed result, recorded, and its error.</summary>
+        /// <summary>A source refused before its restore: its Failed result, recorded, and its error (under -WhatIf only the error: nothing was tested, nothing is written).</summary>
         private void WriteEnded(ApimBackupTestResult result, StorageLocation at, ApimOperation? restore, ApimDrException failure)
         {
+            if (Session.WhatIf)
+            {
+                Session.WriteFailure(failure, result.TargetServiceId ?? result.SourceServiceId);
+                return;
+            }
             BackupTests.Complete(result, restore, null, failure, DateTime.UtcNow);
             string? warning = Session.Run(ct => RecordAsync(result, at, ct));
             Emit(result, failure, warning);
