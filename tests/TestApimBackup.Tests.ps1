@@ -121,6 +121,14 @@ Describe 'Test-ApimBackup' {
         $r[0].IsVerified | Should -BeTrue
     }
 
+    It 'tests the newest restorable of the backups piped from Get-ApimBackup' {
+        $r = @(Get-ApimBackup @primary -ServiceName standby | Test-ApimBackup -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint @arm -TargetName standby-ne -Force)
+        $r.Count | Should -Be 1
+        $r[0].SourceServiceName | Should -Be 'standby'
+        $r[0].BackupName | Should -Be $standbyBackup
+        $r[0].Result | Should -Be 'Succeeded'
+    }
+
     It 'records every test beside the tested backup, passed and failed, without a secret' {
         $names = Get-HistoryBlob prod
         $names.Count | Should -Be 2      # the SKU mismatch and the two-source test (the replica test is in the replica account)
@@ -128,7 +136,7 @@ Describe 'Test-ApimBackup' {
         $records = $texts | ForEach-Object { $_ | ConvertFrom-Json }
         ($records.result | Sort-Object) | Should -Be @('Failed', 'Succeeded')
         ($records | Where-Object result -eq 'Failed').errorId | Should -Be 'SkuMismatch'
-        (Get-HistoryBlob standby).Count | Should -Be 1
+        (Get-HistoryBlob standby).Count | Should -Be 2      # the two-source test and the piped one
         (Get-HistoryBlob prod -Account Replica).Count | Should -Be 1
         foreach ($text in $texts) {
             $text | Should -Not -Match ([regex]::Escape($t.StorageKeyText))
