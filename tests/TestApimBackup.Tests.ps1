@@ -145,6 +145,32 @@ Describe 'Test-ApimBackup' {
         }
     }
 
+    It 'makes a restore the service fails a Failed result with its ErrorId, and the other source still passes' {
+        # In a container of its own: prod's backup there has a manifest that does not say its SKU, so the
+        # pre-flight cannot refuse it; the service fails the restore into a Standard target at its last poll.
+        $other = New-TestName 'tbf'
+        $at = @{ StorageAccountName = $t.StorageAccountName; ContainerName = $other; StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $prodName = (Backup-ApimService @prod @arm @at | Where-Object { $_ -is [ApimDr.ApimOperation] }).BackupName
+        $null = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @at
+        $manifest = Get-TestBlobContent -Container $other -Name "$prodName.apimdr.json" | ConvertFrom-Json
+        $manifest.PSObject.Properties.Remove('sourceSku')
+        New-TestBlob -Container $other -Name "$prodName.apimdr.json" -Content ($manifest | ConvertTo-Json -Depth 5)
+        Clear-EmulatorRequestLog
+        $err = $null
+        $r = @(Test-ApimBackup @at @arm -TargetMap @{ prod = 'standby-standard'; standby = 'standby-ne' } -Force -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 2
+        $failed = $r | Where-Object SourceServiceName -eq 'prod'
+        $failed.Result | Should -Be 'Failed'
+        $failed.RestoreStatus | Should -Be 'Failed'
+        $failed.ErrorId | Should -Be 'SkuMismatch'
+        $failed.IsVerified | Should -BeFalse
+        $failed.Rto | Should -BeNullOrEmpty
+        ($r | Where-Object SourceServiceName -eq 'standby').Result | Should -Be 'Succeeded'
+        @($err | Where-Object { $_.FullyQualifiedErrorId -like 'SkuMismatch,*' }).Count | Should -Be 1
+        @(Get-EmulatorActionPost -Action restore).Count | Should -Be 2
+        @(Get-TestBlobName -Container $other -Prefix 'apimdr-history/prod/').Count | Should -Be 1
+    }
+
     It 'keeps the history out of the backup catalog' {
         (Get-ApimBackup @primary).BackupName | Should -Not -Match 'apimdr-history'
     }
