@@ -13,6 +13,8 @@ prints a compact report, also written to <OutputDirectory>/results.md (and resul
   6. A configuration snapshot of a generated 300 x 10 service at 50 ms per request: requests made =
      the minimum (pages + details), >= 6x faster than the same requests one at a time, <= 50 MB peak
      memory growth (tests/bench/SnapshotBench.ps1).
+  7. Copy-ApimBackup of a 256 MiB backup: server-side, < 1 MB written by ApimDr; streamed, <= +30 MB peak
+     memory (tests/bench/CopyBench.ps1).
 
 A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
 benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
@@ -309,6 +311,10 @@ $sessionOk = $perCallLive -le 1024 -and $session.PipelinesAfter -eq $session.Pip
 Write-Host '== 6. Get-ApimConfiguration of a generated 300 x 10 service at 50 ms per request, vs one request at a time; memory in a fresh pwsh'
 $snapshotBench = & (Join-Path $PSScriptRoot 'bench/SnapshotBench.ps1')
 
+# 7. Copy-ApimBackup of a 256 MiB backup: server-side bytes written, streamed memory (tests/bench/CopyBench.ps1).
+Write-Host '== 7. Copy-ApimBackup of a 256 MiB backup: server-side (bytes through ApimDr) and streamed (memory), each in a fresh pwsh'
+$copyBench = & (Join-Path $PSScriptRoot 'bench/CopyBench.ps1')
+
 # ---------------------------------------------------------------------------------------------
 # Report
 function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
@@ -335,6 +341,7 @@ $rows = @(
         Result = Result $sessionOk }
 )
 $rows += $snapshotBench.Rows
+$rows += $copyBench.Rows
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
 Write-Host ''
@@ -357,6 +364,7 @@ $null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run
 $null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
 $null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService`` (key access; each call: pre-flight GET, POST, journal records, an inline wait on 0-s backups polled with Retry-After 0, the source recorded on the blob) round-robin over the $($sessionServices.Count) bench services: 200 uncounted warm-up calls (two rounds), then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Live heap = the `"GC Heap bytes`" of a ``dotnet-gcdump`` (a dotnet local tool of this repo) of the child before and after the counted calls (a first, uncounted dump loads the tool's event machinery), divided by $SessionCalls; that is what PASS judges. ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections is reported beside it: it also counts space the runtime keeps but no object uses, and reads higher. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
 $null = $md.AppendLine($snapshotBench.Method)
+$null = $md.AppendLine($copyBench.Method)
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 [pscustomobject]@{
@@ -366,6 +374,7 @@ Set-Content -Path $resultsMd -Value $md.ToString()
     Polls = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled }
     Session = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) }
     Snapshot = $snapshotBench.Raw
+    Copy = $copyBench.Raw
     Memory = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes }
 } | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"

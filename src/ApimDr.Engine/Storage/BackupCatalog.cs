@@ -128,7 +128,7 @@ namespace ApimDr.Engine.Storage
             {
                 return await CallAsync(location, async container =>
                 {
-                    using Stream stream = await container.GetBlobClient(blobName).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = 4 * 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
+                    using Stream stream = await container.GetBlobClient(blobName).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
                     return await read(stream).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
