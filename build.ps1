@@ -101,7 +101,6 @@ function Invoke-Build {
     # RequiredAssemblies and shared by cmdlets and engine: never in Dependencies/.
     Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps -Exclude 'ApimDr.Model.dll'
     Copy-Item (Join-Path $Root "src/ApimDr.Model/bin/$Configuration/netstandard2.0/ApimDr.Model.dll") $ModuleDir
-    Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
     Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleDir

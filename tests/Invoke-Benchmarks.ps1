@@ -23,6 +23,7 @@ param(
     # Which targets to run (comma-separated): Import, Wait (2-4), Session (5), Snapshot (6), Catalog (7); default all.
     [string] $Targets = 'Import,Wait,Session,Snapshot,Catalog',
     [int] $CatalogBackups = 5000,
+    [int] $ImportPieceRuns = 10,
     [int] $OperationCount = 100,
     [string] $DurationsCsv = '3,4,5,6,7',   # backup durations (s), one batch of OperationCount/5 each
     [int] $RetryAfterSeconds = 1,
@@ -104,6 +105,46 @@ $apimContext = @($loaded.Contexts | Where-Object { $_ }).Count -gt 0
 # The ratio pair by pair (run i with import / run i bare, each pair run back to back), then its median.
 $ratios = @(for ($i = 0; $i -lt $ImportRuns; $i++) { $imported[$i] / $bare[$i] })
 $importRatio = Get-Median $ratios
+Write-Host ('   ratio   {0:N2} (median of pair ratios: {1}); bare median {2:N0} ms' -f $importRatio, (($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ' '), $bareMedian)
+
+# Where the import time goes: the same measurement on scratch copies of the module folder with one piece changed.
+Write-Host "   pieces: scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
+$scratch = Join-Path ([IO.Path]::GetTempPath()) "apimdr-import-pieces-$PID"
+$builtDir = Split-Path $modulePath
+$oldPsm1 = @(
+    '$dll = if ($PSEdition -eq ''Core'') { [IO.Path]::Combine($PSScriptRoot, ''ApimDr.dll'') } else { [IO.Path]::Combine($PSScriptRoot, ''net472'', ''ApimDr.dll'') }'
+    '$binary = Import-Module -Name $dll -PassThru -ErrorAction Stop'
+    'Export-ModuleMember -Cmdlet @($binary.ExportedCmdlets.Keys)'
+)
+$pieces = [ordered]@{
+    'as built'                                   = @{ Edit = { }; Import = 'ApimDr.psd1' }
+    'psm1 root module (the layout before)'       = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psm1') $oldPsm1; $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.psm1'" | Set-Content $m }; Import = 'ApimDr.psd1' }
+    'without FormatsToProcess'                   = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*FormatsToProcess\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
+    'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RequiredAssemblies\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
+    'ApimDr.dll alone (no manifest)'             = @{ Edit = { }; Import = 'ApimDr.dll' }
+    'ApimDr.Model.dll alone'                     = @{ Edit = { }; Import = 'ApimDr.Model.dll' }
+}
+$pieceResults = [System.Collections.Generic.List[object]]::new()
+try {
+    foreach ($name in $pieces.Keys) {
+        $dir = Join-Path $scratch ($pieceResults.Count)
+        $null = New-Item -ItemType Directory -Force -Path $dir
+        Copy-Item -Recurse -Path (Join-Path $builtDir '*') -Destination $dir
+        & $pieces[$name].Edit $dir
+        $command = "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit"
+        $null = Measure-PwshStart $command
+        $pb = [System.Collections.Generic.List[double]]::new(); $pi = [System.Collections.Generic.List[double]]::new()
+        for ($i = 0; $i -lt $ImportPieceRuns; $i++) {
+            if ($i % 2 -eq 0) { $pb.Add((Measure-PwshStart $bareCommand)); $pi.Add((Measure-PwshStart $command)) }
+            else { $pi.Add((Measure-PwshStart $command)); $pb.Add((Measure-PwshStart $bareCommand)) }
+        }
+        $pr = Get-Median @(for ($i = 0; $i -lt $ImportPieceRuns; $i++) { $pi[$i] / $pb[$i] })
+        $pieceResults.Add([pscustomobject]@{ Piece = $name; Ratio = $pr; DeltaMs = (Get-Median $pi) - (Get-Median $pb); BareMs = Get-Median $pb; ImportMs = Get-Median $pi })
+        Write-Host ('   {0,-44} {1:N2}x  {2:+#,0;-#,0;0} ms (medians {3:N0} vs {4:N0} ms bare)' -f $name, $pr, ((Get-Median $pi) - (Get-Median $pb)), (Get-Median $pi), (Get-Median $pb))
+    }
+} finally {
+    Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
+}
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +424,7 @@ foreach ($row in $rows) { $null = $md.AppendLine("| $($row.Target) | $($row.Meas
 $null = $md.AppendLine()
 $null = $md.AppendLine($(if ($missed.Count) { "**$($missed.Count) of $($rows.Count) targets missed.**" } else { "All $($rows.Count) targets met." })).AppendLine()
 $null = $md.AppendLine('## How each was measured').AppendLine()
-if (Want 'Import') { $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine. Ratio: each run with import divided by the bare run of its pair, median over the $ImportRuns pairs: $(($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', ').") }
+if (Want 'Import') { $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine. Ratio: each run with import divided by the bare run of its pair, median over the $ImportRuns pairs: $(($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', '). Pieces (scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start; median pair ratio, difference of medians): $(($pieceResults | ForEach-Object { '{0} {1:N2}x ({2:+#,0;-#,0;0} ms)' -f $_.Piece, $_.Ratio, $_.DeltaMs }) -join '; ').") }
 if (Want 'Wait') { $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
 $null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
 $null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
@@ -395,7 +436,7 @@ if (Want 'Catalog') { $null = $md.AppendLine($catalogBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
-if (Want 'Import') { $raw['Import'] = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Ratios = $ratios; Ratio = $importRatio; Offending = $offending } }
+if (Want 'Import') { $raw['Import'] = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Ratios = $ratios; Ratio = $importRatio; Pieces = $pieceResults; Offending = $offending } }
 if (Want 'Wait') { $raw['Wait'] = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses } }
 if (Want 'Wait') { $raw['Polls'] = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled } }
 if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) } }
