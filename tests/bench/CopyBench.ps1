@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-Benchmark 7 (tests/Invoke-Benchmarks.ps1 runs it; method in docs/benchmarks.md): Copy-ApimBackup of a
+Benchmark 8 (tests/Invoke-Benchmarks.ps1 runs it; method in docs/benchmarks.md): Copy-ApimBackup of a
 256 MB backup, in a fresh pwsh each time.
 
   a. server-side (devstoreaccount1 -> apimdrsecondary, one Azurite instance: Copy Blob From URL): the bytes
@@ -162,6 +162,6 @@ function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
             Measured = ('{0}: +{1:N1} MB peak RSS ({2:N1} -> {3:N1} MB; {4:N1} MB sent to the destination, {5:N1} s){6}' -f $streamed.Method, ($growth / $MB), ([double]$streamed.BaseRss / $MB), ([double]$streamed.PeakRss / $MB), ([double]$streamed.SentToDestination / $MB), [double]$streamed.Seconds, $(if ($streamed.HwmReset) { '' } else { '; VmHWM could not be reset: peak since start' }))
             Result = Result $streamOk }
     )
-    Method = "7. **Copy-ApimBackup** (tests/bench/CopyBench.ps1). A $SizeMB MiB blob of random bytes in Azurite; each copy in a fresh pwsh that imports the module, warms the engine with one listing, then reads /proc/self/io and /proc/self/status around the Copy-ApimBackup call alone. Bytes sent and received are counted by a loopback TCP relay in front of the storage service (-DestinationBlobEndpoint, and for the server-side copy -BlobEndpoint too, point at it): sent = every byte ApimDr sent to storage during the copy, the backup's own upload included when there is one. Peak = VmHWM after resetting it at the baseline (/proc/self/clear_refs 5). Server-side goes to apimdrsecondary (the same Azurite instance, which serves Copy Blob From URL); streamed goes to apimdrreplica (the other region's Azurite, which Azurite cannot copy from: docs/emulator.md). Both copies are verified by reading the replica back (MD5)."
+    Method = "8. **Copy-ApimBackup** (tests/bench/CopyBench.ps1). A $SizeMB MiB blob of random bytes in Azurite; each copy in a fresh pwsh that imports the module, warms the engine with one listing, then reads /proc/self/io and /proc/self/status around the Copy-ApimBackup call alone. Bytes sent and received are counted by a loopback TCP relay in front of the storage service (-DestinationBlobEndpoint, and for the server-side copy -BlobEndpoint too, point at it): sent = every byte ApimDr sent to storage during the copy, the backup's own upload included when there is one. Peak = VmHWM after resetting it at the baseline (/proc/self/clear_refs 5). Server-side goes to apimdrsecondary (the same Azurite instance, which serves Copy Blob From URL); streamed goes to apimdrreplica (the other region's Azurite, which Azurite cannot copy from: docs/emulator.md). Both copies are verified by reading the replica back (MD5)."
     Raw = @{ SizeMiB = $SizeMB; ServerSide = $server; Streamed = $streamed; GrowthBytes = $growth }
 }
