@@ -1,5 +1,8 @@
 @{
-    RootModule             = 'ApimDr.psm1'
+    # The binary module for the edition, named directly (no script module in between: a psm1 root cost a PowerShell 7
+    # start about 60 ms of CPU, docs/benchmarks.md "Import cost"). PowerShell 7: ApimDr.dll beside this manifest;
+    # Windows PowerShell 5.1: net472/ApimDr.dll. $PSEdition is one of the variables a manifest may read.
+    RootModule             = if ($PSEdition -eq 'Core') { 'ApimDr.dll' } else { 'net472/ApimDr.dll' }
     # A placeholder: build.ps1 writes <Version> from Directory.Build.props (the one version source) into out/ApimDr/ApimDr.psd1.
     ModuleVersion          = '0.0.0'
     GUID                   = '6c0e6c1e-4f55-4c55-9a3e-0a7d5d3f2b61'

@@ -13,8 +13,8 @@ Tasks:
          "standby" with -Verify), print the summary, write out/drill/drill-report.md and .json, stop.
   Bench  build, start Azurite + the emulator, measure the performance targets (import cost, one wait
          over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations, a long
-         session, a configuration snapshot of a 300 x 10 service), print a report and write it to
-         out/bench/results.md. A measurement: exits 0 even when a target is missed.
+         session, a configuration snapshot of a 300 x 10 service, Get-ApimBackup over 5,000 backups), print a report and write it to
+         out/bench/results.md. A measurement: exits 0 even when a target is missed. -BenchTarget Import,Catalog runs only those.
   Package  Build, then out/packages/: ApimDr.<version>.nupkg (PSResourceGet's Compress-PSResource; the folder is a
          local repository for Install-PSResource) and ApimDr.zip for Azure Automation (the module folder at its root).
   Clean  remove out/ and bin/obj folders.
@@ -30,7 +30,11 @@ param(
     [string] $Configuration = 'Release',
 
     # Pester -FullNameFilter / file filter for quick local runs, e.g. -TestName '*Get-ApimBackup*'.
-    [string[]] $TestName
+    [string[]] $TestName,
+
+    # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy; Session needs Wait), e.g. -BenchTarget Import,Catalog.
+    [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog')]
+    [string[]] $BenchTarget
 )
 
 $ErrorActionPreference = 'Stop'
@@ -97,7 +101,6 @@ function Invoke-Build {
     # RequiredAssemblies and shared by cmdlets and engine: never in Dependencies/.
     Copy-Item (Join-Path $Root "src/ApimDr.Engine/bin/$Configuration/netstandard2.0/*.dll") $deps -Exclude 'ApimDr.Model.dll'
     Copy-Item (Join-Path $Root "src/ApimDr.Model/bin/$Configuration/netstandard2.0/ApimDr.Model.dll") $ModuleDir
-    Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.psm1') $ModuleDir
     Copy-Item (Join-Path $Root 'src/ApimDr/ApimDr.Format.ps1xml') $ModuleDir
     Copy-Item (Join-Path $Root 'ApimDr.psd1') $ModuleDir
     Copy-Item (Join-Path $Root 'LICENSE') $ModuleDir
@@ -258,7 +261,7 @@ function Invoke-Bench {
     $benchDir = Join-Path $OutDir 'bench'
     $exit = Invoke-WithServices {
         param($environment)
-        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList @('-OutputDirectory', $benchDir)
+        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList (@('-OutputDirectory', $benchDir) + $(if ($BenchTarget) { @('-Targets', ($BenchTarget -join ',')) } else { @() }))
     }
     if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
 }

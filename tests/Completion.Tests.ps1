@@ -1,7 +1,7 @@
 #Requires -Modules Pester
 # Tab completion as a user gets it (TabExpansion2): parameter names, -BackupName from the container, nothing else.
 BeforeDiscovery {
-    $cmdlets = @((Import-PowerShellDataFile $env:APIMDR_TEST_MODULE_PATH).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
+    $cmdlets = @((Test-ModuleManifest -Path $env:APIMDR_TEST_MODULE_PATH -ErrorAction Stop).ExportedCmdlets.Keys | ForEach-Object { @{ Name = $_ } })
     $catalogCmdlets = @('Restore-ApimService', 'Get-ApimBackup', 'Remove-ApimBackup', 'Get-ApimConfiguration' | ForEach-Object { @{ Name = $_ } })
 }
 

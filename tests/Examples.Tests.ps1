@@ -15,22 +15,22 @@ Describe 'Examples and the drill' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'fleet').xml"
         $container = New-TestName 'fleet'
         $p = @{ Path = $t.ModulePath; Examples = $examples; File = $file; Arm = $e.ArmUrl; Rg = $e.ResourceGroup
-            Account = $t.StorageAccountName; Container = $container; Ids = @((Get-ApimServiceId prod-msi), (Get-ApimServiceId standby-msi)) }
+            Account = $t.StorageAccountName; Container = $container; Ids = @((Get-ApimServiceId prod-msi), (Get-ApimServiceId standby-msi)); Blob = $t.BlobEndpoint }
         try {
             # Job 1: managed identity (the emulator's IDENTITY_ENDPOINT), services shaped like Get-AzApiManagement output.
             $started = Invoke-PwshChild -Parameters $p -ScriptBlock {
-                param($Path, $Examples, $File, $Arm, $Rg, $Account, $Container, $Ids)
+                param($Path, $Examples, $File, $Arm, $Rg, $Account, $Container, $Ids, $Blob)
                 Import-Module $Path
                 $services = $Ids | ForEach-Object {
                     [pscustomobject]@{ Id = $_; Name = ($_ -split '/')[-1]; ResourceGroupName = $Rg; Sku = 'Developer' }
                 }
-                & "$Examples/Start-FleetBackup.ps1" -Service $services -StorageAccountName $Account -ContainerName $Container -OperationsPath $File -ResourceManagerUrl $Arm
+                & "$Examples/Start-FleetBackup.ps1" -Service $services -StorageAccountName $Account -ContainerName $Container -OperationsPath $File -ResourceManagerUrl $Arm -BlobEndpoint $Blob   # Azurite: never the standard host of a real account
             }
             $started | Should -Match 'Started 2 backup\(s\)'
             (Import-Clixml $file).Status | Should -Be @('InProgress', 'InProgress')
             # Job 2, a new process: wait and report.
             $done = Invoke-PwshChild -Parameters $p -ScriptBlock {
-                param($Path, $Examples, $File, $Arm)
+                param($Path, $Examples, $File, $Arm, $Blob)
                 Import-Module $Path
                 & "$Examples/Complete-FleetBackup.ps1" -OperationsPath $File -ResourceManagerUrl $Arm | Where-Object { $_ -isnot [string] } | Select-Object Name, Status, AccessType
             }

@@ -58,6 +58,35 @@ Describe 'Failover to the second region' {
     }
 }
 
+Describe 'The drill in failover mode' {
+    It 'restores the newest verified replica with the primary region down, reports RPO as its age, and lists what it could not check' {
+        $outage = Start-EmulatorRegionOutage -Location $lost
+        try {
+            $examples = Join-Path (Split-Path $PSScriptRoot) 'docs/examples'
+            $base = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'failover')
+            $report = & "$examples/Invoke-ApimDrDrill.ps1" -SubscriptionId $sub -ResourceGroupName $rg -PrimaryName prod -StandbyName standby-ne -PrimaryUnavailable `
+                -ReplicaStorageAccountName $t.ReplicaAccountName -ReplicaContainerName $container -ReplicaStorageAccountKey $t.ReplicaKey -ReplicaBlobEndpoint $t.ReplicaBlobEndpoint `
+                -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ReportPath $base
+            $report.result | Should -Be 'Succeeded'
+            $report.mode | Should -Be 'failover'
+            $report.backup.replicaOf | Should -Be "$($t.StorageAccountName)/$container/$name"
+            $report.rpo.backupAgeSeconds | Should -BeGreaterThan 0
+            $report.rpo.changesSinceSnapshot | Should -BeNullOrEmpty
+            @($report.notChecked | Where-Object { $_ -match 'not checked: primary unavailable' }).Count | Should -BeGreaterOrEqual 2
+            $report.carryOver | Should -Not -BeNullOrEmpty   # the backup's values stand in for prod's
+            @(Get-EmulatorRequestLog | Where-Object { $_.sequence -gt $outage.outage.sequence -and $_.region -eq $lost }) | Should -BeNullOrEmpty
+
+            $doc = Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'docs/drill-report.md')
+            $schema = [regex]::Match($doc, '(?s)```json\r?\n(.*?)```').Groups[1].Value
+            Test-Json -Json (Get-Content -Raw "$base.json") -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
+            Get-Content -Raw "$base.md" | Should -Match 'not checked'
+        } finally {
+            $null = Stop-EmulatorRegionOutage -Location $lost
+            Remove-Item "$base.md", "$base.json" -ErrorAction SilentlyContinue
+        }
+    }
+}
+
 Describe 'A soft-deleted restore target' {
     It 'is named in the pre-flight with its purge date; nothing is purged or undeleted' {
         $id = Get-ApimServiceId standby-ne

@@ -1,7 +1,7 @@
 #Requires -Modules Pester
 # Drift checks: the help built from docs/en-US (tools/HelpGen) against the cmdlets as they really are.
 BeforeDiscovery {
-    $cmdlets = @((Import-PowerShellDataFile $env:APIMDR_TEST_MODULE_PATH).CmdletsToExport | ForEach-Object { @{ Name = $_ } })
+    $cmdlets = @((Test-ModuleManifest -Path $env:APIMDR_TEST_MODULE_PATH -ErrorAction Stop).ExportedCmdlets.Keys | ForEach-Object { @{ Name = $_ } })
 }
 
 BeforeAll {

@@ -5,7 +5,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1') -ContainerPrefix pkg
     if (-not $env:APIMDR_TEST_PACKAGE_DIR) { throw "APIMDR_TEST_PACKAGE_DIR is not set: run the suites through 'dotnet pwsh ./build.ps1 -Task Test'." }
     $script:packageDir = $env:APIMDR_TEST_PACKAGE_DIR
-    $script:version = (Import-PowerShellDataFile $t.ModulePath).ModuleVersion
+    $script:version = (Test-ModuleManifest -Path $t.ModulePath -ErrorAction Stop).Version.ToString()
     $script:temp = Join-Path ([IO.Path]::GetTempPath()) (New-TestName 'pkg')
     # On Linux and macOS PSResourceGet installs CurrentUser modules under $HOME/.local/share/powershell/Modules and
     # keeps its repositories under XDG_DATA_HOME (else $HOME/.local/share); pwsh's user module path follows
@@ -82,7 +82,7 @@ Describe 'The nupkg (Install-PSResource from out/packages)' {
     }
 
     It 'carries ReleaseNotes from CHANGELOG.md and no invented LicenseUri or ProjectUri' {
-        $psData = (Import-PowerShellDataFile (Join-Path $installedDir 'ApimDr.psd1')).PrivateData.PSData
+        $psData = (Test-ModuleManifest -Path (Join-Path $installedDir 'ApimDr.psd1') -ErrorAction Stop).PrivateData.PSData
         $psData.ReleaseNotes | Should -Match 'First release'
         (Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'CHANGELOG.md')) | Should -Match ([regex]::Escape(($psData.ReleaseNotes -split '\r?\n')[0]))
         $psData.Keys | Should -Not -Contain 'LicenseUri'

@@ -46,6 +46,10 @@ Describe 'Copy-ApimBackup' {
             ($replica | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match 'its bytes match the source'
         }
 
+        It 'copies server-side within one storage service (Azurite copies between accounts of one instance)' {
+            ($replica | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match '\(ServerSide\)'
+        }
+
         It 'keeps the original creation time, so the replica expires when the source does' {
             $src = Get-ApimBackup @common -ContainerName $source -BackupName $backupName
             $rep = Get-ApimBackup @second -ContainerName $replicaContainer -BackupName $backupName
@@ -120,6 +124,19 @@ Describe 'Copy-ApimBackup' {
         Copy-ApimBackup @common -ContainerName $source -BackupName $backupName -DestinationStorageAccountName $account2 -DestinationContainerName $c `
             -DestinationStorageAccountKey $key2 -DestinationBlobEndpoint $endpoint2 -WhatIf | Should -BeNullOrEmpty
         Get-ApimBackup @second -ContainerName $c -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Copy-ApimBackup across storage services' {
+    It 'streams the copy when the destination''s service cannot read the source (another Azurite instance), and verifies it' {
+        $c = New-TestName 'far'
+        $out = @(Copy-ApimBackup @common -ContainerName $source -BackupName $backupName -DestinationStorageAccountName $t.ReplicaAccountName -DestinationContainerName $c `
+            -DestinationStorageAccountKey $t.ReplicaKey -DestinationBlobEndpoint $t.ReplicaBlobEndpoint -Verbose 4>&1)
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n" | Should -Match '\(Streamed\); its bytes match'
+        $r = $out | Where-Object { $_ -is [ApimDr.ApimBackup] }
+        $r.ReplicaOf | Should -Be "$($t.StorageAccountName)/$source/$backupName"
+        $r.ContentMd5 | Should -Be (Get-ApimBackup @common -ContainerName $source -BackupName $backupName).ContentMd5
+        Get-TestBlobContent -Account Replica -Container $c -Name $backupName | Should -Be (Get-TestBlobContent -Container $source -Name $backupName)
     }
 }
 

@@ -418,8 +418,55 @@ function Test-LoopbackConnection {
     }
 }
 
+function Start-StorageRequestCounter {
+    <#
+    A loopback relay in front of the first region's storage that counts requests (tests/StorageRequestCounter.cs,
+    compiled once per process). Point a client at .BlobEndpoint instead of the test environment's; .Count,
+    .Requests ("METHOD /path?query"), .Reset(), .Dispose().
+    #>
+    param([string] $Upstream = $env:APIMDR_TEST_BLOB_SERVICE_URL)
+    Assert-TestVariable 'APIMDR_TEST_BLOB_SERVICE_URL'
+    if (-not ('ApimDr.Tests.StorageRequestCounter' -as [type])) {
+        Add-Type -Path (Join-Path $PSScriptRoot 'StorageRequestCounter.cs') -ReferencedAssemblies System.Net.HttpListener, System.Net.Http, System.Net.Primitives, System.Net.Sockets, System.Collections.Concurrent, System.Linq, System.Collections.Specialized, System.Net.WebHeaderCollection, System.Threading, System.Threading.Thread
+    }
+    $counter = [ApimDr.Tests.StorageRequestCounter]::new($Upstream)
+    $counter | Add-Member -NotePropertyName BlobEndpoint -NotePropertyValue "$($counter.Url)/$((Get-TestEnvironment).StorageAccountName)"
+    return $counter
+}
+
+function Get-ApimDrEngineType {
+    <# A type of ApimDr.Engine as the imported module loaded it (its private load context): run one ApimDr cmdlet first. #>
+    param([Parameter(Mandatory)][string] $Name)
+    $engine = [Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -eq 'ApimDr' | ForEach-Object Assemblies | Where-Object { $_.GetName().Name -eq 'ApimDr.Engine' } | Select-Object -First 1
+    if (-not $engine) { throw 'ApimDr.Engine is not loaded yet: call an ApimDr cmdlet first.' }
+    return $engine.GetType($Name, $true)
+}
+
+function New-TestCatalogEntry {
+    <#
+    One backup blob and its manifest blob, written straight to Azurite. The manifest's JSON and (unless -WithoutMetadata,
+    the shape an earlier ApimDr wrote) its blob metadata come from the engine's own BackupManifest.ToJson/ToMetadata —
+    what BackupCatalog.WriteManifestAsync writes — so the test has no copy of the encoding.
+    #>
+    param(
+        [Parameter(Mandatory)][string] $Container,
+        [Parameter(Mandatory)][object] $Manifest,   # an ApimDr.ApimBackupManifest
+        [switch] $WithoutMetadata,
+        [switch] $WithoutBlob,
+        [int] $SizeBytes = 64
+    )
+    $codec = Get-ApimDrEngineType 'ApimDr.Engine.Storage.BackupManifest'
+    if (-not $WithoutBlob) { New-TestBlob -Container $Container -Name $Manifest.BackupName -SizeBytes $SizeBytes }
+    $metadata = @{}
+    if (-not $WithoutMetadata) {
+        $fromEngine = $codec.GetMethod('ToMetadata').Invoke($null, @($Manifest))
+        foreach ($k in $fromEngine.Keys) { $metadata[$k] = $fromEngine[$k] }
+    }
+    New-TestBlob -Container $Container -Name "$($Manifest.BackupName).apimdr.json" -Content ($codec.GetMethod('ToJson').Invoke($null, @($Manifest))) -Metadata $metadata
+}
+
 Export-ModuleMember -Function Assert-TestVariable, Get-TestEnvironment, New-TestName, New-BackupName, New-TrapListener, New-TestContainer, New-TestBlob, Get-TestBlobContent, Get-TestBlobName,
     Invoke-PwshChild, Remove-TestBlob, Get-PwshCommand, Get-FreeLoopbackPort, Get-EmulatorEnvironment, Get-ApimServiceId, Get-ArmServiceUrl, Invoke-ArmRequest, Invoke-EmulatorControl, Get-EmulatorRequestLog, Get-EmulatorActionPost, Clear-EmulatorRequestLog,
     Get-EmulatorSetting, Set-EmulatorSetting, Add-EmulatorFault, Clear-EmulatorFault, Move-EmulatorClock, Get-EmulatorServiceConfiguration,
     Set-EmulatorServiceConfiguration, New-EmulatorToken, Reset-Emulator, Get-EmulatorRegion, Start-EmulatorRegionOutage, Stop-EmulatorRegionOutage,
-    Test-LoopbackConnection
+    Test-LoopbackConnection, Invoke-AzuriteRequest, Start-StorageRequestCounter, Get-ApimDrEngineType, New-TestCatalogEntry

@@ -27,6 +27,12 @@ succeeds but the standby differs from the snapshot, the report says Result = Dif
     -ReportPath ./drill-2026-11-27
 
 .EXAMPLE
+# Failover: the primary region is down. Restore the newest verified replica of the primary (in the second
+# region's account) into the standby there; nothing is sent to the primary's region or its storage.
+./Invoke-ApimDrDrill.ps1 -SubscriptionId $sub -ResourceGroupName prod-rg -PrimaryName contoso-apim -StandbyResourceGroupName dr-rg `
+    -StandbyName contoso-apim-dr -PrimaryUnavailable -ReplicaStorageAccountName contosodrnoe -ReplicaContainerName apim -ReportPath ./failover
+
+.EXAMPLE
 # Drill with last night's backup (the newest of the primary) instead of a new one:
 $last = Get-ApimBackup -StorageAccountName contosodr -ContainerName apim -ServiceName contoso-apim | Select-Object -First 1
 ./Invoke-ApimDrDrill.ps1 @common -BackupName $last.BackupName -ReportPath ./drill-nightly
@@ -38,8 +44,8 @@ param(
     [Parameter(Mandatory)][string] $PrimaryName,
     [string] $StandbyResourceGroupName = $ResourceGroupName,
     [Parameter(Mandatory)][string] $StandbyName,
-    [Parameter(Mandatory)][string] $StorageAccountName,
-    [Parameter(Mandatory)][string] $ContainerName,
+    [string] $StorageAccountName,
+    [string] $ContainerName,
     [securestring] $StorageAccountKey,
     [uri] $BlobEndpoint,
     [uri] $ResourceManagerUrl,
@@ -48,7 +54,16 @@ param(
     # then shows what the primary has changed since.
     [string] $BackupName,
     # Writes <ReportPath>.md and <ReportPath>.json (a trailing .md or .json is dropped first).
-    [string] $ReportPath
+    [string] $ReportPath,
+    # Failover mode: the primary region is declared unavailable. No backup is taken and neither the primary
+    # service nor the primary storage account is contacted: the newest VERIFIED replica of the primary in
+    # -ReplicaStorageAccountName/-ReplicaContainerName is restored into the standby and verified; every check
+    # that needs the primary is listed in the report as "not checked: primary unavailable".
+    [switch] $PrimaryUnavailable,
+    [string] $ReplicaStorageAccountName,
+    [string] $ReplicaContainerName,
+    [securestring] $ReplicaStorageAccountKey,
+    [uri] $ReplicaBlobEndpoint
 )
 $ErrorActionPreference = 'Stop'
 Import-Module ApimDr -ErrorAction SilentlyContinue
@@ -61,6 +76,18 @@ if ($AccessToken) { $arm.AccessToken = $AccessToken }
 $storageAuth = @{}
 if ($StorageAccountKey) { $storageAuth.StorageAccountKey = $StorageAccountKey }
 if ($BlobEndpoint) { $storageAuth.BlobEndpoint = $BlobEndpoint }
+$notChecked = [System.Collections.Generic.List[string]]::new()
+if ($PrimaryUnavailable) {
+    # Everything is read from the replica's account; the primary's account is never named.
+    if (-not $ReplicaStorageAccountName -or -not $ReplicaContainerName) { throw '-PrimaryUnavailable needs -ReplicaStorageAccountName and -ReplicaContainerName: the replica is all there is.' }
+    $storageAuth = @{}
+    if ($ReplicaStorageAccountKey) { $storageAuth.StorageAccountKey = $ReplicaStorageAccountKey }
+    if ($ReplicaBlobEndpoint) { $storageAuth.BlobEndpoint = $ReplicaBlobEndpoint }
+    $StorageAccountName = $ReplicaStorageAccountName
+    $ContainerName = $ReplicaContainerName
+} elseif (-not $StorageAccountName -or -not $ContainerName) {
+    throw 'Give -StorageAccountName and -ContainerName (or, with the primary region down, -PrimaryUnavailable and the replica''s).'
+}
 $catalog = @{ StorageAccountName = $StorageAccountName; ContainerName = $ContainerName } + $storageAuth
 
 $steps = [System.Collections.Generic.List[object]]::new()
@@ -78,6 +105,17 @@ function ConvertTo-DifferenceRow($Difference) {
 }
 
 $drillStart = [DateTime]::UtcNow
+$drilledId = "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroupName/providers/Microsoft.ApiManagement/service/$PrimaryName"
+if ($PrimaryUnavailable -and -not $BackupName) {
+    # The newest verified replica of the primary that can still be restored (the 30 days run from the original backup).
+    $newest = Invoke-DrillStep 'catalog' {
+        Get-ApimBackup @catalog -ServiceName $PrimaryName |
+            Where-Object { $_.ReplicaOf -and $_.SourceServiceId -eq $drilledId -and $_.Status -eq 'Succeeded' -and -not $_.IsExpired } | Select-Object -First 1
+    }
+    if (-not $newest) { throw "No verified replica of $PrimaryName that can still be restored is in $StorageAccountName/$ContainerName (Copy-ApimBackup, or Backup-ApimService -ReplicaStorageAccountName, makes them)." }
+    $BackupName = $newest.BackupName
+    $notChecked.Add('backup: not taken: primary unavailable (the newest verified replica is restored)')
+}
 if (-not $BackupName) {
     $backup = Invoke-DrillStep 'backup' {
         Backup-ApimService -SubscriptionId $SubscriptionId -ResourceGroupName $ResourceGroupName -Name $PrimaryName @catalog @arm
@@ -86,7 +124,6 @@ if (-not $BackupName) {
     $BackupName = $backup.BackupName
 }
 
-$drilledId = "/subscriptions/$SubscriptionId/resourceGroups/$ResourceGroupName/providers/Microsoft.ApiManagement/service/$PrimaryName"
 $catalogErrors = [System.Collections.Generic.List[object]]::new()
 $entry = Invoke-DrillStep 'catalog' {
     Get-ApimBackup @catalog -BackupName $BackupName -ErrorAction SilentlyContinue -ErrorVariable errors
@@ -101,14 +138,20 @@ if ($entry.SourceServiceId -ne $drilledId) {
         "Choose a backup of ${PrimaryName}: Get-ApimBackup -StorageAccountName $StorageAccountName -ContainerName $ContainerName -ServiceName $PrimaryName")
 }
 if (-not $entry.HasSnapshot) { throw "Backup $BackupName has no configuration snapshot (backed up with -SkipSnapshot?)." }
+if ($PrimaryUnavailable -and -not $entry.ReplicaOf) { throw "Backup $BackupName in $StorageAccountName/$ContainerName is not a verified replica (no manifest saying where it was copied from and that its bytes were checked)." }
 $primaryId = $entry.SourceServiceId
 
 $snapshot = Invoke-DrillStep 'snapshot' { $entry | Get-ApimConfiguration @storageAuth }
 
 # What a restore of this backup would lose now: prod's restorable changes since the snapshot (prod is read
 # under the snapshot's salt, so a changed secret counts without either value being shown).
-$changes = Invoke-DrillStep 'rpo' {
-    @(Compare-ApimConfiguration -Reference $snapshot -Difference $primaryId @arm | Where-Object { $_.IsRestorable -and $_.Change -ne 'Equal' })
+$changes = if ($PrimaryUnavailable) {
+    $notChecked.Add('rpo: changes on the primary since the snapshot: not checked: primary unavailable (the RPO is the replica''s age at failover)')
+    $null
+} else {
+    Invoke-DrillStep 'rpo' {
+        @(Compare-ApimConfiguration -Reference $snapshot -Difference $primaryId @arm | Where-Object { $_.IsRestorable -and $_.Change -ne 'Equal' })
+    }
 }
 
 $restoreStart = [DateTime]::UtcNow
@@ -141,8 +184,14 @@ if (-not $verification) { throw "Restore into $StandbyName succeeded but was not
 foreach ($err in $verifyErrors) { Write-Warning "$err" }
 
 # The carry-over checklist: prod's and the standby's ACTUAL values of what a restore does not carry.
-$carryOver = Invoke-DrillStep 'carry-over' {
-    Compare-ApimConfiguration -Reference $primaryId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable }
+$carryOver = if ($PrimaryUnavailable) {
+    # The primary cannot be read: the backup's own values (from its snapshot) stand in for prod's.
+    $notChecked.Add('carry-over: the primary''s live values: not checked: primary unavailable (the backup''s snapshot values are shown)')
+    @($verification.CarryOver)
+} else {
+    Invoke-DrillStep 'carry-over' {
+        Compare-ApimConfiguration -Reference $primaryId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable }
+    }
 }
 $drillEnd = [DateTime]::UtcNow
 
@@ -150,19 +199,21 @@ $report = [pscustomobject]@{
     PSTypeName      = 'ApimDr.DrillReport'
     format          = 'apimdr-drill-report/1'
     result          = if ($verification.IsEqual) { 'Succeeded' } else { 'DifferencesFound' }
+    mode            = if ($PrimaryUnavailable) { 'failover' } else { 'drill' }
+    notChecked      = @($notChecked)
     startedAt       = $drillStart
     endedAt         = $drillEnd
     durationSeconds = [Math]::Round(($drillEnd - $drillStart).TotalSeconds, 3)
     primary         = [pscustomobject]@{ name = $PrimaryName; resourceId = $primaryId }
     standby         = [pscustomobject]@{ name = $StandbyName; resourceId = $restore.ResourceId }
     backup          = [pscustomobject]@{ name = $BackupName; storageAccountName = $StorageAccountName; containerName = $ContainerName
-        created = $entry.Created; sizeBytes = [long]$entry.SizeBytes; snapshotTakenAt = $snapshot.TakenAt; entityCount = $snapshot.EntityCount }
+        created = $entry.Created; sizeBytes = [long]$entry.SizeBytes; snapshotTakenAt = $snapshot.TakenAt; entityCount = $snapshot.EntityCount; replicaOf = $entry.ReplicaOf }
     steps           = @($steps)
     rto             = [pscustomobject]@{ seconds = [Math]::Round(($restoreEnd - $restoreStart).TotalSeconds, 3); from = $restoreStart; to = $restoreEnd }
     rpo             = [pscustomobject]@{
         backupAgeSeconds     = [Math]::Round(($restoreStart - $entry.Created).TotalSeconds, 3)
-        changesSinceSnapshot = $changes.Count
-        changes              = @($changes | ForEach-Object { [pscustomobject]@{ entity = $_.Entity; name = $_.Name; property = $_.Property; change = $_.Change } })
+        changesSinceSnapshot = if ($PrimaryUnavailable) { $null } else { @($changes | Where-Object { $_ }).Count }
+        changes              = @($changes | Where-Object { $_ } | ForEach-Object { [pscustomobject]@{ entity = $_.Entity; name = $_.Name; property = $_.Property; change = $_.Change } })
     }
     differences     = @($verification.Differences | ForEach-Object { ConvertTo-DifferenceRow $_ })
     carryOver       = @($carryOver | ForEach-Object {
@@ -178,10 +229,13 @@ function Format-DrillMarkdown($Report) {
     $null = $md.AppendLine("# DR drill: $($Report.primary.name) → $($Report.standby.name)").AppendLine()
     $null = $md.AppendLine("| | |").AppendLine("|---|---|")
     $null = $md.AppendLine("| result | **$($Report.result)** |")
+    $null = $md.AppendLine("| mode | $($Report.mode)$(if ($Report.backup.replicaOf) { " (replica of $($Report.backup.replicaOf))" }) |")
+    foreach ($n in $Report.notChecked) { $null = $md.AppendLine("| not checked | $n |") }
     $null = $md.AppendLine("| drill | $(& $time $Report.startedAt) → $(& $time $Report.endedAt) ($('{0:N1}' -f $Report.durationSeconds) s) |")
     $null = $md.AppendLine("| backup | ``$($Report.backup.name)`` in $($Report.backup.storageAccountName)/$($Report.backup.containerName), $('{0:N0}' -f $Report.backup.sizeBytes) bytes, created $(& $time $Report.backup.created) |")
     $null = $md.AppendLine("| RTO (measured) | $('{0:N1}' -f $Report.rto.seconds) s, restore start to standby restored and verified |")
-    $null = $md.AppendLine("| RPO | backup $('{0:N1}' -f $Report.rpo.backupAgeSeconds) s old at restore start; $($Report.rpo.changesSinceSnapshot) change(s) on $($Report.primary.name) since the snapshot ($(& $time $Report.backup.snapshotTakenAt), $($Report.backup.entityCount) entities) |")
+    $since = if ($null -eq $Report.rpo.changesSinceSnapshot) { 'changes on the primary since the snapshot not checked (primary unavailable)' } else { "$($Report.rpo.changesSinceSnapshot) change(s) on $($Report.primary.name) since the snapshot" }
+    $null = $md.AppendLine("| RPO | backup $('{0:N1}' -f $Report.rpo.backupAgeSeconds) s old at restore start; $since ($(& $time $Report.backup.snapshotTakenAt), $($Report.backup.entityCount) entities) |")
     $null = $md.AppendLine("| differences after restore | $($Report.differences.Count) (expected: none) |")
     $null = $md.AppendLine("| carry-over settings | $($Report.carryOver.Count), of which $(@($Report.carryOver | Where-Object { -not $_.equal }).Count) differ |").AppendLine()
 

@@ -20,6 +20,8 @@ param(
     [string] $AccessType = 'SystemAssignedManagedIdentity',
     [guid] $IdentityClientId,
     [securestring] $StorageAccountKey,
+    # The storage account's blob endpoint when it is not the standard host (a private endpoint, an emulator).
+    [uri] $BlobEndpoint,
     [uri] $ResourceManagerUrl
 )
 $ErrorActionPreference = 'Stop'
@@ -28,6 +30,7 @@ Import-Module ApimDr -ErrorAction SilentlyContinue
 $options = @{ StorageAccountName = $StorageAccountName; ContainerName = $ContainerName; AccessType = $AccessType; NoWait = $true }
 if ($IdentityClientId) { $options.IdentityClientId = $IdentityClientId }
 if ($StorageAccountKey) { $options.StorageAccountKey = $StorageAccountKey }
+if ($BlobEndpoint) { $options.BlobEndpoint = $BlobEndpoint }
 if ($ResourceManagerUrl) { $options.ResourceManagerUrl = $ResourceManagerUrl }
 
 # Errors for single services are reported and the others still start; every started one is saved.

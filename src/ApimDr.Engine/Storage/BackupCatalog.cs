@@ -33,20 +33,27 @@ namespace ApimDr.Engine.Storage
             {
                 var backups = new List<ApimBackup>();
                 var manifests = new List<string>();
+                var carried = new Dictionary<string, ApimBackupManifest>(StringComparer.Ordinal);   // manifests the listing's metadata carries: no download
                 var snapshots = new HashSet<string>(StringComparer.Ordinal);
                 var markers = new List<string>();
                 await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
                 {
                     if (BackupTestHistory.IsHistoryName(item.Name)) continue;   // the drill history is not a backup
-                    if (BackupManifest.IsManifestName(item.Name)) manifests.Add(item.Name);
+                    if (BackupManifest.IsManifestName(item.Name))
+                    {
+                        manifests.Add(item.Name);
+                        if (BackupManifest.FromMetadata(item.Metadata) is ApimBackupManifest fromListing) carried[item.Name] = fromListing;
+                    }
                     else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
                     else if (BackupManifest.BackupNameOfRestoreMarker(item.Name) is string marked) markers.Add(marked);
                     else backups.Add(ToBackup(location, container, item));
                 }
                 var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
                 using var gate = new SemaphoreSlim(ManifestReadsInFlight);
+                // Only manifests without that metadata (written by an earlier ApimDr) are downloaded, at most 8 at once.
                 ApimBackupManifest?[] read = await Task.WhenAll(manifests.Select(async name =>
                 {
+                    if (carried.TryGetValue(name, out ApimBackupManifest? listed)) return listed;
                     await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
                     try
                     {
@@ -129,7 +136,7 @@ namespace ApimDr.Engine.Storage
             {
                 return await CallAsync(location, async container =>
                 {
-                    using Stream stream = await container.GetBlobClient(blobName).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = 4 * 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
+                    using Stream stream = await container.GetBlobClient(blobName).OpenReadAsync(new BlobOpenReadOptions(allowModifications: false) { BufferSize = 1024 * 1024 }, cancellationToken).ConfigureAwait(false);
                     return await read(stream).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
@@ -140,9 +147,12 @@ namespace ApimDr.Engine.Storage
             }
         }
 
-        /// <summary>Writes (or replaces) a backup's manifest blob.</summary>
+        /// <summary>
+        /// Writes (or replaces) a backup's manifest blob, with the same record as its metadata (<see cref="BackupManifest.ToMetadata"/>)
+        /// in the same request, so a listing reads every manifest without downloading one.
+        /// </summary>
         public static Task WriteManifestAsync(StorageLocation location, ApimBackupManifest manifest, CancellationToken cancellationToken)
-            => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken);
+            => UploadAsync(location, BackupManifest.NameFor(manifest.BackupName), BackupManifest.ToJson(manifest), cancellationToken, BackupManifest.ToMetadata(manifest));
 
         /// <summary>A backup's manifest as stored now; null when there is none (or it is not one).</summary>
         public static Task<ApimBackupManifest?> ReadManifestAsync(StorageLocation location, string backupName, CancellationToken cancellationToken)
@@ -153,11 +163,11 @@ namespace ApimDr.Engine.Storage
         /// Writes a JSON blob beside a backup. A missing container is created, as the backup itself creates
         /// it (docs/emulator.md, "backup … creates a missing container").
         /// </summary>
-        private static Task UploadAsync(StorageLocation location, string blobName, string json, CancellationToken cancellationToken)
+        private static Task UploadAsync(StorageLocation location, string blobName, string json, CancellationToken cancellationToken, IDictionary<string, string>? metadata = null)
             => CallAsync(location, async container =>
             {
                 BlobClient blob = container.GetBlobClient(blobName);
-                var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } };
+                var options = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" }, Metadata = metadata };
                 try
                 {
                     return await blob.UploadAsync(BinaryData.FromString(json), options, cancellationToken).ConfigureAwait(false);

@@ -34,7 +34,7 @@ namespace ApimDr.Engine.Storage
         private const long SyncCopyLimit = 256L * 1024 * 1024;
 
         /// <summary>The streamed copy moves this much at a time (bounded memory, whatever the backup's size).</summary>
-        private const int StreamChunk = 4 * 1024 * 1024;
+        private const int StreamChunk = 2 * 1024 * 1024;
 
         private static readonly TimeSpan CopyPollInterval = TimeSpan.FromSeconds(2);
 

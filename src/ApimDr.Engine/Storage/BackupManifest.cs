@@ -85,6 +85,61 @@ namespace ApimDr.Engine.Storage
 
         public static string ToJson(ApimBackupManifest manifest) => JsonSerializer.Serialize(manifest, WriteOptions);
 
+        /// <summary>
+        /// The blob metadata name under which the manifest blob also carries its own record (docs/design.md, "Catalog in
+        /// one listing"): a C# identifier, lower case (storage keeps the case, lookups ignore it).
+        /// </summary>
+        public const string MetadataName = "apimdrmanifest";
+
+        /// <summary>
+        /// The most the value may take: Azure counts every metadata name and value against 8 KB (8,192 bytes); this
+        /// leaves room for the name and for metadata another tool may add.
+        /// </summary>
+        public const int MetadataValueLimit = 7 * 1024;
+
+        private static readonly JsonSerializerOptions CompactOptions = new JsonSerializerOptions
+        {
+            WriteIndented = false,
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        };
+
+        /// <summary>
+        /// The manifest as blob metadata, written with the manifest blob in the same request so the listing
+        /// (<c>include=metadata</c>) carries every manifest and no manifest needs a download of its own. The value is the
+        /// same record as the blob's JSON — the compact JSON of the properties, base64 (metadata values must be ASCII;
+        /// names, SKUs, URLs need not be) — read back through <see cref="FromMetadata"/>, i.e. <see cref="Parse"/> and
+        /// <see cref="ApimBackupManifest.FromProperties"/>: there is no second mapping of fields. Null when it would not
+        /// fit the limit (a manifest with very many replicas): then the listing downloads that one manifest.
+        /// </summary>
+        public static IDictionary<string, string>? ToMetadata(ApimBackupManifest manifest)
+        {
+            string value = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(manifest, CompactOptions)));
+            return value.Length <= MetadataValueLimit ? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { [MetadataName] = value } : null;
+        }
+
+        /// <summary>
+        /// The manifest a listing's metadata carries; null when there is none (written by an earlier ApimDr, or
+        /// rewritten by one: a write replaces the metadata too) or it is not one — then the caller reads the blob itself.
+        /// </summary>
+        public static ApimBackupManifest? FromMetadata(IDictionary<string, string>? metadata)
+        {
+            if (metadata == null) return null;
+            foreach (KeyValuePair<string, string> pair in metadata)
+            {
+                if (!string.Equals(pair.Key, MetadataName, StringComparison.OrdinalIgnoreCase)) continue;
+                try
+                {
+                    return Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(pair.Value ?? string.Empty)));
+                }
+                catch (FormatException)
+                {
+                    return null;
+                }
+            }
+            return null;
+        }
+
         /// <summary>Reads a manifest; null when the text is not one (another tool's blob with our suffix, a torn write).</summary>
         public static ApimBackupManifest? Parse(string text)
             => JsonRead.ToRecord(text, ApimBackupManifest.FromProperties) is ApimBackupManifest manifest && manifest.Schema == ApimBackupManifest.CurrentSchema ? manifest : null;

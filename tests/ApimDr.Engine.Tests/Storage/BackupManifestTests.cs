@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using ApimDr.Engine.Arm;
 using ApimDr.Engine.Storage;
 using ApimDr.Engine.Tests.Fakes;
@@ -78,6 +80,38 @@ namespace ApimDr.Engine.Tests.Storage
 
             Assert.NotNull(read);
             EveryProperty.AssertEqual(original, read!);
+        }
+
+        [Fact]
+        public void EveryWritablePropertyRoundTripsThroughTheBlobMetadataAsAsciiUnderAnIdentifier()
+        {
+            // The metadata the listing reads is the same record (no second mapping): every field, through the one factory.
+            ApimBackupManifest original = EveryProperty.Fill(BackupManifest.ForStart(Started(), Prod()));
+            original.Schema = ApimBackupManifest.CurrentSchema;
+            original.PollUrl = Started().PollUrl;
+            original.SourceServiceName = "prod-é-東京";   // not ASCII: the value must still be
+
+            IDictionary<string, string> metadata = BackupManifest.ToMetadata(original)!;
+
+            KeyValuePair<string, string> pair = Assert.Single(metadata);
+            Assert.Matches("^[A-Za-z_][A-Za-z0-9_]*$", pair.Key);
+            Assert.All(pair.Value, c => Assert.InRange(c, (char)0x20, (char)0x7E));
+            Assert.True(pair.Key.Length + pair.Value.Length <= 8192);
+            var upper = new Dictionary<string, string> { [pair.Key.ToUpperInvariant()] = pair.Value };   // storage may hand names back in another case
+            EveryProperty.AssertEqual(original, BackupManifest.FromMetadata(upper)!);
+        }
+
+        [Fact]
+        public void AManifestTooLargeForMetadataHasNoneAndMetadataThatIsNotAManifestReadsAsNone()
+        {
+            ApimBackupManifest huge = BackupManifest.ForStart(Started(), Prod());
+            huge.Replicas = Enumerable.Range(0, 400).Select(i => $"replicaaccount{i}/container{i}").ToArray();
+            Assert.Null(BackupManifest.ToMetadata(huge));   // the listing then downloads that one manifest
+
+            Assert.Null(BackupManifest.FromMetadata(null));
+            Assert.Null(BackupManifest.FromMetadata(new Dictionary<string, string> { ["apimdr_sourcesku"] = "Premium" }));
+            Assert.Null(BackupManifest.FromMetadata(new Dictionary<string, string> { [BackupManifest.MetadataName] = "not base64!" }));
+            Assert.Null(BackupManifest.FromMetadata(new Dictionary<string, string> { [BackupManifest.MetadataName] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("{\"schema\":\"other\"}")) }));
         }
 
         [Fact]
