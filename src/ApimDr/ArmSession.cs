@@ -14,15 +14,15 @@ using ApimDr.Engine.Workflow;
 namespace ApimDr
 {
     /// <summary>
-    /// The ARM side of a command, by composition (Backup, Restore, Wait): the user's cloud, one ArmClient
-    /// per ARM endpoint, and THE wait (one poller) with Write-Progress.
-    /// </summary>
-    /// <summary>
     /// What a command makes of one operation's end (<see cref="ArmSession.WaitAndEmit"/>): the follow-ups' result
     /// when the service gave its verdict, or the error that stopped its wait; returns the writes for the pipeline thread.
     /// </summary>
     internal delegate Task<Action> OperationEnd(ApimOperation operation, FollowUpResult? result, ApimDrException? interrupted, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The ARM side of a command, by composition (Backup, Restore, Wait): the user's cloud, one ArmClient
+    /// per ARM endpoint, and THE wait (one poller) with Write-Progress.
+    /// </summary>
     internal sealed class ArmSession : IDisposable
     {
         private readonly PSCmdlet _cmdlet;
