@@ -8,7 +8,8 @@ namespace ApimDr.Engine.Arm
 {
     /// <summary>
     /// Builds the one Azure.Core pipeline per (cloud, credential): ARM retry rules, request ids,
-    /// bearer token (refreshed before expiry by BearerTokenAuthenticationPolicy), redacting log.
+    /// bearer token (refreshed before expiry by BearerTokenAuthenticationPolicy), the configuration reader's
+    /// read pacing (<see cref="ReadPacingPolicy"/>), redacting log.
     /// Pipelines are cached so the credential's token cache survives across cmdlet calls.
     /// </summary>
     internal static class ArmPipelineFactory
@@ -44,6 +45,8 @@ namespace ApimDr.Engine.Arm
             var pipelineOptions = new HttpPipelineOptions(clientOptions);
             pipelineOptions.PerCallPolicies.Add(new RequestIdsPolicy());
             pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.Cloud.ArmScope));
+            // One read budget per pipeline (cloud + identity: ARM's bucket is per subscription and principal), before the log so its ms is the request's own.
+            pipelineOptions.PerRetryPolicies.Add(new ReadPacingPolicy(options.Time));
             pipelineOptions.PerRetryPolicies.Add(new ArmLogPolicy(options.Time));
             return HttpPipelineBuilder.Build(pipelineOptions);
         }
