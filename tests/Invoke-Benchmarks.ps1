@@ -40,7 +40,7 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy)." } }
+foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor)." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
 
@@ -379,6 +379,13 @@ $catalogBench = & (Join-Path $PSScriptRoot 'bench/CatalogBench.ps1') -Backups $C
 }
 
 # ---------------------------------------------------------------------------------------------
+# 9. A snapshot at ARM's read floor (tests/bench/ReadFloorBench.ps1; not in the default set: ~3-4 min at 250/25).
+if (Want 'ReadFloor') {
+Write-Host '== 9. Get-ApimConfiguration of the generated 300 x 10 service with the read bucket enforced: time vs the floor, 429s, -Verbose header'
+$readFloorBench = & (Join-Path $PSScriptRoot 'bench/ReadFloorBench.ps1')
+}
+
+# ---------------------------------------------------------------------------------------------
 # 8. Copy-ApimBackup of a 256 MiB backup: server-side bytes sent, streamed memory (tests/bench/CopyBench.ps1).
 if (Want 'Copy') {
 Write-Host '== 8. Copy-ApimBackup of a 256 MiB backup: server-side (bytes through ApimDr) and streamed (memory), each in a fresh pwsh'
@@ -418,6 +425,7 @@ if (Want 'Session') { $rows += @(
 if (Want 'Snapshot') { $rows += $snapshotBench.Rows }
 if (Want 'Catalog') { $rows += $catalogBench.Rows }
 if (Want 'Copy') { $rows += $copyBench.Rows }
+if (Want 'ReadFloor') { $rows += $readFloorBench.Rows }
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
 Write-Host ''
@@ -444,6 +452,7 @@ if (Want 'Session') { $null = $md.AppendLine("5. **Long session.** A fresh pwsh 
 if (Want 'Snapshot') { $null = $md.AppendLine($snapshotBench.Method) }
 if (Want 'Catalog') { $null = $md.AppendLine($catalogBench.Method) }
 if (Want 'Copy') { $null = $md.AppendLine($copyBench.Method) }
+if (Want 'ReadFloor') { $null = $md.AppendLine($readFloorBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
@@ -453,6 +462,7 @@ if (Want 'Wait') { $raw['Polls'] = @{ MinPollGapSeconds = $minPollGap; PollGaps 
 if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) } }
 if (Want 'Snapshot') { $raw['Snapshot'] = $snapshotBench.Raw }
 if (Want 'Copy') { $raw['Copy'] = $copyBench.Raw }
+if (Want 'ReadFloor') { $raw['ReadFloor'] = $readFloorBench.Raw }
 if (Want 'Wait') { $raw['Memory'] = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes } }
 if (Want 'Catalog') { $raw['Catalog'] = $catalogBench.Raw }
 $raw | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
