@@ -29,6 +29,11 @@ param(
     [int] $OperationCount = 100,
     [string] $DurationsCsv = '3,4,5,6,7',   # backup durations (s), one batch of OperationCount/5 each
     [int] $RetryAfterSeconds = 1,
+    # Wait: throttle the polls (the emulator's read bucket switched on once the backups have started), per-op starvation bound.
+    [switch] $ThrottlePolls,
+    [int] $PollBucket = 200,
+    [int] $PollRefillPerSecond = 600,
+    [double] $WaitMemoryTargetMB = 50,
     [int] $SessionCalls = 500
 )
 $ErrorActionPreference = 'Stop'
@@ -182,6 +187,8 @@ $null = New-Item -ItemType Directory -Force -Path $work
 $servicesFile = Join-Path $work 'services.json'
 $goFile = Join-Path $work 'go'
 Remove-Item $goFile -ErrorAction SilentlyContinue
+$waitGoFile = Join-Path $work 'go-wait'
+Remove-Item $waitGoFile -ErrorAction SilentlyContinue
 $names | ForEach-Object {
     [pscustomobject]@{ Id = (Get-ApimServiceId $_); Name = $_; ResourceGroupName = $e.ResourceGroup }
 } | ConvertTo-Json -AsArray | Set-Content -Path $servicesFile
@@ -190,7 +197,7 @@ Clear-EmulatorRequestLog
 # The child: stdout piped (its BENCH records), stderr inherited.
 $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
 foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'bench/WaitChild.ps1'),
-        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile)) { $info.ArgumentList.Add($a) }
+        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile) + $(if ($ThrottlePolls) { @('-WaitGoFile', $waitGoFile) } else { @() })) { $info.ArgumentList.Add($a) }
 $info.UseShellExecute = $false
 $info.RedirectStandardOutput = $true
 $child = [Diagnostics.Process]::Start($info)
@@ -221,6 +228,11 @@ while ($true) {
             } elseif ($record.phase -eq 'started') {
                 $phase = 'waiting'
                 $records['startedRss'] = $mem.Rss
+                if ($ThrottlePolls) {
+                    # Started (the POSTs, writes, unthrottled); now every poll goes through the read bucket.
+                    $null = Set-EmulatorSetting @{ throttlingEnabled = $true; readBucketCapacity = $PollBucket; readRefillPerSecond = $PollRefillPerSecond }
+                    $null = New-Item -ItemType File -Path $waitGoFile
+                }
             } elseif ($record.phase -eq 'waited') {
                 $records['waitedHwm'] = $mem.Hwm
                 $records['waitedRss'] = $mem.Rss
@@ -275,6 +287,19 @@ $earlyFirst = @($firstGaps | Where-Object { $_ -lt $floor }).Count
 $earlyPolls = @($pollGaps | Where-Object { $_ -lt $floor }).Count
 $pollTotal = ($pollsPerOp | Measure-Object -Sum).Sum
 $pollStats = $pollsPerOp | Measure-Object -Average -Minimum -Maximum
+# Starvation: per operation, polls <= ceil(T / RA) + the 429s it received + 2 (T = its duration on the server).
+$durationOf = @{}
+foreach ($o in $ops) { $durationOf[[string]$o.service] = [double]$o.durationSeconds }
+$starved = [System.Collections.Generic.List[string]]::new()
+$throttledPerOp = [System.Collections.Generic.List[int]]::new()
+foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
+    $opPolls = @($group.Group | Where-Object route -eq 'operationresults')
+    $op429 = @($opPolls | Where-Object status -eq 429).Count
+    $throttledPerOp.Add($op429)
+    $bound = [Math]::Ceiling($durationOf[$group.Name] / $RetryAfterSeconds) + $op429 + 2
+    if ($opPolls.Count -gt $bound) { $starved.Add(('{0}: {1} polls > {2}' -f $group.Name, $opPolls.Count, $bound)) }
+}
+$throttledStats = $throttledPerOp | Measure-Object -Maximum -Average
 $pollOk = $pollGaps.Count -gt 0 -and $firstGaps.Count -gt 0 -and $earlyFirst -eq 0 -and $earlyPolls -eq 0
 
 # 4. Memory.
@@ -287,7 +312,7 @@ $peakRss = if ($hwmReset -and $records['waitedHwm']) { [Math]::Max([double]$reco
 $rssDelta = $peakRss - $baselineRssBytes
 $heapPending = [double]$started.gcHeapBytes - [double]$baseline.gcHeapBytes
 $heapAfter = [double]$waited.gcHeapBytes - [double]$baseline.gcHeapBytes
-$memOk = $rssDelta -le 50 * $MB
+$memOk = $rssDelta -le $WaitMemoryTargetMB * $MB
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +438,10 @@ if (Want 'Wait') { $rows += @(
     [pscustomobject]@{ Target = "Never poll faster than Retry-After ($RetryAfterSeconds s)"
         Measured = ('poll -> next poll: min {0:N3} s over {1} intervals ({2} early); POST -> first poll: min {3:N3} s, {4} of {5} early; {6} polls, {7:N1} per op ({8}-{9}); {10} throttled' -f $minPollGap, $pollGaps.Count, $earlyPolls, $minFirstGap, $earlyFirst, $firstGaps.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
         Result = Result $pollOk }
-    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= 50 MB"
+    [pscustomobject]@{ Target = "No operation starves: polls per operation <= ceil(T/RA) + its 429s + 2$(if ($ThrottlePolls) { " (polls throttled: read bucket $PollBucket, refill $PollRefillPerSecond/s)" } else { ' (throttling off)' })"
+        Measured = ('{0} of {1} operations over the bound{2}; 429s {3} in all, per operation max {4}, mean {5:N1}' -f $starved.Count, $OperationCount, $(if ($starved.Count) { ' (' + (($starved | Select-Object -First 3) -join '; ') + ')' } else { '' }), $throttled, $throttledStats.Maximum, $throttledStats.Average)
+        Result = Result ($starved.Count -eq 0 -and $succeeded -eq $OperationCount) }
+    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= $WaitMemoryTargetMB MB"
         Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
         Result = Result $memOk }
 ) }
