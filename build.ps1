@@ -34,7 +34,10 @@ param(
 
     # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor; Session needs Wait; ReadFloor is not in the default set), e.g. -BenchTarget Import,Catalog.
     [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor')]
-    [string[]] $BenchTarget
+    [string[]] $BenchTarget,
+
+    # Bench: more parameters of tests/Invoke-Benchmarks.ps1, e.g. @{ OperationCount = 1000; ThrottlePolls = $true }.
+    [hashtable] $BenchParameters
 )
 
 $ErrorActionPreference = 'Stop'
@@ -255,13 +258,23 @@ function Invoke-Drill {
     if ($exit -ne 0) { Write-Host 'Drill FAILED'; exit 1 }
 }
 
+function Get-BenchArguments {
+    # A switch given as $true becomes -Name alone; anything else -Name value (pwsh -File binds them).
+    if (-not $BenchParameters) { return @() }
+    foreach ($k in $BenchParameters.Keys) {
+        $v = $BenchParameters[$k]
+        if ($v -is [bool]) { if ($v) { "-$k" } }
+        else { "-$k"; [string]$v }
+    }
+}
+
 function Invoke-Bench {
     Invoke-Build
     Invoke-EmulatorBuild
     $benchDir = Join-Path $OutDir 'bench'
     $exit = Invoke-WithServices {
         param($environment)
-        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList (@('-OutputDirectory', $benchDir) + $(if ($BenchTarget) { @('-Targets', ($BenchTarget -join ',')) } else { @() }))
+        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList (@('-OutputDirectory', $benchDir) + $(if ($BenchTarget) { @('-Targets', ($BenchTarget -join ',')) } else { @() }) + (Get-BenchArguments))
     }
     if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
 }
