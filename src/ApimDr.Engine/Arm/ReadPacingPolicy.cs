@@ -31,19 +31,25 @@ namespace ApimDr.Engine.Arm
         private readonly TimeProvider _time;
         private readonly object _gate = new object();
 
-        // Requests counted against the bucket so far (sent, minus those answered 429, which took no token).
-        private long _taken;
+        // Tickets: every paced request sent gets the next number; refusals (429: no token taken) are counted apart.
+        private long _sent;
+        private long _refused;
         private int _inFlight;
         private DateTimeOffset _notBefore;
         private Reading? _anchor;   // the first reading of the current estimate
         private Reading? _latest;   // the newest reading
-        private double? _rate;      // tokens per second
+        private double? _rate;      // tokens per second, as measured
 
+        /// <summary>What ARM said the bucket held right after the request with this ticket took its token.</summary>
         private sealed class Reading
         {
             public DateTimeOffset At;
             public long Remaining;
-            public long TakenAtSend;   // _taken right after this request was counted
+            public long Ticket;     // requests sent after it (higher tickets) are not in Remaining
+            public long Refused;    // _refused when it was read: later refusals took no token
+
+            /// <summary>Tokens taken since this reading, by what was sent after it and not refused.</summary>
+            public long TakenSince(long sent, long refused) => (sent - Ticket) - (refused - Refused);
         }
 
         public ReadPacingPolicy(TimeProvider time) => _time = time;
@@ -81,7 +87,7 @@ namespace ApimDr.Engine.Arm
                     wait = WaitFor(_time.GetUtcNow());
                     if (wait <= TimeSpan.Zero)
                     {
-                        ticket = ++_taken;
+                        ticket = ++_sent;
                         _inFlight++;
                         break;
                     }
@@ -113,17 +119,32 @@ namespace ApimDr.Engine.Arm
             if (now < _notBefore) return _notBefore - now;
             double? tokens = Tokens(now);
             if (tokens == null || tokens.Value >= 1) return TimeSpan.Zero;
-            if (_rate is double rate && rate > 0) return TimeSpan.FromSeconds(Math.Max((1 - tokens.Value) / rate, 0.001));
+            if (PacingRate() is double rate) return TimeSpan.FromSeconds(Math.Max((1 - tokens.Value) / rate, 0.001));
             // The bucket is empty and the refill is not known yet: one probe at a time, its answer (429 + Retry-After or a reading) tells more.
             return _inFlight == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(50);
         }
+
+        /// <summary>
+        /// The measured refill, less a margin for the estimate's own error: each reading's time is when its answer
+        /// arrived, off by up to a request's transit, about <see cref="ReadingError"/> at each end of the span.
+        /// The margin shrinks as the span grows (5 % at 2 s, 0.2 % after a minute).
+        /// </summary>
+        private double? PacingRate()
+        {
+            if (!(_rate is double rate) || rate <= 0 || _anchor == null || _latest == null) return null;
+            double span = (_latest.At - _anchor.At).TotalSeconds;
+            double margin = span > 0 ? Math.Min(0.1, 2 * ReadingError.TotalSeconds / span) : 0.1;
+            return rate * (1 - margin);
+        }
+
+        private static readonly TimeSpan ReadingError = TimeSpan.FromMilliseconds(50);
 
         /// <summary>Tokens in the bucket now by the newest reading, the refill since, and what was sent after it; null when unknown.</summary>
         private double? Tokens(DateTimeOffset now)
         {
             if (_latest == null || now - _latest.At > StaleAfter) return null;
-            double refill = _rate is double rate ? rate * (now - _latest.At).TotalSeconds : 0;
-            return _latest.Remaining + refill - (_taken - _latest.TakenAtSend);
+            double refill = PacingRate() is double rate ? rate * (now - _latest.At).TotalSeconds : 0;
+            return _latest.Remaining + refill - _latest.TakenSince(_sent, _refused);
         }
 
         private void Observe(Response response, long ticket)
@@ -131,13 +152,14 @@ namespace ApimDr.Engine.Arm
             DateTimeOffset now = _time.GetUtcNow();
             if (response.Status == 429)
             {
-                // No token was taken; nobody sends before the Retry-After has passed, and the bucket is empty.
-                _taken--;
+                // No token was taken; nobody sends before the Retry-After has passed, and the bucket was empty when
+                // this request reached ARM: what was sent before it is counted, what was sent after it is not.
+                _refused++;
                 TimeSpan retryAfter = RetryAfter.Read(response, _time) ?? TimeSpan.FromSeconds(1);
                 if (now + retryAfter > _notBefore) _notBefore = now + retryAfter;
-                if (_latest != null)
+                if (_latest != null && ticket >= _latest.Ticket)
                 {
-                    _latest = new Reading { At = now, Remaining = 0, TakenAtSend = _taken };
+                    _latest = new Reading { At = now, Remaining = 0, Ticket = ticket, Refused = _refused };
                 }
                 return;
             }
@@ -146,8 +168,8 @@ namespace ApimDr.Engine.Arm
             {
                 return;
             }
-            var reading = new Reading { At = now, Remaining = remaining, TakenAtSend = ticket };
-            if (_latest != null && ticket < _latest.TakenAtSend && now - _latest.At < StaleAfter) return;   // an older request answering late
+            var reading = new Reading { At = now, Remaining = remaining, Ticket = ticket, Refused = _refused };
+            if (_latest != null && ticket < _latest.Ticket && now - _latest.At < StaleAfter) return;   // an older request answering late
             if (_anchor == null || _latest == null || now - _latest.At > StaleAfter)
             {
                 _anchor = reading;
@@ -155,7 +177,7 @@ namespace ApimDr.Engine.Arm
             }
             else if (now - _anchor.At >= MinimumRateSpan)
             {
-                double rate = (reading.Remaining - _anchor.Remaining + (reading.TakenAtSend - _anchor.TakenAtSend)) / (now - _anchor.At).TotalSeconds;
+                double rate = (reading.Remaining - _anchor.Remaining + _anchor.TakenSince(reading.Ticket, reading.Refused)) / (now - _anchor.At).TotalSeconds;
                 if (rate > 0) _rate = rate;
             }
             _latest = reading;
