@@ -26,6 +26,8 @@ namespace ApimDr.Engine.Tests.Configuration
             private double _tokens;
             private DateTimeOffset _last;
 
+            public TimeSpan Latency { get; init; }
+
             public ReadBucket(TimeProvider clock, double capacity, double refill)
             {
                 _clock = clock;
@@ -41,7 +43,7 @@ namespace ApimDr.Engine.Tests.Configuration
             /// <summary>The emulator's rule (tests/ApimDr.Emulator/Arm/Throttle.cs), on virtual time. POSTs (listValue) count as writes: not here.</summary>
             public Func<RecordedRequest, Reply> Wrap(Func<RecordedRequest, Reply> inner) => r =>
             {
-                if (r.Method != "GET") return inner(r);
+                if (r.Method != "GET") return inner(r).AfterVirtual(Latency);
                 lock (this)
                 {
                     DateTimeOffset now = _clock.GetUtcNow();
@@ -52,11 +54,11 @@ namespace ApimDr.Engine.Tests.Configuration
                         Throttled++;
                         int retryAfter = Math.Max(1, (int)Math.Ceiling((1 - _tokens) / _refill));
                         return Reply.ArmError(429, "SubscriptionRequestsThrottled", "Number of 'read' requests exceeded.")
-                            .With("Retry-After", retryAfter.ToString()).With(ReadPacingPolicy.RemainingReadsHeader, "0");
+                            .With("Retry-After", retryAfter.ToString()).With(ReadPacingPolicy.RemainingReadsHeader, "0").AfterVirtual(Latency);
                     }
                     _tokens -= 1;
                     Taken++;
-                    return inner(r).With(ReadPacingPolicy.RemainingReadsHeader, ((int)_tokens).ToString());
+                    return inner(r).With(ReadPacingPolicy.RemainingReadsHeader, ((int)_tokens).ToString()).AfterVirtual(Latency);
                 }
             };
         }
@@ -96,13 +98,14 @@ namespace ApimDr.Engine.Tests.Configuration
         }
 
         [Theory]
-        [InlineData(250, 25)]   // ARM's published read bucket
-        [InlineData(100, 25)]   // a smaller burst: more of the snapshot is paced
-        public async Task ASnapshotFinishesNearTheBucketsFloorWithoutRunningIntoIt(int capacity, int refill)
+        [InlineData(250, 25, 0)]    // ARM's published read bucket
+        [InlineData(100, 25, 0)]    // a smaller burst: more of the snapshot is paced
+        [InlineData(250, 25, 50)]   // 50 ms per answer: reads are in flight when the bucket runs dry
+        public async Task ASnapshotFinishesNearTheBucketsFloorWithoutRunningIntoIt(int capacity, int refill, int latencyMs)
         {
             var clock = new VirtualClock();
             FakeApim apim = Large(apis: 60, operationsPerApi: 10);
-            var bucket = new ReadBucket(clock, capacity, refill);
+            var bucket = new ReadBucket(clock, capacity, refill) { Latency = TimeSpan.FromMilliseconds(latencyMs) };
             var transport = new FakeArmTransport(clock, bucket.Wrap(apim.Handle));
             using ArmClient client = Client(clock, transport);
             DateTimeOffset start = clock.GetUtcNow();
