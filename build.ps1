@@ -36,8 +36,8 @@ param(
     [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor')]
     [string[]] $BenchTarget,
 
-    # Bench: more parameters of tests/Invoke-Benchmarks.ps1, e.g. @{ OperationCount = 1000; ThrottlePolls = $true }.
-    [hashtable] $BenchParameters
+    # Bench: more parameters of tests/Invoke-Benchmarks.ps1 as Name=Value (a switch: Name alone), e.g. -BenchParameter OperationCount=1000,ThrottlePolls.
+    [string[]] $BenchParameter
 )
 
 $ErrorActionPreference = 'Stop'
@@ -259,12 +259,10 @@ function Invoke-Drill {
 }
 
 function Get-BenchArguments {
-    # A switch given as $true becomes -Name alone; anything else -Name value (pwsh -File binds them).
-    if (-not $BenchParameters) { return @() }
-    foreach ($k in $BenchParameters.Keys) {
-        $v = $BenchParameters[$k]
-        if ($v -is [bool]) { if ($v) { "-$k" } }
-        else { "-$k"; [string]$v }
+    foreach ($p in @($BenchParameter | Where-Object { $_ })) {
+        $name, $value = $p -split '=', 2
+        "-$name"
+        if ($null -ne $value) { $value }
     }
 }
 

@@ -34,6 +34,10 @@ param(
     [int] $PollBucket = 200,
     [int] $PollRefillPerSecond = 600,
     [double] $WaitMemoryTargetMB = 50,
+    # ReadFloor: the generated service's apis (10 operations each) and the read bucket.
+    [int] $ReadFloorApis = 300,
+    [int] $ReadBucket = 250,
+    [int] $ReadRefillPerSecond = 25,
     [int] $SessionCalls = 500
 )
 $ErrorActionPreference = 'Stop'
@@ -407,7 +411,7 @@ $catalogBench = & (Join-Path $PSScriptRoot 'bench/CatalogBench.ps1') -Backups $C
 # 9. A snapshot at ARM's read floor (tests/bench/ReadFloorBench.ps1; not in the default set: ~3-4 min at 250/25).
 if (Want 'ReadFloor') {
 Write-Host '== 9. Get-ApimConfiguration of the generated 300 x 10 service with the read bucket enforced: time vs the floor, 429s, -Verbose header'
-$readFloorBench = & (Join-Path $PSScriptRoot 'bench/ReadFloorBench.ps1')
+$readFloorBench = & (Join-Path $PSScriptRoot 'bench/ReadFloorBench.ps1') -Apis $ReadFloorApis -BucketCapacity $ReadBucket -RefillPerSecond $ReadRefillPerSecond
 }
 
 # ---------------------------------------------------------------------------------------------

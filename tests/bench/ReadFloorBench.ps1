@@ -45,9 +45,10 @@ try {
         $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
         $s = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })[-1]
         $withHeader = @($verbose | Where-Object { $_ -match 'x-ms-ratelimit-remaining-subscription-reads: \d+' })
+        $budget = @($verbose | Where-Object { $_ -like 'Read budget:*' })
         [pscustomobject]@{
             Seconds = $watch.Elapsed.TotalSeconds; StartedAt = $startedAt.ToString('o'); Entities = $s.EntityCount; Operations = $s.Of('apiOperations').Count
-            VerboseLines = $verbose.Count; WithHeader = $withHeader.Count; Samples = @($withHeader | Select-Object -First 2) + @($withHeader | Select-Object -Last 1)
+            VerboseLines = $verbose.Count; WithHeader = $withHeader.Count; Budget = @($budget | Select-Object -First 12); Samples = @($withHeader | Select-Object -First 2) + @($withHeader | Select-Object -Last 1)
         }
     }
     $log = @(Get-EmulatorRequestLog | Where-Object { $_.listener -eq 'arm' -and $_.url -match "/service/$([regex]::Escape($ServiceName))([/?]|$)" } | Sort-Object sequence)
@@ -58,6 +59,11 @@ $throttled = @($log | Where-Object status -eq 429).Count
 $reads = @($log | Where-Object { $_.method -eq 'GET' -and $_.status -ne 429 }).Count
 $writes = @($log | Where-Object { $_.method -ne 'GET' }).Count
 $floor = [Math]::Max(0, $reads - $BucketCapacity) / $RefillPerSecond
+# When the 429s came: seconds after the snapshot began (the emulator's log time).
+$t0 = [DateTimeOffset]$child.StartedAt
+$throttledAt = @($log | Where-Object status -eq 429 | ForEach-Object { [Math]::Round(([DateTimeOffset]$_.time - $t0).TotalSeconds, 2) })
+foreach ($b in $child.Budget) { Write-Host "   $b" }
+if ($throttledAt.Count) { Write-Host ('   429s at (s after start): {0}' -f (($throttledAt | Select-Object -First 40) -join ', ')) }
 $ratio = if ($floor -gt 0) { $child.Seconds / $floor } else { [double]::NaN }
 function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
 $timeOk = $floor -gt 0 -and $child.Seconds -le $floor * (1 + $FloorTolerance)
@@ -81,5 +87,5 @@ $method = "9. **Snapshot at ARM's read floor** ($shape). ``Reset-Emulator``; gen
 [pscustomobject]@{
     Rows = $rows; Method = $method
     Raw = [ordered]@{ Apis = $generated.apis; Operations = $generated.operations; LatencyMilliseconds = $LatencyMilliseconds; Bucket = $BucketCapacity; Refill = $RefillPerSecond
-        Reads = $reads; Writes = $writes; Throttled = $throttled; FloorSeconds = $floor; Seconds = $child.Seconds; Ratio = $ratio; Entities = $child.Entities; VerboseLines = $child.VerboseLines; WithHeader = $child.WithHeader; Samples = $child.Samples }
+        Reads = $reads; Writes = $writes; Throttled = $throttled; FloorSeconds = $floor; Seconds = $child.Seconds; Ratio = $ratio; Entities = $child.Entities; VerboseLines = $child.VerboseLines; WithHeader = $child.WithHeader; Samples = $child.Samples; ThrottledAt = $throttledAt }
 }

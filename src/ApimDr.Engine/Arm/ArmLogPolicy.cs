@@ -48,6 +48,9 @@ namespace ApimDr.Engine.Arm
 
         public ArmLogPolicy(TimeProvider time) => _time = time;
 
+        public static Action<ArmLogLevel, string>? SinkOf(HttpMessage message)
+            => message.TryGetProperty(SinkProperty, out object? value) ? value as Action<ArmLogLevel, string> : null;
+
         public static void SetSink(HttpMessage message, Action<ArmLogLevel, string>? sink)
         {
             if (sink != null) message.SetProperty(SinkProperty, sink);
