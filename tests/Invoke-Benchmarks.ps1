@@ -211,7 +211,7 @@ $phase = 'loading'
 $hwmReset = $false
 $baselineRss = [System.Collections.Generic.List[long]]::new()
 $lineTask = $child.StandardOutput.ReadLineAsync()
-$childDeadline = [DateTime]::UtcNow.AddSeconds(180)
+$childDeadline = [DateTime]::UtcNow.AddSeconds(180 + 0.5 * $OperationCount)
 while ($true) {
     $mem = Read-ProcMemory $child.Id
     if ($mem -and $mem.Rss) { $samples.Add([pscustomobject]@{ Phase = $phase; Rss = $mem.Rss }) }
@@ -248,7 +248,7 @@ while ($true) {
         $lineTask = $child.StandardOutput.ReadLineAsync()
     }
     if ($child.HasExited -and ($lineTask.IsCompleted -and $null -eq $lineTask.Result)) { break }
-    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw 'The wait child did not finish within 180 s (killed).' }
+    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw "The wait child did not finish within $(180 + 0.5 * $OperationCount) s (killed)." }
     Start-Sleep -Milliseconds 50
 }
 $child.WaitForExit()
