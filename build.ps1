@@ -259,7 +259,8 @@ function Invoke-Drill {
 }
 
 function Get-BenchArguments {
-    foreach ($p in @($BenchParameter | Where-Object { $_ })) {
+    # From bash the list arrives as one string: split on commas too.
+    foreach ($p in @($BenchParameter | ForEach-Object { $_ -split "," } | Where-Object { $_ })) {
         $name, $value = $p -split '=', 2
         "-$name"
         if ($null -ne $value) { $value }
