@@ -33,7 +33,9 @@ namespace ApimDr.Engine.Arm
         private static HttpPipeline Build(ArmClientOptions options)
         {
             var clientOptions = new ArmPipelineOptions { RetryPolicy = new ArmRetryPolicy(options.Time, options.MaxRetries) };
-            if (options.Transport != null) clientOptions.Transport = options.Transport;
+            // Azure.Core's default transport opens a connection per concurrent request: a wait over 1,000 operations
+            // polls ~1,000 at once. A bounded pool makes them queue for a connection instead (issue 20, item 4).
+            clientOptions.Transport = options.Transport ?? BoundedTransport.Value;
             // Our log policy is the only one: Azure's event-source logging would bypass the redaction allow-list.
             clientOptions.Diagnostics.IsLoggingEnabled = false;
             clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
@@ -50,6 +52,17 @@ namespace ApimDr.Engine.Arm
             pipelineOptions.PerRetryPolicies.Add(new ArmLogPolicy(options.Time));
             return HttpPipelineBuilder.Build(pipelineOptions);
         }
+
+        /// <summary>At most this many connections to one ARM host at a time.</summary>
+        internal const int MaxConnectionsPerServer = 32;
+
+        private static readonly Lazy<HttpPipelineTransport> BoundedTransport = new Lazy<HttpPipelineTransport>(() =>
+            new HttpClientTransport(new System.Net.Http.HttpClientHandler
+            {
+                AllowAutoRedirect = false,   // a 3xx is an answer the engine reads (docs/arm-protocol.md), never followed
+                UseCookies = false,
+                MaxConnectionsPerServer = MaxConnectionsPerServer,
+            }));
 
         private sealed class ArmPipelineOptions : ClientOptions
         {
