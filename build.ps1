@@ -32,9 +32,12 @@ param(
     # Pester -FullNameFilter / file filter for quick local runs, e.g. -TestName '*Get-ApimBackup*'.
     [string[]] $TestName,
 
-    # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy; Session needs Wait), e.g. -BenchTarget Import,Catalog.
-    [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog')]
-    [string[]] $BenchTarget
+    # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor; Session needs Wait; ReadFloor is not in the default set), e.g. -BenchTarget Import,Catalog.
+    [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor')]
+    [string[]] $BenchTarget,
+
+    # Bench: more parameters of tests/Invoke-Benchmarks.ps1 as Name=Value (a switch: Name alone), e.g. -BenchParameter OperationCount=1000,ThrottlePolls.
+    [string[]] $BenchParameter
 )
 
 $ErrorActionPreference = 'Stop'
@@ -255,13 +258,22 @@ function Invoke-Drill {
     if ($exit -ne 0) { Write-Host 'Drill FAILED'; exit 1 }
 }
 
+function Get-BenchArguments {
+    # From bash the list arrives as one string: split on commas too.
+    foreach ($p in @($BenchParameter | ForEach-Object { $_ -split "," } | Where-Object { $_ })) {
+        $name, $value = $p -split '=', 2
+        "-$name"
+        if ($null -ne $value) { $value }
+    }
+}
+
 function Invoke-Bench {
     Invoke-Build
     Invoke-EmulatorBuild
     $benchDir = Join-Path $OutDir 'bench'
     $exit = Invoke-WithServices {
         param($environment)
-        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList (@('-OutputDirectory', $benchDir) + $(if ($BenchTarget) { @('-Targets', ($BenchTarget -join ',')) } else { @() }))
+        Invoke-PwshScriptFile -Environment $environment -Script (Join-Path $Root 'tests/Invoke-Benchmarks.ps1') -ArgumentList (@('-OutputDirectory', $benchDir) + $(if ($BenchTarget) { @('-Targets', ($BenchTarget -join ',')) } else { @() }) + (Get-BenchArguments))
     }
     if ($exit -ne 0) { Write-Host 'Bench FAILED to run (no results)'; exit 1 }
 }

@@ -29,6 +29,15 @@ param(
     [int] $OperationCount = 100,
     [string] $DurationsCsv = '3,4,5,6,7',   # backup durations (s), one batch of OperationCount/5 each
     [int] $RetryAfterSeconds = 1,
+    # Wait: throttle the polls (the emulator's read bucket switched on once the backups have started), per-op starvation bound.
+    [switch] $ThrottlePolls,
+    [int] $PollBucket = 200,
+    [int] $PollRefillPerSecond = 600,
+    [double] $WaitMemoryTargetMB = 50,
+    # ReadFloor: the generated service's apis (10 operations each) and the read bucket.
+    [int] $ReadFloorApis = 300,
+    [int] $ReadBucket = 250,
+    [int] $ReadRefillPerSecond = 25,
     [int] $SessionCalls = 500
 )
 $ErrorActionPreference = 'Stop'
@@ -40,7 +49,7 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy)." } }
+foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor)." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
 
@@ -182,6 +191,8 @@ $null = New-Item -ItemType Directory -Force -Path $work
 $servicesFile = Join-Path $work 'services.json'
 $goFile = Join-Path $work 'go'
 Remove-Item $goFile -ErrorAction SilentlyContinue
+$waitGoFile = Join-Path $work 'go-wait'
+Remove-Item $waitGoFile -ErrorAction SilentlyContinue
 $names | ForEach-Object {
     [pscustomobject]@{ Id = (Get-ApimServiceId $_); Name = $_; ResourceGroupName = $e.ResourceGroup }
 } | ConvertTo-Json -AsArray | Set-Content -Path $servicesFile
@@ -190,7 +201,7 @@ Clear-EmulatorRequestLog
 # The child: stdout piped (its BENCH records), stderr inherited.
 $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
 foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'bench/WaitChild.ps1'),
-        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile)) { $info.ArgumentList.Add($a) }
+        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile) + $(if ($ThrottlePolls) { @('-WaitGoFile', $waitGoFile) } else { @() })) { $info.ArgumentList.Add($a) }
 $info.UseShellExecute = $false
 $info.RedirectStandardOutput = $true
 $child = [Diagnostics.Process]::Start($info)
@@ -200,7 +211,7 @@ $phase = 'loading'
 $hwmReset = $false
 $baselineRss = [System.Collections.Generic.List[long]]::new()
 $lineTask = $child.StandardOutput.ReadLineAsync()
-$childDeadline = [DateTime]::UtcNow.AddSeconds(180)
+$childDeadline = [DateTime]::UtcNow.AddSeconds(180 + 0.5 * $OperationCount)
 while ($true) {
     $mem = Read-ProcMemory $child.Id
     if ($mem -and $mem.Rss) { $samples.Add([pscustomobject]@{ Phase = $phase; Rss = $mem.Rss }) }
@@ -221,6 +232,11 @@ while ($true) {
             } elseif ($record.phase -eq 'started') {
                 $phase = 'waiting'
                 $records['startedRss'] = $mem.Rss
+                if ($ThrottlePolls) {
+                    # Started (the POSTs, writes, unthrottled); now every poll goes through the read bucket.
+                    $null = Set-EmulatorSetting @{ throttlingEnabled = $true; readBucketCapacity = $PollBucket; readRefillPerSecond = $PollRefillPerSecond }
+                    $null = New-Item -ItemType File -Path $waitGoFile
+                }
             } elseif ($record.phase -eq 'waited') {
                 $records['waitedHwm'] = $mem.Hwm
                 $records['waitedRss'] = $mem.Rss
@@ -232,7 +248,7 @@ while ($true) {
         $lineTask = $child.StandardOutput.ReadLineAsync()
     }
     if ($child.HasExited -and ($lineTask.IsCompleted -and $null -eq $lineTask.Result)) { break }
-    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw 'The wait child did not finish within 180 s (killed).' }
+    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw "The wait child did not finish within $(180 + 0.5 * $OperationCount) s (killed)." }
     Start-Sleep -Milliseconds 50
 }
 $child.WaitForExit()
@@ -275,6 +291,19 @@ $earlyFirst = @($firstGaps | Where-Object { $_ -lt $floor }).Count
 $earlyPolls = @($pollGaps | Where-Object { $_ -lt $floor }).Count
 $pollTotal = ($pollsPerOp | Measure-Object -Sum).Sum
 $pollStats = $pollsPerOp | Measure-Object -Average -Minimum -Maximum
+# Starvation: per operation, polls <= ceil(T / RA) + the 429s it received + 2 (T = its duration on the server).
+$durationOf = @{}
+foreach ($o in $ops) { $durationOf[[string]$o.service] = [double]$o.durationSeconds }
+$starved = [System.Collections.Generic.List[string]]::new()
+$throttledPerOp = [System.Collections.Generic.List[int]]::new()
+foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
+    $opPolls = @($group.Group | Where-Object route -eq 'operationresults')
+    $op429 = @($opPolls | Where-Object status -eq 429).Count
+    $throttledPerOp.Add($op429)
+    $bound = [Math]::Ceiling($durationOf[$group.Name] / $RetryAfterSeconds) + $op429 + 2
+    if ($opPolls.Count -gt $bound) { $starved.Add(('{0}: {1} polls > {2}' -f $group.Name, $opPolls.Count, $bound)) }
+}
+$throttledStats = $throttledPerOp | Measure-Object -Maximum -Average
 $pollOk = $pollGaps.Count -gt 0 -and $firstGaps.Count -gt 0 -and $earlyFirst -eq 0 -and $earlyPolls -eq 0
 
 # 4. Memory.
@@ -287,7 +316,7 @@ $peakRss = if ($hwmReset -and $records['waitedHwm']) { [Math]::Max([double]$reco
 $rssDelta = $peakRss - $baselineRssBytes
 $heapPending = [double]$started.gcHeapBytes - [double]$baseline.gcHeapBytes
 $heapAfter = [double]$waited.gcHeapBytes - [double]$baseline.gcHeapBytes
-$memOk = $rssDelta -le 50 * $MB
+$memOk = $rssDelta -le $WaitMemoryTargetMB * $MB
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -379,6 +408,13 @@ $catalogBench = & (Join-Path $PSScriptRoot 'bench/CatalogBench.ps1') -Backups $C
 }
 
 # ---------------------------------------------------------------------------------------------
+# 9. A snapshot at ARM's read floor (tests/bench/ReadFloorBench.ps1; not in the default set: ~3-4 min at 250/25).
+if (Want 'ReadFloor') {
+Write-Host '== 9. Get-ApimConfiguration of the generated 300 x 10 service with the read bucket enforced: time vs the floor, 429s, -Verbose header'
+$readFloorBench = & (Join-Path $PSScriptRoot 'bench/ReadFloorBench.ps1') -Apis $ReadFloorApis -BucketCapacity $ReadBucket -RefillPerSecond $ReadRefillPerSecond
+}
+
+# ---------------------------------------------------------------------------------------------
 # 8. Copy-ApimBackup of a 256 MiB backup: server-side bytes sent, streamed memory (tests/bench/CopyBench.ps1).
 if (Want 'Copy') {
 Write-Host '== 8. Copy-ApimBackup of a 256 MiB backup: server-side (bytes through ApimDr) and streamed (memory), each in a fresh pwsh'
@@ -406,7 +442,10 @@ if (Want 'Wait') { $rows += @(
     [pscustomobject]@{ Target = "Never poll faster than Retry-After ($RetryAfterSeconds s)"
         Measured = ('poll -> next poll: min {0:N3} s over {1} intervals ({2} early); POST -> first poll: min {3:N3} s, {4} of {5} early; {6} polls, {7:N1} per op ({8}-{9}); {10} throttled' -f $minPollGap, $pollGaps.Count, $earlyPolls, $minFirstGap, $earlyFirst, $firstGaps.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
         Result = Result $pollOk }
-    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= 50 MB"
+    [pscustomobject]@{ Target = "No operation starves: polls per operation <= ceil(T/RA) + its 429s + 2$(if ($ThrottlePolls) { " (polls throttled: read bucket $PollBucket, refill $PollRefillPerSecond/s)" } else { ' (throttling off)' })"
+        Measured = ('{0} of {1} operations over the bound{2}; 429s {3} in all, per operation max {4}, mean {5:N1}' -f $starved.Count, $OperationCount, $(if ($starved.Count) { ' (' + (($starved | Select-Object -First 3) -join '; ') + ')' } else { '' }), $throttled, $throttledStats.Maximum, $throttledStats.Average)
+        Result = Result ($starved.Count -eq 0 -and $succeeded -eq $OperationCount) }
+    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= $WaitMemoryTargetMB MB"
         Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
         Result = Result $memOk }
 ) }
@@ -418,6 +457,7 @@ if (Want 'Session') { $rows += @(
 if (Want 'Snapshot') { $rows += $snapshotBench.Rows }
 if (Want 'Catalog') { $rows += $catalogBench.Rows }
 if (Want 'Copy') { $rows += $copyBench.Rows }
+if (Want 'ReadFloor') { $rows += $readFloorBench.Rows }
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
 Write-Host ''
@@ -444,6 +484,7 @@ if (Want 'Session') { $null = $md.AppendLine("5. **Long session.** A fresh pwsh 
 if (Want 'Snapshot') { $null = $md.AppendLine($snapshotBench.Method) }
 if (Want 'Catalog') { $null = $md.AppendLine($catalogBench.Method) }
 if (Want 'Copy') { $null = $md.AppendLine($copyBench.Method) }
+if (Want 'ReadFloor') { $null = $md.AppendLine($readFloorBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
@@ -453,6 +494,7 @@ if (Want 'Wait') { $raw['Polls'] = @{ MinPollGapSeconds = $minPollGap; PollGaps 
 if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) } }
 if (Want 'Snapshot') { $raw['Snapshot'] = $snapshotBench.Raw }
 if (Want 'Copy') { $raw['Copy'] = $copyBench.Raw }
+if (Want 'ReadFloor') { $raw['ReadFloor'] = $readFloorBench.Raw }
 if (Want 'Wait') { $raw['Memory'] = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes } }
 if (Want 'Catalog') { $raw['Catalog'] = $catalogBench.Raw }
 $raw | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')

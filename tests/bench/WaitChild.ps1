@@ -12,7 +12,8 @@ param(
     [Parameter(Mandatory)][string] $ServicesFile,   # JSON: [{Id, Name, ResourceGroupName}, …]
     [Parameter(Mandatory)][string] $ContainerName,
     [Parameter(Mandatory)][string] $DurationsCsv,   # one backup duration (s) per batch, e.g. '3,4,5,6,7'
-    [Parameter(Mandatory)][string] $GoFile
+    [Parameter(Mandatory)][string] $GoFile,
+    [string] $WaitGoFile   # when given: after 'started', wait for it (the parent switches throttling on in between)
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -65,6 +66,14 @@ for ($b = 0; $b -lt $durations.Count; $b++) {
 $startWatch.Stop()
 if ($ops.Count -ne $services.Count) { throw "Started $($ops.Count) backups, expected $($services.Count)." }
 Send-BenchRecord @{ phase = 'started'; count = $ops.Count; startSeconds = $startWatch.Elapsed.TotalSeconds; gcHeapBytes = (Get-ManagedHeap) }
+
+if ($WaitGoFile) {
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not (Test-Path $WaitGoFile)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw 'The parent never said go for the wait.' }
+        Start-Sleep -Milliseconds 20
+    }
+}
 
 # THE measurement: one Wait-ApimOperation over all of them (progress left at its default).
 $waitStart = [DateTimeOffset]::UtcNow

@@ -153,6 +153,7 @@ namespace ApimDr.Engine.Arm
             string what = $"Reading the configuration of '{service.Name}'";
             using HttpMessage message = CreateMessage(method, url, correlationId);
             if (method == RequestMethod.Post) ArmRetryPolicy.MarkReadOnly(message);
+            else ReadPacingPolicy.MarkPaced(message);   // GETs share the read budget (x-ms-ratelimit-remaining-subscription-reads, 429 Retry-After)
             Response response = await SendAsync(message, isStart: false, what, service.ResourceId, correlationId, cancellationToken).ConfigureAwait(false);
             if (response.Status == 200) return response.Content?.ToString() ?? string.Empty;
             if (response.Status == 404 && notFoundIsNull) return null;

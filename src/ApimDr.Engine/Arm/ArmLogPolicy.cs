@@ -48,6 +48,9 @@ namespace ApimDr.Engine.Arm
 
         public ArmLogPolicy(TimeProvider time) => _time = time;
 
+        public static Action<ArmLogLevel, string>? SinkOf(HttpMessage message)
+            => message.TryGetProperty(SinkProperty, out object? value) ? value as Action<ArmLogLevel, string> : null;
+
         public static void SetSink(HttpMessage message, Action<ArmLogLevel, string>? sink)
         {
             if (sink != null) message.SetProperty(SinkProperty, sink);
@@ -86,7 +89,9 @@ namespace ApimDr.Engine.Arm
             Response response = message.Response;
             long ms = (long)_time.GetElapsedTime(started).TotalMilliseconds;
             response.Headers.TryGetValue("x-ms-request-id", out string? requestId);
-            log(ArmLogLevel.Verbose, $"{line} -> {response.Status} {response.ReasonPhrase} ({ms} ms, x-ms-request-id: {requestId ?? "none"})");
+            // ARM's read budget as it sends it (the bucket after this request), so -Verbose shows throttling coming.
+            string remaining = response.Headers.TryGetValue(ReadPacingPolicy.RemainingReadsHeader, out string? reads) ? $", {ReadPacingPolicy.RemainingReadsHeader}: {reads}" : string.Empty;
+            log(ArmLogLevel.Verbose, $"{line} -> {response.Status} {response.ReasonPhrase} ({ms} ms, x-ms-request-id: {requestId ?? "none"}{remaining})");
             log(ArmLogLevel.Debug, $"Response {response.Status} for {line}" + Environment.NewLine + DescribeHeaders(response.Headers, SafeResponseHeaders) + DescribeResponseBody(response));
         }
 

@@ -8,7 +8,8 @@ namespace ApimDr.Engine.Arm
 {
     /// <summary>
     /// Builds the one Azure.Core pipeline per (cloud, credential): ARM retry rules, request ids,
-    /// bearer token (refreshed before expiry by BearerTokenAuthenticationPolicy), redacting log.
+    /// bearer token (refreshed before expiry by BearerTokenAuthenticationPolicy), the configuration reader's
+    /// read pacing (<see cref="ReadPacingPolicy"/>), redacting log.
     /// Pipelines are cached so the credential's token cache survives across cmdlet calls.
     /// </summary>
     internal static class ArmPipelineFactory
@@ -32,7 +33,9 @@ namespace ApimDr.Engine.Arm
         private static HttpPipeline Build(ArmClientOptions options)
         {
             var clientOptions = new ArmPipelineOptions { RetryPolicy = new ArmRetryPolicy(options.Time, options.MaxRetries) };
-            if (options.Transport != null) clientOptions.Transport = options.Transport;
+            // Azure.Core's default transport opens a connection per concurrent request: a wait over 1,000 operations
+            // polls ~1,000 at once. A bounded pool makes them queue for a connection instead (issue 20, item 4).
+            clientOptions.Transport = options.Transport ?? BoundedTransport.Value;
             // Our log policy is the only one: Azure's event-source logging would bypass the redaction allow-list.
             clientOptions.Diagnostics.IsLoggingEnabled = false;
             clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
@@ -44,9 +47,22 @@ namespace ApimDr.Engine.Arm
             var pipelineOptions = new HttpPipelineOptions(clientOptions);
             pipelineOptions.PerCallPolicies.Add(new RequestIdsPolicy());
             pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.Cloud.ArmScope));
+            // One read budget per pipeline (cloud + identity: ARM's bucket is per subscription and principal), before the log so its ms is the request's own.
+            pipelineOptions.PerRetryPolicies.Add(new ReadPacingPolicy(options.Time));
             pipelineOptions.PerRetryPolicies.Add(new ArmLogPolicy(options.Time));
             return HttpPipelineBuilder.Build(pipelineOptions);
         }
+
+        /// <summary>At most this many connections to one ARM host at a time.</summary>
+        internal const int MaxConnectionsPerServer = 32;
+
+        private static readonly Lazy<HttpPipelineTransport> BoundedTransport = new Lazy<HttpPipelineTransport>(() =>
+            new HttpClientTransport(new System.Net.Http.HttpClientHandler
+            {
+                AllowAutoRedirect = false,   // a 3xx is an answer the engine reads (docs/arm-protocol.md), never followed
+                UseCookies = false,
+                MaxConnectionsPerServer = MaxConnectionsPerServer,
+            }));
 
         private sealed class ArmPipelineOptions : ClientOptions
         {

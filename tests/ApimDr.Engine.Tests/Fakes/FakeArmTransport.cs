@@ -45,6 +45,15 @@ namespace ApimDr.Engine.Tests.Fakes
         public static Reply ArmError(int status, string code, string message)
             => Of(status, "{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message + "\",\"details\":null,\"innerError\":null}}");
 
+        /// <summary>Virtual time the answer takes (on the transport's clock): requests overlap on virtual time.</summary>
+        public TimeSpan VirtualLatency { get; private set; }
+
+        public Reply AfterVirtual(TimeSpan latency)
+        {
+            VirtualLatency = latency;
+            return this;
+        }
+
         public Reply After(TimeSpan latency)
         {
             Latency = latency;
@@ -112,6 +121,7 @@ namespace ApimDr.Engine.Tests.Fakes
             {
                 reply = _handler(recorded);
                 if (reply.Latency > TimeSpan.Zero) await Task.Delay(reply.Latency, message.CancellationToken);
+                if (reply.VirtualLatency > TimeSpan.Zero) await _clock.Delay(reply.VirtualLatency, message.CancellationToken);
             }
             finally
             {

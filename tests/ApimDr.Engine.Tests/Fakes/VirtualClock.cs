@@ -58,6 +58,20 @@ namespace ApimDr.Engine.Tests.Fakes
             return await task;
         }
 
+        /// <summary>Jumps to the earliest armed timer (or fires those due now); false when none is armed.</summary>
+        public bool AdvanceToNextTimer()
+        {
+            DateTimeOffset next;
+            lock (_gate)
+            {
+                if (_armed.Count == 0) return false;
+                next = _armed.Min(t => t.DueAt!.Value);
+            }
+            if (next > GetUtcNow()) SetUtcNow(next);
+            else Advance(TimeSpan.Zero);
+            return true;
+        }
+
         private sealed class TrackedTimer : ITimer
         {
             private readonly VirtualClock _clock;
