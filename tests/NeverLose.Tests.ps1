@@ -61,6 +61,7 @@ Describe 'No silent overwrite' {
     }
 
     It 'refuses a -BackupName that is already in the container with BackupExists, before the POST' {
+        $before = Get-ApimBackup @common -ContainerName $c -BackupName $existing
         Clear-EmulatorRequestLog
         $err = $null
         Backup-ApimService @prod @arm @common -ContainerName $c -BackupName $existing -SkipSnapshot -ErrorVariable err -ErrorAction SilentlyContinue
@@ -68,7 +69,9 @@ Describe 'No silent overwrite' {
         $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
         "$($err[0])" | Should -Match '-Overwrite'
         Get-EmulatorActionPost | Should -BeNullOrEmpty
-        (Get-ApimBackup @common -ContainerName $c -BackupName $existing).Created | Should -Be (Get-ApimBackup @common -ContainerName $c -BackupName $existing).Created
+        $after = Get-ApimBackup @common -ContainerName $c -BackupName $existing   # the existing backup is untouched
+        $after.Created | Should -Be $before.Created
+        $after.CorrelationId | Should -Be $first.CorrelationId
     }
 
     It 'refuses the name of a backup still running (only its manifest is there yet)' {

@@ -33,6 +33,13 @@ namespace ApimDr
         /// command line): null when none of the four is given; ReplicaRequiresLocation when the key or endpoint
         /// comes without both names (Backup-ApimService, Test-ApimBackup, Get-ApimDrStatus).
         /// </summary>
+        /// <summary>
+        /// Where a CopyTo follow-up reaches a replica container (account, container come from the follow-up): the
+        /// endpoint the user typed, else the account's standard host; the key, else a Storage token.
+        /// </summary>
+        public static Func<string, string, StorageLocation> ReplicaAt(Uri? typedEndpoint, SecureString? key, CloudEnvironment cloud, CommandSession session)
+            => (account, container) => At(account, container, typedEndpoint, typedEndpoint != null, key, cloud, session);
+
         public static StorageLocation? Replica(string? account, string? container, SecureString? key, Uri? blobEndpoint, Func<CloudEnvironment> cloud, CommandSession session)
         {
             if (account == null && container == null && key == null && blobEndpoint == null) return null;

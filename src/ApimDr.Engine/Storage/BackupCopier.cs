@@ -161,9 +161,10 @@ namespace ApimDr.Engine.Storage
                     }
                     return CopyMethod.ServerSide;
                 }
-                catch (Exception ex) when (ex is RequestFailedException || ex is AggregateException)
+                catch (Exception ex) when (!(ex is OperationCanceledException))
                 {
-                    // The destination's service cannot read the source (another Azurite instance, a firewall, a network rule): stream it.
+                    // The destination's service cannot read the source (another Azurite instance, a firewall, a network rule), or the
+                    // copy failed: stream it. Nothing of this failure is shown: its text may carry the SAS URL of the source.
                     await to.DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
             }

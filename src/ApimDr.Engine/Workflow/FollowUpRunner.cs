@@ -102,7 +102,7 @@ namespace ApimDr.Engine.Workflow
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
-                return $"{ex.GetType().Name}: {ex.Message}";
+                return $"{ex.GetType().Name} (not mapped; its text is not shown, it may carry a request URL)";
             }
         }
 
@@ -135,7 +135,7 @@ namespace ApimDr.Engine.Workflow
             }
             catch (Exception ex) when (!(ex is OperationCanceledException))
             {
-                return $"{ex.GetType().Name}: {ex.Message}";   // storage unreachable (the SDK's retries gave up): the follow-up waits
+                return $"{ex.GetType().Name} (not mapped; its text is not shown, it may carry a request URL)";   // the follow-up waits
             }
         }
 

@@ -66,7 +66,7 @@ namespace ApimDr.Commands
         }
 
         private protected override Func<string, string, StorageLocation>? ReplicaStorage => ReplicaStorageAccountName == null ? null
-            : (account, container) => StorageSelection.At(account, container, ReplicaBlobEndpoint, ReplicaBlobEndpoint != null, ReplicaStorageAccountKey, Arm.ResolveCloud(), Session);
+            : StorageSelection.ReplicaAt(ReplicaBlobEndpoint, ReplicaStorageAccountKey, Arm.ResolveCloud(), Session);
 
         private protected override string BackupNameFor(ServiceId service)
             => BackupName == null ? BackupNames.Default(service, DateTimeOffset.UtcNow) : BackupNames.Expand(BackupName, service, _startedAt);

@@ -158,10 +158,7 @@ namespace ApimDr.Commands
         private Func<string, string, StorageLocation>? ReplicaStorageFor(ApimOperation operation)
         {
             if (!operation.FollowUps.Any(f => ApimFollowUp.ParseCopyTo(f) != null)) return null;
-            Uri? typed = ReplicaBlobEndpoint;
-            SecureString? key = ReplicaStorageAccountKey;
-            CloudEnvironment cloud = Arm.ResolveCloud();
-            return (account, container) => StorageSelection.At(account, container, typed, typed != null, key, cloud, Session);
+            return StorageSelection.ReplicaAt(ReplicaBlobEndpoint, ReplicaStorageAccountKey, Arm.ResolveCloud(), Session);
         }
 
         private static object? Property(PSObject input, string name)
