@@ -157,4 +157,23 @@ Describe 'The Automation runbook (docs/examples/Invoke-ApimDrRunbook.ps1)' {
             $text | Should -Not -Match ([regex]::Escape($t.ReplicaKeyText))
         }
     }
+
+    It 'fails the job, naming the issue, when a service misses its targets (a fresh backup without a replica), and starts nothing' {
+        $null = Set-EmulatorSetting @{ backupDurationSeconds = $null }
+        $own = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'rbun'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $ownReplica = New-TestName 'rbunrep'
+        New-TestContainer -Name $own.ContainerName
+        New-TestContainer -Name $ownReplica -Account Replica
+        $null = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod -SkipSnapshot @own @arm -ErrorAction Stop
+        Clear-EmulatorRequestLog
+        $p = $parameters.Clone()
+        $p.ServiceName = 'prod'; $p.ContainerName = $own.ContainerName; $p.ReplicaContainerName = $ownReplica; $p.BackupIntervalHours = 20
+        $job = Start-RunbookJob -Job 'unhealthy' -Parameters $p
+        $r = Stop-RunbookJob $job
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output | Should -Match 'Status: prod: UNHEALTHY'
+        $r.Output | Should -Match 'DR runbook: 1 problem\(s\): prod: .*replica'
+        $r.Output | Should -Not -Match 'all services healthy'
+        Get-EmulatorActionPost | Should -BeNullOrEmpty   # the backup is fresh: not due
+    }
 }
