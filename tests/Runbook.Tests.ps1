@@ -97,7 +97,7 @@ Describe 'The Automation runbook (docs/examples/Invoke-ApimDrRunbook.ps1)' {
 
     It 'job 1 starts the backups and is killed mid-wait; job 2, with nothing local, completes backup, replica, retention and status, and nothing is done twice' {
         Clear-EmulatorRequestLog
-        $null = Set-EmulatorSetting @{ backupDurationSeconds = 12 }   # long enough to kill job 1 while it polls
+        $null = Set-EmulatorSetting @{ backupDurationSeconds = 15 }   # long enough to kill job 1 while it polls, on a loaded machine too
         # The seeds are seconds old and stand for yesterday's backups: job 1 is told to back up now (-BackupIntervalHours 0);
         # job 2 runs with the schedule's interval, so the backups job 1 started count as today's.
         $job1 = Start-RunbookJob -Job 'job1' -Parameters ($parameters + @{ BackupIntervalHours = 0 })
