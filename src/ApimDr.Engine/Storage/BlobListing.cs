@@ -86,7 +86,11 @@ namespace ApimDr.Engine.Storage
                         marker = await ReadPageAsync(pipeline, baseUri, marker, sas, wanted, once, cancellationToken).ConfigureAwait(false);
                         break;
                     }
-                    catch (Exception ex) when (IsCutOff(ex, cancellationToken))
+                    catch (Exception) when (cancellationToken.IsCancellationRequested)
+                    {
+                        throw new OperationCanceledException(cancellationToken);   // stopped (Ctrl+C) while a page was read: not a cut-off
+                    }
+                    catch (Exception ex) when (IsCutOff(ex))
                     {
                         if (attempt >= PageAttempts) throw new RequestFailedException("The listing's response was cut off.", ex);
                     }
@@ -95,9 +99,9 @@ namespace ApimDr.Engine.Storage
             while (!string.IsNullOrEmpty(marker));
         }
 
-        /// <summary>A body that broke off while it was read (the request itself is retried by the pipeline).</summary>
-        private static bool IsCutOff(Exception ex, CancellationToken cancellationToken)
-            => ex is IOException || ex is XmlException || ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        /// <summary>A body that broke off while it was read, or stalled past the network timeout (the request itself is retried by the pipeline).</summary>
+        private static bool IsCutOff(Exception ex)
+            => ex is IOException || ex is XmlException || ex is HttpRequestException || ex is OperationCanceledException;
 
         /// <summary>Reads one page, handing each blob to <paramref name="onBlob"/>; returns the next page's marker (null or empty at the end).</summary>
         private static async Task<string?> ReadPageAsync(HttpPipeline pipeline, string baseUri, string? marker, string? sas, HashSet<string> wanted, Action<ListedBlob> onBlob, CancellationToken cancellationToken)
@@ -118,6 +122,8 @@ namespace ApimDr.Engine.Storage
                 string? code = response.Headers.TryGetValue("x-ms-error-code", out string? header) ? header : null;
                 throw new RequestFailedException(response.Status, $"Listing the container failed: {response.Status} {code}.", code, null);
             }
+            // The XmlReader's reads take no token: a stop (Ctrl+C) ends the response under them.
+            using CancellationTokenRegistration stop = cancellationToken.Register(response.Dispose);
             using Stream stream = response.ContentStream ?? Stream.Null;
             using XmlReader reader = XmlReader.Create(stream, new XmlReaderSettings { Async = true, IgnoreWhitespace = true, IgnoreComments = true, DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null });
             string? next = null;
