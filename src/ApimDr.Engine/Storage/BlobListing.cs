@@ -31,7 +31,7 @@ namespace ApimDr.Engine.Storage
     /// <summary>
     /// List Blobs with metadata (5,000 blobs a page, as storage sends them), each page read as a stream with an
     /// XmlReader while it arrives, keeping only the name, creation time, size and the metadata the caller names
-    /// (docs/design.md, "The catalog's memory"). Azure.Storage.Blobs' GetBlobsAsync buffers each page (about 6 MB of
+    /// (docs/design.md, "The catalog's memory"). Azure.Storage.Blobs' GetBlobsAsync buffers each page (several MB of
     /// XML at 5,000 blobs with manifests), loads it into an XDocument and makes a BlobItem of every blob: at 5,000
     /// backups that was most of Get-ApimBackup's memory. The requests are the same (one per page); they go through
     /// an Azure.Core pipeline with the storage client's own options (retries, timeout, no logging): with a key, a
