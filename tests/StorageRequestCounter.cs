@@ -46,7 +46,7 @@ namespace ApimDr.Tests
         /// <summary>Requests received since the start or the last <see cref="Reset"/>.</summary>
         public int Count => Volatile.Read(ref _count);
 
-        /// <summary>"METHOD /path?query" of each request, in arrival order.</summary>
+        /// <summary>"METHOD /path?query" of each request, in arrival order; a SAS signature (the catalog's listing signs with one) shows as sig=(redacted).</summary>
         public ConcurrentQueue<string> Requests { get; } = new ConcurrentQueue<string>();
 
         public void Reset()
@@ -66,11 +66,20 @@ namespace ApimDr.Tests
             }
         }
 
+        private static string WithoutSignature(string rawUrl)
+        {
+            int at = rawUrl.IndexOf("?sig=", StringComparison.OrdinalIgnoreCase);
+            if (at < 0) at = rawUrl.IndexOf("&sig=", StringComparison.OrdinalIgnoreCase);
+            if (at < 0) return rawUrl;
+            int end = rawUrl.IndexOf('&', at + 1);
+            return rawUrl.Substring(0, at + 5) + "(redacted)" + (end < 0 ? string.Empty : rawUrl.Substring(end));
+        }
+
         private async Task RelayAsync(HttpListenerContext context)
         {
             HttpListenerRequest inbound = context.Request;
             Interlocked.Increment(ref _count);
-            Requests.Enqueue(inbound.HttpMethod + " " + inbound.RawUrl);
+            Requests.Enqueue(inbound.HttpMethod + " " + WithoutSignature(inbound.RawUrl ?? string.Empty));
             try
             {
                 using var request = new HttpRequestMessage(new HttpMethod(inbound.HttpMethod), new Uri(_upstream, inbound.RawUrl!.TrimStart('/')));

@@ -36,9 +36,12 @@ namespace ApimDr.Engine.Storage
                 var carried = new Dictionary<string, ApimBackupManifest>(StringComparer.Ordinal);   // manifests the listing's metadata carries: no download
                 var snapshots = new HashSet<string>(StringComparer.Ordinal);
                 var markers = new List<string>();
-                await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, string.IsNullOrEmpty(prefix) ? null : prefix, cancellationToken).ConfigureAwait(false))
+                var shared = new SharedText();
+                string blobUriPrefix = container.Uri.AbsoluteUri.TrimEnd('/') + "/";
+                // One pass over the listing's pages as they stream in; only what is kept here outlives its page.
+                await BlobListing.ReadAsync(location, container, ClientOptions(), prefix, ListedMetadata, item =>
                 {
-                    if (BackupTestHistory.IsHistoryName(item.Name)) continue;   // the drill history is not a backup
+                    if (BackupTestHistory.IsHistoryName(item.Name)) return;   // the drill history is not a backup
                     if (BackupManifest.IsManifestName(item.Name))
                     {
                         manifests.Add(item.Name);
@@ -46,8 +49,8 @@ namespace ApimDr.Engine.Storage
                     }
                     else if (BackupManifest.IsSnapshotName(item.Name)) snapshots.Add(item.Name);
                     else if (BackupManifest.BackupNameOfRestoreMarker(item.Name) is string marked) markers.Add(marked);
-                    else backups.Add(ToBackup(location, container, item));
-                }
+                    else backups.Add(ToBackup(location, blobUriPrefix, item));
+                }, cancellationToken).ConfigureAwait(false);
                 var byName = backups.ToDictionary(b => b.BackupName, StringComparer.Ordinal);
                 using var gate = new SemaphoreSlim(ManifestReadsInFlight);
                 // Only manifests without that metadata (written by an earlier ApimDr) are downloaded, at most 8 at once.
@@ -73,7 +76,7 @@ namespace ApimDr.Engine.Storage
                         entry = new ApimBackup { StorageAccountName = location.AccountName, ContainerName = location.ContainerName, BackupName = backupName, BlobEndpoint = location.BlobEndpoint };   // no Uri: no blob yet
                         backups.Add(entry);
                     }
-                    Join(entry, read[i]);
+                    Join(entry, shared.Share(read[i], entry.BackupName));
                 }
                 foreach (ApimBackup legacy in backups.Where(b => b.Manifest == null)) Join(legacy, null);
                 foreach (ApimBackup entry in backups) entry.HasSnapshot = snapshots.Contains(BackupManifest.SnapshotNameFor(entry.BackupName));
@@ -266,6 +269,41 @@ namespace ApimDr.Engine.Storage
             else entry.Status = ApimOperation.InProgress;
         }
 
+        /// <summary>
+        /// One string for each text the manifests of a listing repeat (the source, its SKU and region, the status, the
+        /// format and version stamps; the backup's name, which the entry holds already): 5,000 backups of a few services
+        /// then hold a few copies of each, not 5,000 (docs/design.md, "The catalog's memory").
+        /// </summary>
+        private sealed class SharedText
+        {
+            private readonly Dictionary<string, string> _seen = new Dictionary<string, string>(StringComparer.Ordinal);
+
+            public ApimBackupManifest? Share(ApimBackupManifest? manifest, string backupName)
+            {
+                if (manifest == null) return null;
+                if (manifest.BackupName == backupName) manifest.BackupName = backupName;
+                manifest.Schema = Of(manifest.Schema);
+                manifest.SourceServiceId = Of(manifest.SourceServiceId);
+                manifest.SourceServiceName = Of(manifest.SourceServiceName);
+                manifest.SourceSku = OfAny(manifest.SourceSku);
+                manifest.Location = OfAny(manifest.Location);
+                manifest.PlatformVersion = OfAny(manifest.PlatformVersion);
+                manifest.Status = Of(manifest.Status);
+                manifest.ErrorCode = OfAny(manifest.ErrorCode);
+                manifest.ApimDrVersion = Of(manifest.ApimDrVersion);
+                return manifest;
+            }
+
+            private string Of(string text)
+            {
+                if (_seen.TryGetValue(text, out string? first)) return first;
+                _seen.Add(text, text);
+                return text;
+            }
+
+            private string? OfAny(string? text) => text == null ? null : Of(text);
+        }
+
         /// <summary>How far storage's clock and the clock that stamped the manifest may disagree.</summary>
         private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
@@ -383,13 +421,7 @@ namespace ApimDr.Engine.Storage
         internal static BlobContainerClient CreateContainerClient(StorageLocation location)
         {
             location.ValidateCredentials();   // never a Storage token over plain http
-            var options = new BlobClientOptions();
-            options.Retry.MaxRetries = 3;
-            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-            // Diagnostics go through ApimDr's own redacting logger, never Azure's event source.
-            options.Diagnostics.IsLoggingEnabled = false;
-            options.Diagnostics.IsTelemetryEnabled = false;
-            options.Diagnostics.IsDistributedTracingEnabled = false;   // no DiagnosticListener/ActivitySource per client
+            BlobClientOptions options = ClientOptions();
             Uri containerUri = location.ContainerUri;
             if (location.AccountKey != null)
             {
@@ -399,7 +431,23 @@ namespace ApimDr.Engine.Storage
             return new BlobContainerClient(containerUri, CredentialFactory.GetShared(location.Credentials, location.Cloud), options);
         }
 
-        private static ApimBackup ToBackup(StorageLocation location, BlobContainerClient container, BlobItem item)
+        /// <summary>The storage client's options, also those of the catalog's own listing requests (<see cref="BlobListing"/>).</summary>
+        private static BlobClientOptions ClientOptions()
+        {
+            var options = new BlobClientOptions();
+            options.Retry.MaxRetries = 3;
+            options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
+            // Diagnostics go through ApimDr's own redacting logger, never Azure's event source.
+            options.Diagnostics.IsLoggingEnabled = false;
+            options.Diagnostics.IsTelemetryEnabled = false;
+            options.Diagnostics.IsDistributedTracingEnabled = false;   // no DiagnosticListener/ActivitySource per client
+            return options;
+        }
+
+        /// <summary>The blob metadata the catalog reads in its listing: the manifest's record, and what ApimDr 0.1 wrote on a backup blob.</summary>
+        private static readonly string[] ListedMetadata = { BackupManifest.MetadataName, BackupMetadata.SourceServiceId, BackupMetadata.SourceSku };
+
+        private static ApimBackup ToBackup(StorageLocation location, string blobUriPrefix, ListedBlob item)
         {
             IDictionary<string, string>? metadata = item.Metadata;
             return new ApimBackup
@@ -407,12 +455,12 @@ namespace ApimDr.Engine.Storage
                 StorageAccountName = location.AccountName,
                 ContainerName = location.ContainerName,
                 BackupName = item.Name,
-                Created = (item.Properties.CreatedOn ?? item.Properties.LastModified ?? DateTimeOffset.MinValue).UtcDateTime,
-                SizeBytes = item.Properties.ContentLength ?? 0,
+                Created = item.Created,
+                SizeBytes = item.SizeBytes,
                 SourceServiceId = Lookup(metadata, BackupMetadata.SourceServiceId),
                 SourceSku = Lookup(metadata, BackupMetadata.SourceSku),
                 BlobEndpoint = location.BlobEndpoint,
-                Uri = new Uri(container.Uri.AbsoluteUri.TrimEnd('/') + "/" + Uri.EscapeDataString(item.Name).Replace("%2F", "/")),
+                Uri = new Uri(blobUriPrefix + Uri.EscapeDataString(item.Name).Replace("%2F", "/")),
             };
         }
 

@@ -108,8 +108,8 @@ namespace ApimDr.Engine.Storage
         /// The manifest as blob metadata, written with the manifest blob in the same request so the listing
         /// (<c>include=metadata</c>) carries every manifest and no manifest needs a download of its own. The value is the
         /// same record as the blob's JSON — the compact JSON of the properties, base64 (metadata values must be ASCII;
-        /// names, SKUs, URLs need not be) — read back through <see cref="FromMetadata"/>, i.e. <see cref="Parse"/> and
-        /// <see cref="ApimBackupManifest.FromProperties"/>: there is no second mapping of fields. Null when it would not
+        /// names, SKUs, URLs need not be) — read back through <see cref="FromMetadata"/>, i.e. what <see cref="Parse"/> reads with (JsonRead.ToRecord and
+        /// <see cref="ApimBackupManifest.FromProperties"/>, from the decoded UTF-8): there is no second mapping of fields. Null when it would not
         /// fit the limit (a manifest with very many replicas): then the listing downloads that one manifest.
         /// </summary>
         public static IDictionary<string, string>? ToMetadata(ApimBackupManifest manifest)
@@ -130,7 +130,7 @@ namespace ApimDr.Engine.Storage
                 if (!string.Equals(pair.Key, MetadataName, StringComparison.OrdinalIgnoreCase)) continue;
                 try
                 {
-                    return Parse(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(pair.Value ?? string.Empty)));
+                    return Valid(JsonRead.ToRecord(Convert.FromBase64String(pair.Value ?? string.Empty), ApimBackupManifest.FromProperties));
                 }
                 catch (FormatException)
                 {
@@ -141,7 +141,8 @@ namespace ApimDr.Engine.Storage
         }
 
         /// <summary>Reads a manifest; null when the text is not one (another tool's blob with our suffix, a torn write).</summary>
-        public static ApimBackupManifest? Parse(string text)
-            => JsonRead.ToRecord(text, ApimBackupManifest.FromProperties) is ApimBackupManifest manifest && manifest.Schema == ApimBackupManifest.CurrentSchema ? manifest : null;
+        public static ApimBackupManifest? Parse(string text) => Valid(JsonRead.ToRecord(text, ApimBackupManifest.FromProperties));
+
+        private static ApimBackupManifest? Valid(ApimBackupManifest? manifest) => manifest != null && manifest.Schema == ApimBackupManifest.CurrentSchema ? manifest : null;
     }
 }

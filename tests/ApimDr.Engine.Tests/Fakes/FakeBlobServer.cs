@@ -37,6 +37,9 @@ namespace ApimDr.Engine.Tests.Fakes
 
         public ConcurrentQueue<string> Requests { get; } = new ConcurrentQueue<string>();
 
+        /// <summary>For a request (its query) this says yes to, only the first half of the body is sent, then the connection is dropped.</summary>
+        public Func<string, bool>? CutOff { get; set; }
+
         public Uri Endpoint(string account) => new Uri($"http://127.0.0.1:{Port}/{account}");
 
         private async Task ServeAsync()
@@ -65,6 +68,13 @@ namespace ApimDr.Engine.Tests.Fakes
                 byte[] bytes = body == null ? Array.Empty<byte>() : System.Text.Encoding.UTF8.GetBytes(body);
                 if (body != null) context.Response.ContentType = body.StartsWith("<", StringComparison.Ordinal) ? "application/xml" : "application/json";
                 context.Response.ContentLength64 = bytes.Length;
+                if (bytes.Length > 1 && CutOff?.Invoke(context.Request.Url.Query) == true)
+                {
+                    await context.Response.OutputStream.WriteAsync(bytes, 0, bytes.Length / 2).ConfigureAwait(false);
+                    await context.Response.OutputStream.FlushAsync().ConfigureAwait(false);
+                    context.Response.Abort();
+                    continue;
+                }
                 if (bytes.Length > 0) await context.Response.OutputStream.WriteAsync(bytes, 0, bytes.Length).ConfigureAwait(false);
                 context.Response.Close();
             }
