@@ -499,7 +499,7 @@ namespace ApimDr.Engine.Workflow
             Line();
             Line($"**Result: {(report.Result == ApimBackupTestResult.Succeeded ? "PASSED" : "FAILED")}** - {report.Summary}");
             Line();
-            if (report.RanIn.IsEmulator) { Line($"> EMULATOR / TEST ENDPOINT: {report.RanIn.Note}."); Line(); }
+            if (report.RanIn.IsEmulator) { Line($"> WARNING, {report.RanIn.Note}."); Line(); }
             Line("## Where, who, what");
             Line();
             Line("| | |");

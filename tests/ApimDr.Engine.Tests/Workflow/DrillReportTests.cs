@@ -124,7 +124,7 @@ namespace ApimDr.Engine.Tests.Workflow
             DrillReport.Report report = DrillReport.Build(Input(arm: arm));
             Assert.Equal(flagged, report.RanIn.IsEmulator);
             Assert.Equal(flagged, report.RanIn.Note?.StartsWith("emulator / test endpoint", StringComparison.Ordinal) ?? false);
-            Assert.Equal(flagged, DrillReport.ToMarkdown(report).Contains("EMULATOR / TEST ENDPOINT", StringComparison.Ordinal));
+            Assert.Equal(flagged, DrillReport.ToMarkdown(report).Contains("> WARNING, emulator / test endpoint: the ARM host", StringComparison.Ordinal));
             Assert.Equal(new[] { Sub }, report.RanIn.SubscriptionIds);
         }
 
