@@ -6,8 +6,8 @@ namespace ApimDr.Engine.Credentials
 {
     /// <summary>
     /// Who an access token speaks for, read from its JWT payload WITHOUT validating it (the service validates;
-    /// this only names the caller in a report): <c>name</c> or <c>upn</c> (a user), <c>app_displayname</c>,
-    /// <c>appid</c> or <c>azp</c> (the application), <c>oid</c> (the object id) and <c>tid</c> (the tenant),
+    /// this only names the caller in a report): <c>name</c>, <c>upn</c> or <c>unique_name</c> (a user), <c>appid</c> or
+    /// <c>azp</c> (the application), <c>oid</c> (the object id) and <c>tid</c> (the tenant),
     /// the claims of Microsoft identity platform access tokens. Never holds the token itself. A token that is
     /// not a JWT, or has none of these claims, is <see cref="Unknown"/>.
     /// </summary>
@@ -23,7 +23,7 @@ namespace ApimDr.Engine.Credentials
             TenantId = tenantId;
         }
 
-        /// <summary>The user's display name or UPN, else the application's display name; null when the token names none.</summary>
+        /// <summary>The user's display name or UPN; null when the token names none (an application's token).</summary>
         public string? DisplayName { get; }
 
         /// <summary>The application (client) id: <c>appid</c> (v1 tokens) or <c>azp</c> (v2 tokens).</summary>
@@ -42,7 +42,7 @@ namespace ApimDr.Engine.Credentials
             if (payload == null) return Unknown;
             JsonElement root = payload.RootElement;
             string? Claim(string name) => root.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Trim().Length > 0 ? value.GetString()!.Trim() : null;
-            var claims = new TokenClaims(Claim("name") ?? Claim("upn") ?? Claim("unique_name") ?? Claim("app_displayname"), Claim("appid") ?? Claim("azp"), Claim("oid"), Claim("tid"));
+            var claims = new TokenClaims(Claim("name") ?? Claim("upn") ?? Claim("unique_name"), Claim("appid") ?? Claim("azp"), Claim("oid"), Claim("tid"));
             return claims.IsKnown ? claims : Unknown;
         }
 
