@@ -10,7 +10,10 @@
     CompanyName            = 'ApimDr'
     Copyright              = '(c) ApimDr contributors. MIT License.'
     Description            = 'Disaster recovery for Azure API Management: back up, restore and wait on long-running APIM backup/restore operations over ARM, with a backup catalog in Azure Blob storage. Resumable waits, Retry-After honoured, isolated Azure SDK dependencies that coexist with Az.Accounts.'
-    PowerShellVersion      = '5.1'
+    # The supported versions, per edition (README "Requirements", about_ApimDr): PowerShell 7.4+ (ApimDr.dll is net8.0,
+    # which PowerShell 7.0-7.3 on .NET Core 3.1/5/6/7 cannot load) and Windows PowerShell 5.1 (net472). An older
+    # PowerShell 7 gets PowerShell's own "requires a minimum PowerShell version of '7.4'" before any dll is loaded.
+    PowerShellVersion      = if ($PSEdition -eq 'Core') { '7.4' } else { '5.1' }
     CompatiblePSEditions   = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'
     # The public record types (ApimOperation, ApimBackup): default load context, shared with the isolated engine.

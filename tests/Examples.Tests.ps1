@@ -1,5 +1,6 @@
 #Requires -Modules Pester
-# The shipped examples and the main job run against the emulator exactly as users run them.
+# The shipped examples and the main job run against the emulator exactly as users run them (the Automation
+# runbook, docs/examples/Invoke-ApimDrRunbook.ps1, in tests/Runbook.Tests.ps1).
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $script:examples = Join-Path (Split-Path $PSScriptRoot) 'docs/examples'
@@ -9,37 +10,6 @@ Describe 'Examples and the drill' {
     BeforeEach {
         Reset-Emulator
         $null = Set-EmulatorSetting @{ operationDurationSeconds = 2; retryAfterSeconds = 1 }
-    }
-
-    It 'runs the fleet-backup runbook pair: start with -NoWait in one process, wait in another' {
-        $file = Join-Path ([IO.Path]::GetTempPath()) "$(New-TestName 'fleet').xml"
-        $container = New-TestName 'fleet'
-        $p = @{ Path = $t.ModulePath; Examples = $examples; File = $file; Arm = $e.ArmUrl; Rg = $e.ResourceGroup
-            Account = $t.StorageAccountName; Container = $container; Ids = @((Get-ApimServiceId prod-msi), (Get-ApimServiceId standby-msi)); Blob = $t.BlobEndpoint }
-        try {
-            # Job 1: managed identity (the emulator's IDENTITY_ENDPOINT), services shaped like Get-AzApiManagement output.
-            $started = Invoke-PwshChild -Parameters $p -ScriptBlock {
-                param($Path, $Examples, $File, $Arm, $Rg, $Account, $Container, $Ids, $Blob)
-                Import-Module $Path
-                $services = $Ids | ForEach-Object {
-                    [pscustomobject]@{ Id = $_; Name = ($_ -split '/')[-1]; ResourceGroupName = $Rg; Sku = 'Developer' }
-                }
-                & "$Examples/Start-FleetBackup.ps1" -Service $services -StorageAccountName $Account -ContainerName $Container -OperationsPath $File -ResourceManagerUrl $Arm -BlobEndpoint $Blob   # Azurite: never the standard host of a real account
-            }
-            $started | Should -Match 'Started 2 backup\(s\)'
-            (Import-Clixml $file).Status | Should -Be @('InProgress', 'InProgress')
-            # Job 2, a new process: wait and report.
-            $done = Invoke-PwshChild -Parameters $p -ScriptBlock {
-                param($Path, $Examples, $File, $Arm, $Blob)
-                Import-Module $Path
-                & "$Examples/Complete-FleetBackup.ps1" -OperationsPath $File -ResourceManagerUrl $Arm | Where-Object { $_ -isnot [string] } | Select-Object Name, Status, AccessType
-            }
-            ($done.Name | Sort-Object) | Should -Be @('prod-msi', 'standby-msi')
-            $done.Status | Should -Be @('Succeeded', 'Succeeded')
-            $done.AccessType | Should -Be @('SystemAssignedManagedIdentity', 'SystemAssignedManagedIdentity')
-        } finally {
-            Remove-Item $file -ErrorAction SilentlyContinue
-        }
     }
 
     It 'runs the adaptable Pester DR-drill test file (docs/examples/DrDrill.Tests.ps1) green' {

@@ -1,20 +1,23 @@
 <#
 .SYNOPSIS
-build.ps1 -Task Bench: measures ApimDr's four performance targets against the emulator + Azurite and
-prints a compact report, also written to <OutputDirectory>/results.md (and results.json).
+build.ps1 -Task Bench: measures ApimDr's performance targets against the emulator + Azurite and prints a
+compact report, also written to <OutputDirectory>/results.md (and results.json).
 
-  1. Import-Module adds <= 250 ms to a bare pwsh start (N alternating fresh starts, medians), and
-     no Azure.* / ApimDr.Engine assembly is loaded after the import.
-  2. One Wait-ApimOperation over 100 backups costs about the slowest one, not the sum.
-  3. Polls never come faster than Retry-After (from the emulator's request log during 2).
-  4. 100 pending operations hold <= 50 MB (the process of 2, sampled from outside).
+  1. Import: a pwsh start with Import-Module ApimDr <= 1.15x a bare start (alternating pairs, median ratio),
+     and no Azure.* / ApimDr.Engine assembly loaded after the import; per-piece variants.
+  2-4. One Wait-ApimOperation over 100 backups costs about the slowest one; polls never faster than
+     Retry-After; 100 pending operations hold <= 50 MB (tests/bench/WaitBench.ps1).
   5. A long session: 500 Backup-ApimService calls in one process with a signed-in Az context grow the
      managed heap by <= 1 KB per call, keep the pipeline cache constant and call Get-AzAccessToken once.
   6. A configuration snapshot of a generated 300 x 10 service at 50 ms per request: requests made =
      the minimum (pages + details), >= 6x faster than the same requests one at a time, <= 50 MB peak
      memory growth (tests/bench/SnapshotBench.ps1).
+  7. Get-ApimBackup over 5,000 backups: requests = the listing's pages, memory (tests/bench/CatalogBench.ps1).
   8. Copy-ApimBackup of a 256 MiB backup: server-side, < 1 MB sent by ApimDr; streamed, <= +30 MB peak
      memory (tests/bench/CopyBench.ps1).
+  9. A snapshot of the 300 x 10 service at ARM's read floor (tests/bench/ReadFloorBench.ps1).
+  10. 1,000 operations in one wait with polls throttled: within 2 s of the slowest, no early poll, no
+     starvation, <= 100 MB (tests/bench/WaitBench.ps1 again).
 
 A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
 benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
@@ -22,8 +25,9 @@ benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with t
 param(
     [Parameter(Mandatory)][string] $OutputDirectory,
     [int] $ImportRuns = 10,
-    # Which targets to run (comma-separated): Import, Wait (2-4), Session (5), Snapshot (6), Catalog (7); default all.
-    [string] $Targets = 'Import,Wait,Session,Snapshot,Catalog,Copy',
+    # Which targets to run (comma-separated): Import (1), Wait (2-4), Session (5), Snapshot (6), Catalog (7), Copy (8),
+    # ReadFloor (9), Wait1000 (10); default all.
+    [string] $Targets = 'Import,Wait,Session,Wait1000,Snapshot,Catalog,Copy,ReadFloor',
     [int] $CatalogBackups = 5000,
     [int] $ImportPieceRuns = 10,
     [int] $OperationCount = 100,
@@ -34,6 +38,9 @@ param(
     [int] $PollBucket = 200,
     [int] $PollRefillPerSecond = 600,
     [double] $WaitMemoryTargetMB = 50,
+    # Wait1000: the same measurement over this many operations, polls throttled by the read bucket (issue 20, item 4).
+    [int] $Wait1000Count = 1000,
+    [double] $Wait1000MemoryTargetMB = 100,
     # ReadFloor: the generated service's apis (10 operations each) and the read bucket.
     [int] $ReadFloorApis = 300,
     [int] $ReadBucket = 250,
@@ -49,7 +56,8 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor)." } }
+$known = 'Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor'
+foreach ($name in $run) { if ($name -notin $known) { throw "Unknown bench target '$name' ($($known -join ', '))." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
 
@@ -159,164 +167,12 @@ try {
 }
 
 # ---------------------------------------------------------------------------------------------
-# 2-4. 100 operations: services, backups, one wait, request log, memory
+# 2-4. 100 operations: services, backups, one wait, request log, memory (tests/bench/WaitBench.ps1).
+$waitArguments = @{ OutputDirectory = $OutputDirectory; OperationCount = $OperationCount; DurationsCsv = $DurationsCsv; RetryAfterSeconds = $RetryAfterSeconds
+    ThrottlePolls = $ThrottlePolls; PollBucket = $PollBucket; PollRefillPerSecond = $PollRefillPerSecond; WaitMemoryTargetMB = $WaitMemoryTargetMB }
 if (Want 'Wait') {
 Write-Host "== 2-4. $OperationCount backups, one Wait-ApimOperation, sampled from outside"
-Reset-Emulator
-$durations = @($DurationsCsv -split ',' | ForEach-Object { [double]$_ })
-# Throttling off: this measures ApimDr's wait, not ARM's read quota (see docs/benchmarks.md).
-$null = Set-EmulatorSetting @{ putDurationSeconds = 0; retryAfterSeconds = $RetryAfterSeconds; throttlingEnabled = $false }
-
-$createWatch = [Diagnostics.Stopwatch]::StartNew()
-$names = 1..$OperationCount | ForEach-Object { 'bench-{0:d3}' -f $_ }
-foreach ($name in $names) {
-    $r = Invoke-ArmRequest -Method PUT -Url "$(Get-ArmServiceUrl -Name $name)?api-version=2024-05-01" -Body @{
-        location = 'West Europe'; sku = @{ name = 'Developer'; capacity = 1 }; properties = @{ publisherEmail = 'bench@contoso.example'; publisherName = 'Bench' } }
-    if ($r.Status -ne 201) { throw "PUT $name answered $($r.Status): $($r.Body)" }
-}
-$deadline = [DateTime]::UtcNow.AddSeconds(30)
-do {
-    $busy = @((Invoke-EmulatorControl -Path 'services').services | Where-Object { $_.name -like 'bench-*' -and ($_.activeOperationId -or $_.provisioningState -ne 'Succeeded') })
-    if ($busy.Count -eq 0) { break }
-    Start-Sleep -Milliseconds 100
-} while ([DateTime]::UtcNow -lt $deadline)
-if ($busy.Count -gt 0) { throw "$($busy.Count) bench services are still being created." }
-$createWatch.Stop()
-Write-Host ('   created {0} services (PUT, Azure-AsyncOperation style, 0 s) in {1:N1} s' -f $OperationCount, $createWatch.Elapsed.TotalSeconds)
-
-$container = 'bench'
-New-TestContainer -Name $container
-$work = Join-Path $OutputDirectory 'work'
-$null = New-Item -ItemType Directory -Force -Path $work
-$servicesFile = Join-Path $work 'services.json'
-$goFile = Join-Path $work 'go'
-Remove-Item $goFile -ErrorAction SilentlyContinue
-$waitGoFile = Join-Path $work 'go-wait'
-Remove-Item $waitGoFile -ErrorAction SilentlyContinue
-$names | ForEach-Object {
-    [pscustomobject]@{ Id = (Get-ApimServiceId $_); Name = $_; ResourceGroupName = $e.ResourceGroup }
-} | ConvertTo-Json -AsArray | Set-Content -Path $servicesFile
-Clear-EmulatorRequestLog
-
-# The child: stdout piped (its BENCH records), stderr inherited.
-$info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
-foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'bench/WaitChild.ps1'),
-        '-ServicesFile', $servicesFile, '-ContainerName', $container, '-DurationsCsv', ($durations -join ','), '-GoFile', $goFile) + $(if ($ThrottlePolls) { @('-WaitGoFile', $waitGoFile) } else { @() })) { $info.ArgumentList.Add($a) }
-$info.UseShellExecute = $false
-$info.RedirectStandardOutput = $true
-$child = [Diagnostics.Process]::Start($info)
-$records = @{}
-$samples = [System.Collections.Generic.List[object]]::new()   # {Phase, Rss}
-$phase = 'loading'
-$hwmReset = $false
-$baselineRss = [System.Collections.Generic.List[long]]::new()
-$lineTask = $child.StandardOutput.ReadLineAsync()
-$childDeadline = [DateTime]::UtcNow.AddSeconds(180 + 0.5 * $OperationCount)
-while ($true) {
-    $mem = Read-ProcMemory $child.Id
-    if ($mem -and $mem.Rss) { $samples.Add([pscustomobject]@{ Phase = $phase; Rss = $mem.Rss }) }
-    while ($lineTask.IsCompleted) {
-        $line = $lineTask.Result
-        if ($null -eq $line) { break }
-        if ($line.StartsWith('BENCH ')) {
-            $record = $line.Substring(6) | ConvertFrom-Json
-            $records[$record.phase] = $record
-            $mem = Read-ProcMemory $child.Id
-            if ($record.phase -eq 'baseline') {
-                $phase = 'baseline'
-                # Sample the settled baseline for ~0.5 s, then reset the kernel's peak-RSS mark (VmHWM) and say go.
-                for ($k = 0; $k -lt 10; $k++) { $m = Read-ProcMemory $child.Id; if ($m) { $baselineRss.Add($m.Rss) }; Start-Sleep -Milliseconds 50 }
-                try { [IO.File]::WriteAllText("/proc/$($child.Id)/clear_refs", '5'); $hwmReset = $true } catch { $hwmReset = $false }
-                $phase = 'starting'
-                $null = New-Item -ItemType File -Path $goFile
-            } elseif ($record.phase -eq 'started') {
-                $phase = 'waiting'
-                $records['startedRss'] = $mem.Rss
-                if ($ThrottlePolls) {
-                    # Started (the POSTs, writes, unthrottled); now every poll goes through the read bucket.
-                    $null = Set-EmulatorSetting @{ throttlingEnabled = $true; readBucketCapacity = $PollBucket; readRefillPerSecond = $PollRefillPerSecond }
-                    $null = New-Item -ItemType File -Path $waitGoFile
-                }
-            } elseif ($record.phase -eq 'waited') {
-                $records['waitedHwm'] = $mem.Hwm
-                $records['waitedRss'] = $mem.Rss
-                $phase = 'done'
-            }
-        } else {
-            Write-Host "   child: $line"
-        }
-        $lineTask = $child.StandardOutput.ReadLineAsync()
-    }
-    if ($child.HasExited -and ($lineTask.IsCompleted -and $null -eq $lineTask.Result)) { break }
-    if ([DateTime]::UtcNow -gt $childDeadline) { $child.Kill(); throw "The wait child did not finish within $(180 + 0.5 * $OperationCount) s (killed)." }
-    Start-Sleep -Milliseconds 50
-}
-$child.WaitForExit()
-if ($child.ExitCode -ne 0 -or -not $records.ContainsKey('waited')) { throw "The wait child failed (exit $($child.ExitCode)); see its errors above." }
-$baseline = $records['baseline']; $started = $records['started']; $waited = $records['waited']
-Remove-Item -Recurse -Force $work
-
-# 2. Wall time vs the operations' own durations (the emulator's record of each).
-$ops = @((Invoke-EmulatorControl -Path 'operations').operations | Where-Object { $_.kind -eq 'backup' -and $_.service -like 'bench-*' })
-if ($ops.Count -ne $OperationCount) { throw "The emulator ran $($ops.Count) bench backups, expected $OperationCount." }
-$waitStart = [DateTimeOffset]$waited.waitStart
-$waitSeconds = [double]$waited.waitSeconds
-$slowest = ($ops.durationSeconds | Measure-Object -Maximum).Maximum
-$sum = ($ops.durationSeconds | Measure-Object -Sum).Sum
-$lastEnd = ($ops | ForEach-Object { [DateTimeOffset]$_.endedAt } | Sort-Object)[-1]
-$lastEndAfterWaitStart = ($lastEnd - $waitStart).TotalSeconds
-$succeeded = @($ops | Where-Object state -eq 'Succeeded').Count
-$waitOk = $waitSeconds -le ([Math]::Max($slowest, $lastEndAfterWaitStart) + $RetryAfterSeconds + 1) -and $succeeded -eq $OperationCount -and $waited.count -eq $OperationCount
-
-# 3. Poll intervals per operation (the emulator's log times: taken when it has handled a request, before it answers): POST -> first poll (the POST's 202 carries
-# Retry-After too) and poll -> next poll, kept apart because they come from different code paths.
-$log = @(Get-EmulatorRequestLog)
-$benchLog = @($log | Where-Object { $_.url -match '/service/(bench-\d+)/' })
-$firstGaps = [System.Collections.Generic.List[double]]::new()
-$pollGaps = [System.Collections.Generic.List[double]]::new()
-$pollsPerOp = [System.Collections.Generic.List[int]]::new()
-$throttled = @($benchLog | Where-Object { $_.status -eq 429 }).Count
-foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
-    $post = @($group.Group | Where-Object { $_.method -eq 'POST' -and $_.url -match '/backup\?' })
-    $polls = @($group.Group | Where-Object route -eq 'operationresults' | Sort-Object sequence)
-    $pollsPerOp.Add($polls.Count)
-    if ($post.Count -eq 1 -and $polls.Count -gt 0) { $firstGaps.Add(([DateTimeOffset]$polls[0].time - [DateTimeOffset]$post[0].time).TotalSeconds) }
-    for ($i = 1; $i -lt $polls.Count; $i++) { $pollGaps.Add(([DateTimeOffset]$polls[$i].time - [DateTimeOffset]$polls[$i - 1].time).TotalSeconds) }
-}
-# 5 ms tolerance for timer granularity.
-$floor = $RetryAfterSeconds - 0.005
-$minPollGap = ($pollGaps | Measure-Object -Minimum).Minimum
-$minFirstGap = ($firstGaps | Measure-Object -Minimum).Minimum
-$earlyFirst = @($firstGaps | Where-Object { $_ -lt $floor }).Count
-$earlyPolls = @($pollGaps | Where-Object { $_ -lt $floor }).Count
-$pollTotal = ($pollsPerOp | Measure-Object -Sum).Sum
-$pollStats = $pollsPerOp | Measure-Object -Average -Minimum -Maximum
-# Starvation: per operation, polls <= ceil(T / RA) + the 429s it received + 2 (T = its duration on the server).
-$durationOf = @{}
-foreach ($o in $ops) { $durationOf[[string]$o.service] = [double]$o.durationSeconds }
-$starved = [System.Collections.Generic.List[string]]::new()
-$throttledPerOp = [System.Collections.Generic.List[int]]::new()
-foreach ($group in ($benchLog | Group-Object { if ($_.url -match '/service/(bench-\d+)/') { $Matches[1] } })) {
-    $opPolls = @($group.Group | Where-Object route -eq 'operationresults')
-    $op429 = @($opPolls | Where-Object status -eq 429).Count
-    $throttledPerOp.Add($op429)
-    $bound = [Math]::Ceiling($durationOf[$group.Name] / $RetryAfterSeconds) + $op429 + 2
-    if ($opPolls.Count -gt $bound) { $starved.Add(('{0}: {1} polls > {2}' -f $group.Name, $opPolls.Count, $bound)) }
-}
-$throttledStats = $throttledPerOp | Measure-Object -Maximum -Average
-$pollOk = $pollGaps.Count -gt 0 -and $firstGaps.Count -gt 0 -and $earlyFirst -eq 0 -and $earlyPolls -eq 0
-
-# 4. Memory.
-$baselineRssBytes = (Get-Median ($baselineRss | ForEach-Object { [double]$_ }))
-$waitSamples = @($samples | Where-Object Phase -in 'starting', 'waiting')
-$peakSampled = ($waitSamples.Rss | Measure-Object -Maximum).Maximum
-$peakStarting = (@($samples | Where-Object Phase -eq 'starting').Rss | Measure-Object -Maximum).Maximum
-$peakWaiting = (@($samples | Where-Object Phase -eq 'waiting').Rss | Measure-Object -Maximum).Maximum
-$peakRss = if ($hwmReset -and $records['waitedHwm']) { [Math]::Max([double]$records['waitedHwm'], [double]$peakSampled) } else { [double]$peakSampled }
-$rssDelta = $peakRss - $baselineRssBytes
-$heapPending = [double]$started.gcHeapBytes - [double]$baseline.gcHeapBytes
-$heapAfter = [double]$waited.gcHeapBytes - [double]$baseline.gcHeapBytes
-$memOk = $rssDelta -le $WaitMemoryTargetMB * $MB
+$waitBench = & (Join-Path $PSScriptRoot 'bench/WaitBench.ps1') @waitArguments
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -394,6 +250,14 @@ $sessionOk = $perCallLive -le 1024 -and $session.PipelinesAfter -eq $session.Pip
 }
 
 # ---------------------------------------------------------------------------------------------
+# 10. 1,000 operations in one wait, polls throttled (tests/bench/WaitBench.ps1 again; after Session, which needs Wait's services).
+if (Want 'Wait1000') {
+Write-Host "== 10. $Wait1000Count backups, one Wait-ApimOperation, polls throttled by the read bucket ($PollBucket, $PollRefillPerSecond/s)"
+$wait1000Bench = & (Join-Path $PSScriptRoot 'bench/WaitBench.ps1') -OutputDirectory $OutputDirectory -OperationCount $Wait1000Count -DurationsCsv $DurationsCsv `
+    -RetryAfterSeconds $RetryAfterSeconds -ThrottlePolls -PollBucket $PollBucket -PollRefillPerSecond $PollRefillPerSecond -WaitMemoryTargetMB $Wait1000MemoryTargetMB
+}
+
+# ---------------------------------------------------------------------------------------------
 # 6. Configuration snapshot of a large service (tests/bench/SnapshotBench.ps1; resets the emulator after).
 if (Want 'Snapshot') {
 Write-Host '== 6. Get-ApimConfiguration of a generated 300 x 10 service at 50 ms per request, vs one request at a time; memory in a fresh pwsh'
@@ -408,7 +272,7 @@ $catalogBench = & (Join-Path $PSScriptRoot 'bench/CatalogBench.ps1') -Backups $C
 }
 
 # ---------------------------------------------------------------------------------------------
-# 9. A snapshot at ARM's read floor (tests/bench/ReadFloorBench.ps1; not in the default set: ~3-4 min at 250/25).
+# 9. A snapshot at ARM's read floor (tests/bench/ReadFloorBench.ps1; ~3-4 min at 250/25).
 if (Want 'ReadFloor') {
 Write-Host '== 9. Get-ApimConfiguration of the generated 300 x 10 service with the read bucket enforced: time vs the floor, 429s, -Verbose header'
 $readFloorBench = & (Join-Path $PSScriptRoot 'bench/ReadFloorBench.ps1') -Apis $ReadFloorApis -BucketCapacity $ReadBucket -RefillPerSecond $ReadRefillPerSecond
@@ -435,20 +299,8 @@ if (Want 'Import') { $rows += @(
         Measured = $(if ($offending.Count) { 'loaded: ' + ($offending -join ', ') } else { 'none loaded' + $(if ($apimContext) { ' (but the ApimDr load context exists)' } else { '; no ApimDr load context' }) })
         Result = Result ($offending.Count -eq 0) }
 ) }
-if (Want 'Wait') { $rows += @(
-    [pscustomobject]@{ Target = "One Wait-ApimOperation over $OperationCount operations costs about the slowest one, not the sum"
-        Measured = ('{0:N1} s wall (slowest op {1:N0} s, sum {2:N0} s; last op ended on the server {3:N1} s after the wait began; {4}/{5} Succeeded)' -f $waitSeconds, $slowest, $sum, $lastEndAfterWaitStart, $succeeded, $OperationCount)
-        Result = Result $waitOk }
-    [pscustomobject]@{ Target = "Never poll faster than Retry-After ($RetryAfterSeconds s)"
-        Measured = ('poll -> next poll: min {0:N3} s over {1} intervals ({2} early); POST -> first poll: min {3:N3} s, {4} of {5} early; {6} polls, {7:N1} per op ({8}-{9}); {10} throttled' -f $minPollGap, $pollGaps.Count, $earlyPolls, $minFirstGap, $earlyFirst, $firstGaps.Count, $pollTotal, $pollStats.Average, $pollStats.Minimum, $pollStats.Maximum, $throttled)
-        Result = Result $pollOk }
-    [pscustomobject]@{ Target = "No operation starves: polls per operation <= ceil(T/RA) + its 429s + 2$(if ($ThrottlePolls) { " (polls throttled: read bucket $PollBucket, refill $PollRefillPerSecond/s)" } else { ' (throttling off)' })"
-        Measured = ('{0} of {1} operations over the bound{2}; 429s {3} in all, per operation max {4}, mean {5:N1}' -f $starved.Count, $OperationCount, $(if ($starved.Count) { ' (' + (($starved | Select-Object -First 3) -join '; ') + ')' } else { '' }), $throttled, $throttledStats.Maximum, $throttledStats.Average)
-        Result = Result ($starved.Count -eq 0 -and $succeeded -eq $OperationCount) }
-    [pscustomobject]@{ Target = "$OperationCount pending operations hold <= $WaitMemoryTargetMB MB"
-        Measured = ('+{0:N1} MB RSS at peak ({1:N1} -> {2:N1} MB); managed heap +{3:N2} MB with {4} pending, +{5:N2} MB after' -f ($rssDelta / $MB), ($baselineRssBytes / $MB), ($peakRss / $MB), ($heapPending / $MB), $OperationCount, ($heapAfter / $MB))
-        Result = Result $memOk }
-) }
+if (Want 'Wait') { $rows += $waitBench.Rows }
+if (Want 'Wait1000') { $rows += $wait1000Bench.Rows }
 if (Want 'Session') { $rows += @(
     [pscustomobject]@{ Target = "A long session: <= 1 KB managed heap per call over $SessionCalls Backup-ApimService calls (Az context), pipeline cache constant"
         Measured = ('live objects {0:+#,0;-#,0;0} bytes per call ({1:N2} -> {2:N2} MB by dotnet-gcdump; GC.GetTotalMemory says {3:+#,0;-#,0;0} bytes per call) over {4} calls in {5:N1} s, {6} refused by the service; pipelines {7} -> {8}; Get-AzAccessToken calls during the run: {9}' -f $perCallLive, ([double]$session.DumpBefore / $MB), ([double]$session.DumpAfter / $MB), $perCall, $SessionCalls, [double]$session.Seconds, $session.Failed, $session.PipelinesWarm, $session.PipelinesAfter, ($session.TokenCallsAfter - $session.TokenCallsWarm))
@@ -475,10 +327,8 @@ $null = $md.AppendLine()
 $null = $md.AppendLine($(if ($missed.Count) { "**$($missed.Count) of $($rows.Count) targets missed.**" } else { "All $($rows.Count) targets met." })).AppendLine()
 $null = $md.AppendLine('## How each was measured').AppendLine()
 if (Want 'Import') { $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine. Ratio: each run with import divided by the bare run of its pair, median over the $ImportRuns pairs: $(($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', '). Pieces (scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start; median pair ratio, difference of medians): $(($pieceResults | ForEach-Object { '{0} {1:N2}x ({2:+#,0;-#,0;0} ms)' -f $_.Piece, $_.Ratio, $_.DeltaMs }) -join '; ').") }
-if (Want 'Wait') { $null = $md.AppendLine("2. **Wait.** $OperationCount services created in the emulator by ARM PUT (Azure-AsyncOperation style, putDurationSeconds 0). A child pwsh started $OperationCount backups with ``Backup-ApimService -NoWait`` in $($durations.Count) piped batches of $([Math]::Ceiling($OperationCount / $durations.Count)), setting the emulator's backupDurationSeconds to $($durations -join ', ') s before each batch (the emulator has no per-operation duration; a setting applies to operations started after it). Starting took $('{0:N1}' -f [double]$started.startSeconds) s. Then ONE ``Wait-ApimOperation`` over all $OperationCount was timed with a Stopwatch. Retry-After $RetryAfterSeconds s; ARM throttling switched off in the emulator. PASS when the wait ends within Retry-After + 1 s of the later of (slowest duration, last server-side end after the wait began).")
-$null = $md.AppendLine("3. **Polls.** From the emulator's request log of the run in 2: per operation, the interval between its POST …/backup (whose 202 carries Retry-After) and its first poll of …/operationresults, and between consecutive polls, by the time the emulator logged each request (after handling it, before answering); an interval is early when shorter than Retry-After minus 5 ms (timer granularity). PASS when none is early.")
-$null = $md.AppendLine("4. **Memory** (MB = 10^6 bytes). The child of 2 sampled from this process every 50 ms (/proc/<pid>/status VmRSS). Baseline: median of 10 samples after the module was imported and the engine warmed (one Get-ApimBackup, one backup of prod waited inline). Peak: max of VmRSS samples and VmHWM (reset with /proc/<pid>/clear_refs at the baseline: $(if ($hwmReset) { 'done' } else { 'not possible, samples only' })) while starting and waiting ($($waitSamples.Count) samples; sampled peak $('{0:N1}' -f ($peakStarting / $MB)) MB while starting, $('{0:N1}' -f ($peakWaiting / $MB)) MB while waiting; RSS $('{0:N1}' -f ([double]$records['waitedRss'] / $MB)) MB right after the wait). Managed heap: ``[GC]::GetTotalMemory(`$true)`` in the child at baseline ($('{0:N1}' -f ([double]$baseline.gcHeapBytes / $MB)) MB), with the $OperationCount -NoWait operations in a list ($('{0:N1}' -f ([double]$started.gcHeapBytes / $MB)) MB) and after the wait with the results held ($('{0:N1}' -f ([double]$waited.gcHeapBytes / $MB)) MB).")
-}
+if (Want 'Wait') { $null = $md.AppendLine('**2-4. Wait over ' + $OperationCount + ' operations.**').AppendLine($waitBench.Method) }
+if (Want 'Wait1000') { $null = $md.AppendLine('**10. Wait over ' + $Wait1000Count + ' operations, polls throttled.**').AppendLine($wait1000Bench.Method) }
 if (Want 'Session') { $null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService`` (key access; each call: pre-flight GET, POST, journal records, an inline wait on 0-s backups polled with Retry-After 0, the source recorded on the blob) round-robin over the $($sessionServices.Count) bench services: 200 uncounted warm-up calls (two rounds), then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Live heap = the `"GC Heap bytes`" of a ``dotnet-gcdump`` (a dotnet local tool of this repo) of the child before and after the counted calls (a first, uncounted dump loads the tool's event machinery), divided by $SessionCalls; that is what PASS judges. ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections is reported beside it: it also counts space the runtime keeps but no object uses, and reads higher. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
 }
 if (Want 'Snapshot') { $null = $md.AppendLine($snapshotBench.Method) }
@@ -489,13 +339,12 @@ $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
 if (Want 'Import') { $raw['Import'] = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Ratios = $ratios; Ratio = $importRatio; Pieces = $pieceResults; Offending = $offending } }
-if (Want 'Wait') { $raw['Wait'] = @{ WaitSeconds = $waitSeconds; SlowestSeconds = $slowest; SumSeconds = $sum; LastEndAfterWaitStart = $lastEndAfterWaitStart; StartSeconds = [double]$started.startSeconds; Statuses = $waited.statuses } }
-if (Want 'Wait') { $raw['Polls'] = @{ MinPollGapSeconds = $minPollGap; PollGaps = $pollGaps.Count; EarlyPollGaps = $earlyPolls; MinFirstGapSeconds = $minFirstGap; FirstGaps = $firstGaps.Count; EarlyFirstPolls = $earlyFirst; FirstGapList = $firstGaps; Polls = $pollTotal; PerOpAverage = $pollStats.Average; PerOpMin = $pollStats.Minimum; PerOpMax = $pollStats.Maximum; Throttled = $throttled } }
+if (Want 'Wait') { $raw['Wait'] = $waitBench.Raw }
+if (Want 'Wait1000') { $raw['Wait1000'] = $wait1000Bench.Raw }
 if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) } }
 if (Want 'Snapshot') { $raw['Snapshot'] = $snapshotBench.Raw }
 if (Want 'Copy') { $raw['Copy'] = $copyBench.Raw }
 if (Want 'ReadFloor') { $raw['ReadFloor'] = $readFloorBench.Raw }
-if (Want 'Wait') { $raw['Memory'] = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes } }
 if (Want 'Catalog') { $raw['Catalog'] = $catalogBench.Raw }
 $raw | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"

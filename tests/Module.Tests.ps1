@@ -10,7 +10,34 @@ Describe 'The built module folder' {
         $m = Test-ModuleManifest -Path $t.ModulePath
         $m.Name | Should -Be 'ApimDr'
         $m.CompatiblePSEditions | Should -Be @('Desktop', 'Core')
-        $m.PowerShellVersion | Should -Be ([version]'5.1')
+        # PowerShell 7 reads the Core branch (7.4: ApimDr.dll is net8.0); Windows PowerShell 5.1 the other (not runnable here: checked as text).
+        $m.PowerShellVersion | Should -Be ([version]'7.4')
+        (Get-Content -Raw $t.ModulePath) | Should -Match ([regex]::Escape("PowerShellVersion      = if (`$PSEdition -eq 'Core') { '7.4' } else { '5.1' }"))
+    }
+
+    It 'refuses a PowerShell 7 older than its minimum with PowerShell''s own message, before any ApimDr assembly is loaded' {
+        # This PowerShell (7.6) stands in for an older one (7.2, .NET 6): the copy's Core minimum is raised above the running version.
+        $copy = Join-Path $TestDrive 'old-pwsh/ApimDr'
+        $null = New-Item -ItemType Directory -Force -Path $copy
+        Copy-Item -Recurse -Path (Join-Path $moduleDir '*') -Destination $copy
+        $manifest = Join-Path $copy 'ApimDr.psd1'
+        $newer = "$($PSVersionTable.PSVersion.Major + 1).0"
+        $text = Get-Content -Raw $manifest
+        $raised = $text.Replace("{ '7.4' } else { '5.1' }", "{ '$newer' } else { '5.1' }")
+        $raised | Should -Not -Be $text
+        Set-Content -Path $manifest -Value $raised -NoNewline
+        $r = Invoke-PwshChild -Parameters @{ Path = $manifest } -ScriptBlock {
+            param($Path)
+            $message = try { Import-Module $Path -ErrorAction Stop; 'imported' } catch { "$_" }
+            # PowerShell itself maps the root module's file while it reads the manifest (metadata only: no ApimDr code runs);
+            # nothing the module needs is loaded and no cmdlet exists.
+            [pscustomobject]@{ Message = $message; Module = @(Get-Module ApimDr).Count; Commands = @(Get-Command -Module ApimDr -ErrorAction SilentlyContinue).Count
+                Loaded = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } | Where-Object { $_ -like 'ApimDr.*' -or $_ -like 'Azure.*' }) }
+        }
+        $r.Message | Should -Match ([regex]::Escape("requires a minimum PowerShell version of '$newer'"))
+        $r.Module | Should -Be 0
+        $r.Commands | Should -Be 0
+        $r.Loaded | Should -BeNullOrEmpty
     }
 
     It 'names the binary module for the edition as its root module, no script module in between (import cost, docs/benchmarks.md)' {

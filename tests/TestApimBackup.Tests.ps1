@@ -261,6 +261,34 @@ Describe 'Get-ApimDrStatus' {
         $s.Issues[0] | Should -Match 'last test failed \(SkuMismatch\)'
     }
 
+    It 'reports from the replica while the primary region is down: the unreadable primary is an Issue and a StorageUnreachable error' {
+        $lost = $t.StorageLocation      # West Europe: the primary account
+        $null = Start-EmulatorRegionOutage -Location $lost
+        try {
+            $err = $null
+            $s = @(Get-ApimDrStatus @primary @replica -ServiceName prod -ErrorVariable err -ErrorAction SilentlyContinue)
+        } finally {
+            $null = Stop-EmulatorRegionOutage -Location $lost
+        }
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageUnreachable,*'
+        $s.Count | Should -Be 1
+        $s[0].LatestBackupName | Should -BeNullOrEmpty           # the primary's own backups could not be read
+        $s[0].LatestReplicaName | Should -Be $prodBackup          # the replica region still answers
+        $s[0].RestorableDaysLeft | Should -BeGreaterThan 29
+        $s[0].IsHealthy | Should -BeFalse
+        $s[0].Issues[0] | Should -Be "primary container $($t.StorageAccountName)/$container could not be read (StorageUnreachable)"
+        # Without a replica container there is nothing else to read: the error alone, no row.
+        $null = Start-EmulatorRegionOutage -Location $lost
+        try {
+            $err = $null
+            Get-ApimDrStatus @primary -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        } finally {
+            $null = Stop-EmulatorRegionOutage -Location $lost
+        }
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'StorageUnreachable,*'
+    }
+
     It 'refuses an age under one second before any request' {
         $err = $null
         Get-ApimDrStatus @primary -MaxBackupAge 30 -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty

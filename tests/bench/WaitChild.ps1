@@ -78,7 +78,9 @@ if ($WaitGoFile) {
 # THE measurement: one Wait-ApimOperation over all of them (progress left at its default).
 $waitStart = [DateTimeOffset]::UtcNow
 $watch = [Diagnostics.Stopwatch]::StartNew()
-$done = @($ops | Wait-ApimOperation @arm)
+# With the storage the backups were started with, as a user's wait in the same session: each end is recorded in its
+# manifest (the RecordEnd follow-up; a blob endpoint is used only when named on the command line).
+$done = @($ops | Wait-ApimOperation @arm -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint)
 $watch.Stop()
 $waitEnd = [DateTimeOffset]::UtcNow
 

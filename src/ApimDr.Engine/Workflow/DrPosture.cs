@@ -33,12 +33,13 @@ namespace ApimDr.Engine.Workflow
     /// <summary>
     /// Get-ApimDrStatus's rules, from storage alone (xunit-tested with a fixed clock): one row per source
     /// service of the catalog(s), what can be restored and how old it is, the last test from the drill
-    /// history, and the issues against the targets. A last test that failed is always an issue.
+    /// history, and the issues against the targets. A last test that failed is always an issue, and so is a
+    /// container that could not be read (<c>unreadable</c>: the other one's rows are still computed).
     /// </summary>
     public static class DrPosture
     {
         public static IReadOnlyList<ApimDrStatus> Compute(IEnumerable<ApimBackup> primary, IEnumerable<ApimBackup>? replicas,
-            IEnumerable<ApimBackupTestResult> history, DrTargets targets, DateTime now)
+            IEnumerable<ApimBackupTestResult> history, DrTargets targets, DateTime now, IReadOnlyList<string>? unreadable = null)
         {
             List<ApimBackup> own = primary.Where(b => b.ReplicaOf == null && !string.IsNullOrEmpty(b.SourceServiceId)).ToList();
             List<ApimBackup> copies = replicas?.Where(b => b.ReplicaOf != null && !string.IsNullOrEmpty(b.SourceServiceId)).ToList() ?? new List<ApimBackup>();
@@ -70,7 +71,7 @@ namespace ApimDr.Engine.Workflow
                 };
                 ApimBackup? restorable = Newest(new[] { latest, replica }.Where(b => b != null)!);
                 if (restorable != null) row.RestorableDaysLeft = Math.Round((restorable.ExpiresOn - now).TotalDays, 2);
-                row.Issues = Issues(row, restorable, targets, now).ToArray();
+                row.Issues = (unreadable ?? Array.Empty<string>()).Concat(Issues(row, restorable, targets, now)).ToArray();
                 row.IsHealthy = row.Issues.Length == 0;
                 rows.Add(row);
             }

@@ -58,22 +58,52 @@ namespace ApimDr.Commands
                 StorageLocation? replica = StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, () => Session.ResolveCloud(Environment, null), Session);
                 replica?.ValidateCredentials();
                 var targets = new DrTargets { MaxBackupAge = MaxBackupAge, RequireReplica = RequireReplica, MaxTestAge = MaxTestAge, MinRestorableDays = MinRestorableDays };
-                IReadOnlyList<ApimDrStatus> rows = Session.Run(async ct =>
+                // With a replica container, each container is read on its own: the posture while one region is down is
+                // what this cmdlet is for. The unreadable one is a non-terminating error and an Issue on every row.
+                (ContainerRead primaryRead, ContainerRead? replicaRead) = Session.Run(async ct =>
                 {
-                    var backups = BackupCatalog.ListAsync(primary, null, ct, Session.PostWarning);
-                    var history = BackupCatalog.ReadLastTestsAsync(primary, ct);
-                    var copies = replica == null ? null : BackupCatalog.ListAsync(replica, null, ct, Session.PostWarning);
-                    var copiesHistory = replica == null ? null : BackupCatalog.ReadLastTestsAsync(replica, ct);
-                    IEnumerable<ApimBackupTestResult> tests = await history.ConfigureAwait(false);
-                    if (copiesHistory != null) tests = tests.Concat(await copiesHistory.ConfigureAwait(false));
-                    return DrPosture.Compute(Select(await backups.ConfigureAwait(false), null, null),
-                        copies == null ? null : Select(await copies.ConfigureAwait(false), null, null), tests, targets, DateTime.UtcNow);
+                    var first = ReadAsync(primary, ct, tolerate: replica != null);
+                    var second = replica == null ? null : ReadAsync(replica, ct, tolerate: true);
+                    return (await first.ConfigureAwait(false), second == null ? null : await second.ConfigureAwait(false));
                 });
+                var unreadable = new List<string>();
+                foreach ((StorageLocation at, ContainerRead? read, string role) in new[] { (primary, primaryRead, "primary"), (replica!, replicaRead, "replica") })
+                {
+                    if (read?.Failure == null) continue;
+                    Session.WriteFailure(read.Failure, read.Failure.Target ?? at.AccountName);
+                    unreadable.Add($"{role} container {at.AccountName}/{at.ContainerName} could not be read ({read.Failure.ErrorId})");
+                }
+                if (primaryRead.Failure != null && (replicaRead == null || replicaRead.Failure != null)) return;
+                IReadOnlyList<ApimDrStatus> rows = DrPosture.Compute(Select(primaryRead.Backups, null, null),
+                    replicaRead == null ? null : Select(replicaRead.Backups, null, null),
+                    primaryRead.Tests.Concat(replicaRead?.Tests ?? Array.Empty<ApimBackupTestResult>()), targets, DateTime.UtcNow, unreadable);
                 foreach (ApimDrStatus row in rows) WriteObject(row);
             }
             catch (ApimDrException ex)
             {
                 Session.WriteFailure(ex, ex.Target ?? Target);
+            }
+        }
+
+        private sealed class ContainerRead
+        {
+            public IReadOnlyList<ApimBackup> Backups = Array.Empty<ApimBackup>();
+            public IReadOnlyList<ApimBackupTestResult> Tests = Array.Empty<ApimBackupTestResult>();
+            public ApimDrException? Failure;
+        }
+
+        /// <summary>One container's catalog and drill history; with <paramref name="tolerate"/> a failure is returned, not thrown.</summary>
+        private async System.Threading.Tasks.Task<ContainerRead> ReadAsync(StorageLocation at, System.Threading.CancellationToken ct, bool tolerate)
+        {
+            try
+            {
+                var backups = BackupCatalog.ListAsync(at, null, ct, Session.PostWarning);
+                var tests = BackupCatalog.ReadLastTestsAsync(at, ct);
+                return new ContainerRead { Backups = await backups.ConfigureAwait(false), Tests = await tests.ConfigureAwait(false) };
+            }
+            catch (ApimDrException ex) when (tolerate)
+            {
+                return new ContainerRead { Failure = ex };
             }
         }
     }

@@ -37,7 +37,7 @@ namespace ApimDr.Completers
                 }
                 object? endpoint = Bound(fakeBoundParameters, "BlobEndpoint");
                 string prefix = (wordToComplete ?? string.Empty).Trim('\'', '"');
-                return ListNames(account!, container!, key, endpoint == null ? null : new Uri(endpoint.ToString()), Bound(fakeBoundParameters, "Environment") as string, prefix)
+                return ListNames(account!, container!, key, endpoint?.ToString() is string url ? new Uri(url) : null, Bound(fakeBoundParameters, "Environment") as string, prefix)
                     .Select(name => new CompletionResult(Quote(name), name, CompletionResultType.ParameterValue, name))
                     .ToArray();
             }
