@@ -200,6 +200,28 @@ Describe 'Test-ApimBackup' {
         Get-EmulatorRequestLog | Should -BeNullOrEmpty
     }
 
+    It 'keeps the results when the report cannot be written (ReportWriteFailed after them), and reports a refused source' {
+        # In a container of its own, so the status tests below see none of this.
+        $at = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'tbr'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $null = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @at
+        $file = Join-Path $TestDrive 'a-file'
+        Set-Content -Path $file -Value 'in the way'
+        $err = $null
+        $r = @(Test-ApimBackup @at @arm -ServiceName standby -TargetName standby-standard -Force -ReportPath (Join-Path $file 'sub/report') -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0].ErrorId | Should -Be 'SkuMismatch'
+        @($err | ForEach-Object { "$($_.FullyQualifiedErrorId)".Split(',')[0] }) | Should -Be @('SkuMismatch', 'ReportWriteFailed')
+
+        $base = Join-Path $TestDrive 'refused'
+        $null = Test-ApimBackup @at @arm -ServiceName standby -TargetName standby-standard -Force -ReportPath $base -ErrorAction SilentlyContinue
+        $report = Get-Content -Raw "$base.json" | ConvertFrom-Json
+        $report.result | Should -Be 'Failed'
+        $report.tests[0].errorId | Should -Be 'SkuMismatch'
+        $report.tests[0].restoreStatus | Should -BeNullOrEmpty
+        $report.tests[0].notChecked | Should -Match 'not verified \(SkuMismatch\)'
+        @($report.history).Count | Should -Be 2     # both refusals are recorded beside the backup
+    }
+
     It 'keeps the history out of the backup catalog' {
         (Get-ApimBackup @primary).BackupName | Should -Not -Match 'apimdr-history'
     }
