@@ -9,8 +9,8 @@ Tasks:
   Test   Package (module + packages) and build tests/ApimDr.Emulator, run xunit, start Azurite and the emulator, run the Pester suites against the BUILT
          module in a fresh pwsh, stop everything, print "N passed, N failed".
   Drill  the main job: build, start Azurite + the emulator, run a full DR drill with the cmdlets, through
-         ARM and storage only (back up "prod" with its snapshot, find it with Get-ApimBackup, restore into
-         "standby" with -Verify), print the summary, write out/drill/drill-report.md and .json, stop.
+         ARM and storage only (Backup-ApimService "prod" with its snapshot, then Test-ApimBackup -ReportPath:
+         restore into "standby", verify, report), print the summary, write out/drill/drill-report.md and .json, stop.
   Bench  build, start Azurite + the emulator, measure the performance targets (import cost, one wait
          over 100 operations, poll intervals vs Retry-After, memory of 100 pending operations, a long
          session, a configuration snapshot of a 300 x 10 service, Get-ApimBackup over 5,000 backups), print a report and write it to

@@ -68,18 +68,20 @@ Describe 'The drill in failover mode' {
                 -ReplicaStorageAccountName $t.ReplicaAccountName -ReplicaContainerName $container -ReplicaStorageAccountKey $t.ReplicaKey -ReplicaBlobEndpoint $t.ReplicaBlobEndpoint `
                 -ResourceManagerUrl $e.ArmUrl -AccessToken $token -ReportPath $base
             $report.result | Should -Be 'Succeeded'
-            $report.mode | Should -Be 'failover'
-            $report.backup.replicaOf | Should -Be "$($t.StorageAccountName)/$container/$name"
-            $report.rpo.backupAgeSeconds | Should -BeGreaterThan 0
-            $report.rpo.changesSinceSnapshot | Should -BeNullOrEmpty
-            @($report.notChecked | Where-Object { $_ -match 'not checked: primary unavailable' }).Count | Should -BeGreaterOrEqual 2
-            $report.carryOver | Should -Not -BeNullOrEmpty   # the backup's values stand in for prod's
+            $test = $report.tests[0]
+            $test.backup.isReplica | Should -BeTrue
+            $test.backup.name | Should -Be $name
+            $test.backup.location | Should -Be "$($t.ReplicaAccountName)/$container"
+            $test.rpo.seconds | Should -BeGreaterThan 0
+            $test.changesSinceSnapshot.checked | Should -BeFalse
+            @($test.notChecked | Where-Object { $_ -match 'changes on prod since the snapshot: not checked: the source was declared unavailable' }).Count | Should -Be 1
+            @($test.actions) + @($test.informational) | Should -Not -BeNullOrEmpty   # the backup's snapshot values stand in for prod's
             @(Get-EmulatorRequestLog | Where-Object { $_.sequence -gt $outage.outage.sequence -and $_.region -eq $lost }) | Should -BeNullOrEmpty
 
             $doc = Get-Content -Raw (Join-Path (Split-Path $PSScriptRoot) 'docs/drill-report.md')
             $schema = [regex]::Match($doc, '(?s)```json\r?\n(.*?)```').Groups[1].Value
             Test-Json -Json (Get-Content -Raw "$base.json") -Schema $schema -ErrorAction SilentlyContinue | Should -BeTrue
-            Get-Content -Raw "$base.md" | Should -Match 'not checked'
+            Get-Content -Raw "$base.md" | Should -Match '### Not checked'
         } finally {
             $null = Stop-EmulatorRegionOutage -Location $lost
             Remove-Item "$base.md", "$base.json" -ErrorAction SilentlyContinue

@@ -1,16 +1,19 @@
 <#
 .SYNOPSIS
 The main job (build.ps1 -Task Drill): the DR drill of docs/examples/Invoke-ApimDrDrill.ps1 against the
-bundled emulator + Azurite — back up "prod" (with its configuration snapshot), find it with
-Get-ApimBackup, restore it into "standby" (same tier) with -Verify — then print the summary and write the
-report (Markdown + JSON) to -ReportPath.
+bundled emulator + Azurite — Backup-ApimService "prod" (with its configuration snapshot), then
+Test-ApimBackup -ReportPath: restore it into "standby" (same tier), verify it, and write the report
+(Markdown + JSON, docs/drill-report.md) to -ReportPath — then print the summary from the report.
 
 Only ApimDr's cmdlets talk to the services (ARM and storage), exactly as against Azure: nothing here
 reads or changes the emulator's control surface. Runs in a fresh pwsh started by build.ps1 with the
-services' APIMDR_TEST_* environment. Exits non-zero when the drill fails or finds differences.
+services' APIMDR_TEST_* environment. Exits non-zero when the drill fails (the test failed, differences
+were found, or a target was missed).
 #>
 param(
-    [string] $ReportPath = (Join-Path (Split-Path $PSScriptRoot) 'out/drill/drill-report')
+    [string] $ReportPath = (Join-Path (Split-Path $PSScriptRoot) 'out/drill/drill-report'),
+    [timespan] $MaxRto = '00:15:00',
+    [timespan] $MaxRpo = '01:00:00'
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
@@ -22,18 +25,21 @@ $report = & (Join-Path $PSScriptRoot '../docs/examples/Invoke-ApimDrDrill.ps1') 
     -ResourceManagerUrl $e.ArmUrl -AccessToken (ConvertTo-SecureString $e.Token -AsPlainText -Force) `
     -SubscriptionId $e.SubscriptionId -ResourceGroupName $e.ResourceGroup -PrimaryName prod -StandbyName standby `
     -StorageAccountName $t.StorageAccountName -ContainerName 'dr-drill' -StorageAccountKey $t.StorageKey -BlobEndpoint $t.BlobEndpoint `
-    -ReportPath $ReportPath
+    -MaxRto $MaxRto -MaxRpo $MaxRpo -ReportPath $ReportPath
 
-$differing = @($report.carryOver | Where-Object { -not $_.equal })
+$test = $report.tests[0]
 Write-Host ''
-Write-Host 'ApimDr DR drill (emulator + Azurite, through ARM and storage only)'
-Write-Host ('  backup          {0} ({1:N0} bytes) of prod, snapshot of {2} entities' -f $report.backup.name, $report.backup.sizeBytes, $report.backup.entityCount)
-foreach ($s in $report.steps) { Write-Host ('  step {0,-10} {1,8:N1} s' -f $s.name, $s.durationSeconds) }
-Write-Host ('  RTO measured    {0:N1} s (restore start to standby restored and verified)' -f $report.rto.seconds)
-Write-Host ('  RPO             backup {0:N1} s old at restore start; {1} change(s) on prod since the snapshot' -f $report.rpo.backupAgeSeconds, $report.rpo.changesSinceSnapshot)
-Write-Host ('  differences     {0} after the restore (expected: none)' -f $report.differences.Count)
-Write-Host ('  carry-over      {0} settings not restored by design, {1} differ between prod and standby' -f $report.carryOver.Count, $differing.Count)
-Write-Host ('  drill total     {0:N1} s' -f $report.durationSeconds)
+Write-Host 'ApimDr DR drill (Backup-ApimService, then Test-ApimBackup -ReportPath; through ARM and storage only)'
+Write-Host "  ran in          $($report.ranIn.cloud) $($report.ranIn.resourceManagerUrl)$(if ($report.ranIn.isEmulator) { ' (emulator / test endpoint)' })"
+Write-Host "  run by          $($report.ranBy.summary)"
+Write-Host "  backup          $($test.backup.name) of $($test.source.name) in $($test.backup.location)"
+Write-Host ('  RTO measured    {0:N1} s (restore start to standby restored and verified), target {1:N0} s: {2}' -f $test.rto.seconds, $test.rto.targetSeconds, $test.rto.verdict)
+Write-Host ('  RPO             backup {0:N1} s old at the end of the test, target {1:N0} s: {2}; {3}' -f $test.rpo.seconds, $test.rpo.targetSeconds, $test.rpo.verdict,
+    $(if ($test.changesSinceSnapshot.checked) { "$($test.changesSinceSnapshot.count) change(s) on prod since the snapshot" } else { $test.changesSinceSnapshot.note }))
+Write-Host ('  differences     {0} after the restore (expected: none)' -f @($test.differences).Count)
+Write-Host ('  carry-over      {0} action(s) to do by hand on standby, {1} informational setting(s)' -f @($test.actions).Count, @($test.informational).Count)
+foreach ($a in $test.actions) { Write-Host "                  - $($a.area): $($a.subject)" }
+Write-Host ('  history         {0} test(s) recorded beside the backups' -f @($report.history).Count)
 Write-Host "  result          $($report.result)"
 Write-Host "  report          $($report.markdownPath)"
 Write-Host "                  $($report.jsonPath)"

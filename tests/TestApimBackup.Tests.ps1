@@ -71,7 +71,8 @@ Describe 'Test-ApimBackup' {
             $null = Set-EmulatorSetting @{ serviceDurationSeconds = @{ 'standby-ne' = 8 } }
             Clear-EmulatorRequestLog
             $script:arrivals = [System.Collections.Generic.List[object]]::new()
-            Test-ApimBackup @primary @arm -TargetMap @{ prod = 'standby'; standby = 'standby-ne' } -Force -WarningVariable script:warnings |
+            $script:reportBase = Join-Path $TestDrive 'two-sources'
+            Test-ApimBackup @primary @arm -TargetMap @{ prod = 'standby'; standby = 'standby-ne' } -Force -WarningVariable script:warnings -ReportPath "$reportBase.md" -MaxRto '00:00:06' |
                 ForEach-Object { $arrivals.Add([pscustomobject]@{ At = [DateTime]::UtcNow; Result = $_ }) }
             $null = Set-EmulatorSetting @{ serviceDurationSeconds = $null }
         }
@@ -101,6 +102,21 @@ Describe 'Test-ApimBackup' {
             $arrivals[1].Result.SourceServiceName | Should -Be 'standby'
             $arrivals[0].At | Should -BeLessThan $arrivals[1].Result.EndTime.AddSeconds(-3)
             $arrivals[0].At | Should -BeLessThan ([DateTime]::Parse((Get-EmulatorRequestLog | Where-Object { $_.method -eq 'GET' -and $_.url -match '/standby-ne/operationresults/' } | Select-Object -Last 1).time).ToUniversalTime())
+        }
+
+        It 'writes ONE report for both sources (-ReportPath), judging each RTO against -MaxRto' {
+            Test-Path "$reportBase.md" | Should -BeTrue
+            $report = Get-Content -Raw "$reportBase.json" | ConvertFrom-Json -DateKind String
+            $report.tests.source.name | Should -Be @('prod', 'standby')          # in the order they ended
+            ($report.tests | Where-Object { $_.source.name -eq 'prod' }).rto.verdict | Should -Be 'met'
+            ($report.tests | Where-Object { $_.source.name -eq 'standby' }).rto.verdict | Should -Be 'missed'   # its restore ran 8 s
+            $report.targets.maxRtoSeconds | Should -Be 6
+            $report.targets.maxRpoSeconds | Should -BeNullOrEmpty
+            ($report.tests | Where-Object { $_.source.name -eq 'prod' }).rpo.verdict | Should -Be 'no target'
+            $report.result | Should -Be 'Failed'                                  # every test passed, but a target was missed
+            $report.summary | Should -Match '2 restored and verified, 0 failed; 1 missed an RTO/RPO target'
+            ($report.history.source | Sort-Object -Unique) | Should -Be @('prod', 'standby')
+            Get-Content -Raw "$reportBase.md" | Should -Match '\| standby \| standby-ne \| .* \| Succeeded \| [\d.]+ s \| missed \|'
         }
 
         It 'started both restores before either ended (one wait, not one after the other)' {
@@ -169,6 +185,41 @@ Describe 'Test-ApimBackup' {
         @($err | Where-Object { $_.FullyQualifiedErrorId -like 'SkuMismatch,*' }).Count | Should -Be 1
         @(Get-EmulatorActionPost -Action restore).Count | Should -Be 2
         @(Get-TestBlobName -Container $other -Prefix 'apimdr-history/prod/').Count | Should -Be 1
+    }
+
+    It 'refuses a -ReportPath that is not a file-system path, and an RTO target under a second, before any request' -TestCases @(
+        @{ Parameters = @{ ReportPath = 'Env:\apimdr-report' }; ErrorId = 'InvalidReportPath' }
+        @{ Parameters = @{ ReportPath = ' ' }; ErrorId = 'InvalidReportPath' }
+        @{ Parameters = @{ MaxRto = 30 }; ErrorId = 'InvalidRetentionRule' }
+    ) {
+        param($Parameters, $ErrorId)
+        Clear-EmulatorRequestLog
+        $err = $null
+        Test-ApimBackup @primary @arm @Parameters -ServiceName prod -TargetName standby -Force -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$ErrorId,*"
+        Get-EmulatorRequestLog | Should -BeNullOrEmpty
+    }
+
+    It 'keeps the results when the report cannot be written (ReportWriteFailed after them), and reports a refused source' {
+        # In a container of its own, so the status tests below see none of this.
+        $at = @{ StorageAccountName = $t.StorageAccountName; ContainerName = (New-TestName 'tbr'); StorageAccountKey = $t.StorageKey; BlobEndpoint = $t.BlobEndpoint }
+        $null = Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name standby @arm @at
+        $file = Join-Path $TestDrive 'a-file'
+        Set-Content -Path $file -Value 'in the way'
+        $err = $null
+        $r = @(Test-ApimBackup @at @arm -ServiceName standby -TargetName standby-standard -Force -ReportPath (Join-Path $file 'sub/report') -ErrorVariable err -ErrorAction SilentlyContinue)
+        $r.Count | Should -Be 1
+        $r[0].ErrorId | Should -Be 'SkuMismatch'
+        @($err | ForEach-Object { "$($_.FullyQualifiedErrorId)".Split(',')[0] }) | Should -Be @('SkuMismatch', 'ReportWriteFailed')
+
+        $base = Join-Path $TestDrive 'refused'
+        $null = Test-ApimBackup @at @arm -ServiceName standby -TargetName standby-standard -Force -ReportPath $base -ErrorAction SilentlyContinue
+        $report = Get-Content -Raw "$base.json" | ConvertFrom-Json
+        $report.result | Should -Be 'Failed'
+        $report.tests[0].errorId | Should -Be 'SkuMismatch'
+        $report.tests[0].restoreStatus | Should -BeNullOrEmpty
+        $report.tests[0].notChecked | Should -Match 'not verified \(SkuMismatch\)'
+        @($report.history).Count | Should -Be 2     # both refusals are recorded beside the backup
     }
 
     It 'keeps the history out of the backup catalog' {

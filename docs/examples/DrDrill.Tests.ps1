@@ -1,17 +1,18 @@
 <#
-A Pester DR drill to adapt: back up the primary (with its configuration snapshot), restore into the
-standby with -Verify, assert that the standby equals the snapshot, list what to carry over, report timings.
+A Pester DR drill to adapt: back up the primary (with its configuration snapshot), then Test-ApimBackup:
+restore it into the standby, verify it against the snapshot, judge the RTO against MaxRestoreMinutes, and
+write the report (Markdown + JSON: where, who, RTO/RPO, history, carry-over actions; docs/drill-report.md).
 It uses only ARM and storage through ApimDr's cmdlets, so it runs against Azure as it runs against the
 bundled emulator. Run it with your own values:
 
     $data = @{ Drill = @{ SubscriptionId = '…'; ResourceGroupName = 'prod-rg'; PrimaryName = 'contoso-apim'
                           StandbyName = 'contoso-apim-dr'; StorageAccountName = 'contosodr'; ContainerName = 'apim'
-                          MaxRestoreMinutes = 60 } }
+                          MaxRestoreMinutes = 60; ReportPath = './drill' } }
     Invoke-Pester -Container (New-PesterContainer -Path ./DrDrill.Tests.ps1 -Data $data) -Output Detailed
 
 Optional keys: StandbyResourceGroupName, StorageAccountKey (SecureString), BlobEndpoint, ResourceManagerUrl,
 AccessToken (SecureString). Without AccessToken ApimDr uses your Az context or managed identity.
-For a written report (Markdown + JSON: RTO, RPO, differences, carry-over) run Invoke-ApimDrDrill.ps1 -ReportPath.
+ReportPath (default: drill-report in the Pester run's TestDrive) is where the report is written.
 #>
 param([Parameter(Mandatory)][hashtable] $Drill)
 
@@ -23,6 +24,7 @@ BeforeAll {
     foreach ($k in 'StorageAccountKey', 'BlobEndpoint') { if ($Drill[$k]) { $storage[$k] = $Drill[$k] } }
     $script:standbyGroup = if ($Drill.StandbyResourceGroupName) { $Drill.StandbyResourceGroupName } else { $Drill.ResourceGroupName }
     $script:maxRestore = if ($Drill.MaxRestoreMinutes) { [TimeSpan]::FromMinutes($Drill.MaxRestoreMinutes) } else { [TimeSpan]::FromHours(1) }
+    $script:reportPath = if ($Drill.ReportPath) { $Drill.ReportPath } else { Join-Path $TestDrive 'drill-report' }
 }
 
 Describe 'APIM disaster-recovery drill' {
@@ -43,23 +45,22 @@ Describe 'APIM disaster-recovery drill' {
 
     It 'restores it into the standby within the allowed time, and the standby equals the snapshot' {
         $err = $null
-        $out = @($entry | Restore-ApimService -SubscriptionId $Drill.SubscriptionId -ResourceGroupName $standbyGroup `
-                -Name $Drill.StandbyName @storage @arm -Force -Verify -ErrorVariable err -ErrorAction SilentlyContinue)
-        $script:restore = $out | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimOperation' }
-        $verification = $out | Where-Object { $_.PSObject.TypeNames -contains 'ApimDr.ApimRestoreVerification' }
-        # No object after an unknown POST outcome, InProgress after a stopped wait: both may have started, so say so.
-        $unknown = if ($restore) { $restore.Status -notin 'Succeeded', 'Failed', 'Canceled' } else { "$($err.FullyQualifiedErrorId)" -match 'OperationOutcomeUnknown' }
-        $restore.Status | Should -Be 'Succeeded' -Because $(if ($unknown) { "its outcome is UNKNOWN, it may have started: $($err | Select-Object -First 1) $(if ($restore) { $restore.ResumeCommand() })" } else { "$($err | Select-Object -First 1)" })
-        $restore.Duration | Should -BeLessThan $maxRestore
-        Write-Host "Restore into $($Drill.StandbyName) took $($restore.Duration)"
-        $verification.Differences | Format-Table | Out-String -Width 200 | Write-Host
+        $target = @{ TargetSubscriptionId = $Drill.SubscriptionId; TargetResourceGroupName = $standbyGroup; TargetName = $Drill.StandbyName }
+        $script:result = @(Test-ApimBackup @storage @arm @target -SourceServiceId $backup.ResourceId -BackupName $backup.BackupName `
+                -MaxRto $maxRestore -ReportPath $reportPath -Force -ErrorVariable err -ErrorAction SilentlyContinue)[0]
+        # A Failed result says why (its ErrorId); an unknown restore outcome is OperationOutcomeUnknown: it may have started.
+        $result.Result | Should -Be 'Succeeded' -Because "$($result.ErrorId): $($result.Message) $($err | Select-Object -First 1)"
+        $result.Rto | Should -BeLessThan $maxRestore
+        Write-Host "Restore into $($Drill.StandbyName) took $($result.Rto) (RTO); the backup was $($result.Rpo) old (RPO)"
+        $result.IsVerified | Should -BeTrue
         $err | Should -BeNullOrEmpty
-        $verification.IsEqual | Should -BeTrue
     }
 
-    It 'lists what the restore did not carry, the primary''s and the standby''s values side by side' {
-        $carry = @(Compare-ApimConfiguration -Reference $backup.ResourceId -Difference $restore.ResourceId @arm -IncludeEqual | Where-Object { -not $_.IsRestorable })
-        $carry | Format-Table Change, Property, Reference, Difference -AutoSize | Out-String -Width 400 | Write-Host
-        $carry.Property | Should -Contain 'sku.name'
+    It 'writes the report, with the carry-over actions to do by hand on the standby' {
+        $report = Get-Content -Raw "$reportPath.json" | ConvertFrom-Json
+        $report.result | Should -Be 'Succeeded'
+        foreach ($a in $report.tests[0].actions) { Write-Host "TO DO on $($Drill.StandbyName): [$($a.area)] $($a.action)" }
+        Write-Host "Report: $reportPath.md"
+        $report.tests[0].informational.setting | Should -Contain 'sku.name'   # the SKUs match (a restore needs the same tier)
     }
 }

@@ -63,7 +63,7 @@ public sealed class EmulatorOptions
           --blob-service <account>=<url>  the Azurite holding that account (repeatable; e.g. a second region's Azurite)
           --storage-gates           relay each region's storage through a loopback port the emulator closes during
                                     the region's outage (connections refused); clients use the URLs in the start line
-          --static-token <text>     a bearer token always accepted (default: generated per run)
+          --static-token <text>     a bearer token always accepted (default: a JWT-shaped user token, new per run)
           --identity-header <text>  the X-IDENTITY-HEADER secret (default: generated per run)
           --cert-dir <dir>          where to write the certificate (default: new temp dir, removed on stop)
           --parent-pid <pid>        exit when that process exits

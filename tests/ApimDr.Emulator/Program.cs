@@ -44,7 +44,7 @@ if (options.OperationDurationSeconds is { } d) settings.OperationDurationSeconds
 if (options.RetryAfterSeconds is { } ra) settings.RetryAfterSeconds = ra;
 if (options.TokenLifetimeSeconds is { } tl) settings.TokenLifetimeSeconds = tl;
 
-var staticToken = options.StaticToken ?? "apimdr-static-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+var staticToken = options.StaticToken ?? TokenIssuer.NewStaticToken();
 var identitySecret = options.IdentityHeader ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
 var clock = new EmulatorClock();
 var store = new ServiceStore();

@@ -4,6 +4,7 @@ using System.IO;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using ApimDr.Engine.Credentials;
 using ApimDr.Engine.Errors;
 using Azure;
 using Azure.Core;
@@ -256,6 +257,24 @@ namespace ApimDr.Engine.Arm
             if (Uri.TryCreate(value, UriKind.Absolute, out Uri? absolute)) url = absolute;
             else if (Uri.TryCreate(Options.Cloud.ResourceManagerUrl, value, out Uri? relative)) url = relative;
             return url != null;
+        }
+
+        /// <summary>
+        /// Who this client's requests speak for (a report's "who"): the claims of the ARM token its credential
+        /// gives (cached by the credential, so usually no request), never the token. Unknown when no token can be
+        /// had or it is not a JWT with claims.
+        /// </summary>
+        public async Task<TokenClaims> GetCallerAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                AccessToken token = await ArmPipelineFactory.CredentialFor(Options).GetTokenAsync(new TokenRequestContext(new[] { Options.Cloud.ArmScope }), cancellationToken).ConfigureAwait(false);
+                return TokenClaims.Parse(token.Token);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException))
+            {
+                return TokenClaims.Unknown;   // the report says "unknown"; the test itself already ran
+            }
         }
 
         public void Dispose()

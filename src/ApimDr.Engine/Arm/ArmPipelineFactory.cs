@@ -41,9 +41,7 @@ namespace ApimDr.Engine.Arm
             clientOptions.Diagnostics.IsDistributedTracingEnabled = false;
             clientOptions.Diagnostics.ApplicationId = "ApimDr";
 
-            TokenCredential credential = options.Credentials.SharingKey != null
-                ? CredentialFactory.GetShared(options.Credentials, options.Cloud)
-                : CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
+            TokenCredential credential = CredentialFor(options);
             var pipelineOptions = new HttpPipelineOptions(clientOptions);
             pipelineOptions.PerCallPolicies.Add(new RequestIdsPolicy());
             pipelineOptions.PerRetryPolicies.Add(new BearerTokenAuthenticationPolicy(credential, options.Cloud.ArmScope));
@@ -52,6 +50,11 @@ namespace ApimDr.Engine.Arm
             pipelineOptions.PerRetryPolicies.Add(new ArmLogPolicy(options.Time));
             return HttpPipelineBuilder.Build(pipelineOptions);
         }
+
+        /// <summary>The credential a client's requests carry: shared per (cloud, identity), else its own.</summary>
+        internal static TokenCredential CredentialFor(ArmClientOptions options) => options.Credentials.SharingKey != null
+            ? CredentialFactory.GetShared(options.Credentials, options.Cloud)
+            : CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
 
         /// <summary>At most this many connections to one ARM host at a time.</summary>
         internal const int MaxConnectionsPerServer = 32;

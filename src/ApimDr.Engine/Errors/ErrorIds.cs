@@ -97,5 +97,7 @@ namespace ApimDr.Engine.Errors
         public const string BackupTestTargetRequired = "BackupTestTargetRequired";
         public const string NoRestorableBackup = "NoRestorableBackup";
         public const string RestoreNotVerified = "RestoreNotVerified";
+        public const string InvalidReportPath = "InvalidReportPath";
+        public const string ReportWriteFailed = "ReportWriteFailed";
     }
 }

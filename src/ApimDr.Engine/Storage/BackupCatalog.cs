@@ -192,30 +192,40 @@ namespace ApimDr.Engine.Storage
         /// An empty list when there is no history (or no container).
         /// </summary>
         public static Task<IReadOnlyList<ApimBackupTestResult>> ReadLastTestsAsync(StorageLocation location, CancellationToken cancellationToken)
+            => ReadTestsAsync(location, null, 1, cancellationToken);
+
+        /// <summary>
+        /// Up to <paramref name="perSource"/> newest recorded tests of each source folder (of one source when
+        /// <paramref name="sourceServiceName"/> is given), newest first per source; unreadable results are skipped.
+        /// </summary>
+        public static Task<IReadOnlyList<ApimBackupTestResult>> ReadTestsAsync(StorageLocation location, string? sourceServiceName, int perSource, CancellationToken cancellationToken)
             => CallAsync(location, async container =>
             {
+                string prefix = sourceServiceName == null ? BackupTestHistory.Prefix : BackupTestHistory.FolderFor(sourceServiceName);
                 var names = new List<string>();
                 try
                 {
-                    await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, BackupTestHistory.Prefix, cancellationToken).ConfigureAwait(false)) names.Add(item.Name);
+                    await foreach (BlobItem item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false)) names.Add(item.Name);
                 }
                 catch (RequestFailedException ex) when (ex.ErrorCode == "ContainerNotFound")
                 {
                     return (IReadOnlyList<ApimBackupTestResult>)Array.Empty<ApimBackupTestResult>();
                 }
-                var last = new List<ApimBackupTestResult>();
+                var found = new List<ApimBackupTestResult>();
                 foreach (IGrouping<string?, string> folder in names.GroupBy(BackupTestHistory.SourceOf, StringComparer.OrdinalIgnoreCase).Where(g => g.Key != null))
                 {
+                    int taken = 0;
                     foreach (string name in folder.OrderByDescending(n => n, StringComparer.Ordinal))
                     {
+                        if (taken >= perSource) break;
                         if (await TryDownloadTextAsync(container.GetBlobClient(name), cancellationToken).ConfigureAwait(false) is string text && BackupTestHistory.Parse(text) is ApimBackupTestResult result)
                         {
-                            last.Add(result);
-                            break;
+                            found.Add(result);
+                            taken++;
                         }
                     }
                 }
-                return (IReadOnlyList<ApimBackupTestResult>)last;
+                return (IReadOnlyList<ApimBackupTestResult>)found;
             });
 
         /// <summary>Stores the configuration snapshot taken for a backup beside it (JSON, no secret: secrets are salted HMACs).</summary>

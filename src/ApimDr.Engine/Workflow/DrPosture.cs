@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using ApimDr.Engine.Errors;
 
 namespace ApimDr.Engine.Workflow
 {
@@ -17,6 +18,16 @@ namespace ApimDr.Engine.Workflow
 
         /// <summary>The newest restorable backup must stay restorable at least this many more days.</summary>
         public double? MinRestorableDays { get; set; }
+
+        /// <summary>Refuses a target under one second (InvalidRetentionRule): a bare number binds as ticks.</summary>
+        public static void RefuseUnderOneSecond(TimeSpan? age, string parameter)
+        {
+            if (age is TimeSpan value && value < TimeSpan.FromSeconds(1))
+            {
+                throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
+                    $"{parameter} must be at least one second ({value} given; a bare number binds as ticks: use '1.00:00:00' or (New-TimeSpan -Hours 24)).", parameter);
+            }
+        }
     }
 
     /// <summary>

@@ -106,6 +106,28 @@ namespace ApimDr.Engine.Workflow
         }
 
         /// <summary>
+        /// What restoring a backup now would lose (a report's RPO in content): the source's restorable changes since the
+        /// backup's snapshot, the source read under the snapshot's salt so a changed secret counts without either value
+        /// being shown. One storage read and one configuration read of the source; when either cannot be had (no
+        /// snapshot, the source unreachable) the reason instead, never a failed test.
+        /// </summary>
+        public static async Task<(IReadOnlyList<ApimConfigurationDifference>? Changes, string? NotChecked)> SourceChangesAsync(
+            ArmClient client, StorageLocation storage, string backupName, ServiceId source, CancellationToken cancellationToken)
+        {
+            try
+            {
+                ApimConfiguration? snapshot = await BackupCatalog.ReadSnapshotAsync(storage, backupName, cancellationToken).ConfigureAwait(false);
+                if (snapshot == null) return (null, "not checked: the backup has no configuration snapshot");
+                ApimConfiguration now = await new ConfigurationReader(client).ReadAsync(source, snapshot.Salt, cancellationToken).ConfigureAwait(false);
+                return (ConfigurationComparer.Compare(snapshot, now).Where(d => d.IsRestorable && d.Change != ApimConfigurationDifference.Equal).ToList(), null);
+            }
+            catch (ApimDrException ex)
+            {
+                return (null, $"not checked: {source.Name} could not be read ({ex.ErrorId})");
+            }
+        }
+
+        /// <summary>
         /// Restore-ApimService -Verify: reads the restored service with the snapshot's salt (so secrets
         /// compare) and compares it with the snapshot taken before the backup.
         /// </summary>

@@ -104,29 +104,8 @@ namespace ApimDr.Commands
         /// or blank -Path (it used to be ignored silently: the snapshot was read and never written) or one that is
         /// not a file-system path (another drive or provider, a drive that does not exist).
         /// </summary>
-        private string? SnapshotPath()
-        {
-            if (Path == null) return null;
-            if (string.IsNullOrWhiteSpace(Path))
-            {
-                throw new ApimDrException(ErrorIds.InvalidSnapshotPath, ApimErrorCategory.InvalidArgument,
-                    "-Path is empty: give the file (or folder) to write the snapshot to, or leave -Path out to only emit it.", Path);
-            }
-            string why;
-            try
-            {
-                // Not PSCmdlet.GetUnresolvedProviderPathFromPSPath: for Env:\x it returns 'x', a file in the process's directory.
-                string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out ProviderInfo provider, out _);
-                if (string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase)) return resolved;
-                why = $"it is on the {provider.Name} provider";
-            }
-            catch (Exception ex) when (ex is RuntimeException || ex is NotSupportedException || ex is InvalidOperationException || ex is ArgumentException)
-            {
-                why = ex.Message;
-            }
-            throw new ApimDrException(ErrorIds.InvalidSnapshotPath, ApimErrorCategory.InvalidArgument,
-                $"-Path '{Path}' is not a file-system path ({why}): give a file or folder path.", Path);
-        }
+        private string? SnapshotPath() => Path == null ? null
+            : FileSystemPaths.Resolve(SessionState, Path, "-Path", ErrorIds.InvalidSnapshotPath, "give the file (or folder) to write the snapshot to, or leave -Path out to only emit it.");
 
         private void Save(ApimConfiguration snapshot, string path)
         {

@@ -52,8 +52,8 @@ namespace ApimDr.Commands
         {
             try
             {
-                RefuseNonPositive(MaxBackupAge, "-MaxBackupAge");
-                RefuseNonPositive(MaxTestAge, "-MaxTestAge");
+                DrTargets.RefuseUnderOneSecond(MaxBackupAge, "-MaxBackupAge");
+                DrTargets.RefuseUnderOneSecond(MaxTestAge, "-MaxTestAge");
                 StorageLocation primary = CreateLocation();
                 StorageLocation? replica = StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, () => Session.ResolveCloud(Environment, null), Session);
                 replica?.ValidateCredentials();
@@ -104,16 +104,6 @@ namespace ApimDr.Commands
             catch (ApimDrException ex) when (tolerate)
             {
                 return new ContainerRead { Failure = ex };
-            }
-        }
-
-        /// <summary>A zero or negative age would make every service unhealthy (a bare number binds as ticks): refused before any request.</summary>
-        private static void RefuseNonPositive(TimeSpan? age, string parameter)
-        {
-            if (age is TimeSpan value && value < TimeSpan.FromSeconds(1))
-            {
-                throw new ApimDrException(ErrorIds.InvalidRetentionRule, ApimErrorCategory.InvalidArgument,
-                    $"{parameter} must be at least one second ({value} given; a bare number binds as ticks: use '1.00:00:00' or (New-TimeSpan -Hours 24)).", parameter);
             }
         }
     }

@@ -7,6 +7,7 @@ using System.Security;
 using System.Threading;
 using System.Threading.Tasks;
 using ApimDr.Engine.Arm;
+using ApimDr.Engine.Clouds;
 using ApimDr.Engine.Errors;
 using ApimDr.Engine.Storage;
 using ApimDr.Engine.Workflow;
@@ -77,9 +78,27 @@ namespace ApimDr.Commands
         [ValidateRange(1, int.MaxValue)]
         public int TimeoutSeconds { get; set; }
 
+        /// <summary>Writes the report an auditor accepts for this call (all its sources): &lt;path&gt;.md and &lt;path&gt;.json (docs/drill-report.md).</summary>
+        [Parameter]
+        public string? ReportPath { get; set; }
+
+        /// <summary>The RTO target: a test whose measured RTO is longer misses it (in the report).</summary>
+        [Parameter]
+        public TimeSpan? MaxRto { get; set; }
+
+        /// <summary>The RPO target (Get-ApimDrStatus -MaxBackupAge): a test whose backup was older misses it (in the report).</summary>
+        [Parameter]
+        public TimeSpan? MaxRpo { get; set; }
+
+        /// <summary>The source services' region is down: the report does not read them (their changes since the snapshot are "not checked").</summary>
+        [Parameter]
+        public SwitchParameter SourceUnavailable { get; set; }
+
         private ArmSession? _arm;
         private readonly List<(ApimBackup Backup, StorageLocation At)> _piped = new List<(ApimBackup, StorageLocation)>();
         private readonly Dictionary<ApimOperation, (ApimBackupTestResult Result, StorageLocation At)> _running = new Dictionary<ApimOperation, (ApimBackupTestResult, StorageLocation)>();
+        private readonly List<(ApimBackupTestResult Result, ApimRestoreVerification? Verification, StorageLocation At)> _tested = new List<(ApimBackupTestResult, ApimRestoreVerification?, StorageLocation)>();
+        private string? _reportBase;
 
         private ArmSession Arm => _arm ?? throw new InvalidOperationException("BeginProcessing has not run.");
 
@@ -110,6 +129,9 @@ namespace ApimDr.Commands
             try
             {
                 if (!string.IsNullOrEmpty(BackupName)) ValidateLiteralBackupName(BackupName);
+                DrTargets.RefuseUnderOneSecond(MaxRto, "-MaxRto");
+                DrTargets.RefuseUnderOneSecond(MaxRpo, "-MaxRpo");
+                if (ReportPath != null) _reportBase = DrillReportFiles.BaseOf(FileSystemPaths.Resolve(SessionState, ReportPath, "-ReportPath", ErrorIds.InvalidReportPath, "give the path to write <path>.md and <path>.json to, or leave -ReportPath out."));
                 StorageLocation? replicaAt = StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, () => Session.ResolveCloud(Environment, ResourceManagerUrl), Session);
                 IReadOnlyList<(ApimBackup Backup, StorageLocation At)> candidates = _piped.Count > 0 ? _piped.Where(p => Select(new[] { p.Backup }, null, null).Count > 0).ToList() : ListPrimary();
                 IReadOnlyList<ApimBackup>? replicas = replicaAt == null ? null : ListReplicas(replicaAt);
@@ -143,6 +165,26 @@ namespace ApimDr.Commands
                 throw Arm.Stopped(started.Select(s => s.Operation));   // Ctrl+C before the wait: what was started still runs
             }
             Arm.WaitAndEmit(started, EndAsync);   // several sources restore in ONE wait; each result is written as its source ends
+            WriteReport();
+        }
+
+        /// <summary>-ReportPath: the report of every source tested in this call, after the last result (nothing tested: no report).</summary>
+        private void WriteReport()
+        {
+            if (_reportBase == null || _tested.Count == 0) return;
+            try
+            {
+                CloudEnvironment cloud = Arm.ResolveCloud();
+                ArmClient client = Arm.GetClient(cloud);
+                var tested = _tested.Select(t => (t.Result, t.Verification, t.At)).ToList();
+                DrillReportInput input = Session.Run(ct => DrillReportFiles.GatherAsync(client, cloud, tested, SourceUnavailable, MaxRto, MaxRpo, DateTime.UtcNow, ct));
+                (string markdown, string json) = DrillReportFiles.Write(_reportBase, DrillReport.Build(input));
+                WriteVerbose($"Wrote the report: {markdown} and {json}.");
+            }
+            catch (ApimDrException ex)
+            {
+                Session.WriteFailure(ex, ReportPath);   // the results are out already; only the report is missing
+            }
         }
 
         /// <summary>The primary catalog, filtered by -ServiceName/-SourceServiceId (the manifests' source).</summary>
@@ -236,7 +278,7 @@ namespace ApimDr.Commands
             }
             BackupTests.Complete(result, restore, null, failure, DateTime.UtcNow);
             string? warning = Session.Run(ct => RecordAsync(result, at, ct));
-            Emit(result, failure, warning);
+            Emit(result, null, at, failure, warning);
         }
 
         /// <summary>One restore ended (or its wait stopped): verified or not, its result is recorded and written now.</summary>
@@ -251,11 +293,12 @@ namespace ApimDr.Commands
             }
             BackupTests.Complete(result, operation, verification, failure, DateTime.UtcNow);
             string? warning = await RecordAsync(result, at, cancellationToken).ConfigureAwait(false);
-            return () => Emit(result, failure, warning);
+            return () => Emit(result, verification, at, failure, warning);
         }
 
-        private void Emit(ApimBackupTestResult result, ApimDrException? failure, string? warning)
+        private void Emit(ApimBackupTestResult result, ApimRestoreVerification? verification, StorageLocation at, ApimDrException? failure, string? warning)
         {
+            _tested.Add((result, verification, at));
             WriteObject(result);
             if (failure != null) Session.WriteFailure(failure, result.TargetServiceId ?? result.SourceServiceId);
             if (warning != null) WriteWarning(warning);

@@ -21,6 +21,31 @@ public sealed class TokenIssuer
 
     public string StaticToken { get; }
     public const string StaticPrincipalId = "00000000-0000-0000-0000-00000000057a";
+    public const string StaticDisplayName = "ApimDr emulator test user";
+    public const string StaticAppId = "00000000-0000-0000-0000-0000000a9913";
+
+    /// <summary>
+    /// The default static test token: JWT-shaped like a Microsoft identity platform access token for a signed-in
+    /// user (claims name, upn, oid, appid, tid; no exp: it never expires), so a client can read who it is; its
+    /// signature is random per run, so it is accepted only as the whole string (never validated as a JWT).
+    /// </summary>
+    public static string NewStaticToken()
+    {
+        var header = new JsonObject { ["alg"] = "HS256", ["typ"] = "JWT", ["kid"] = "apimdr-emulator-static" };
+        var payload = new JsonObject
+        {
+            ["aud"] = "https://management.azure.com/",
+            ["iss"] = $"https://sts.windows.net/{TenantId}/",
+            ["name"] = StaticDisplayName,
+            ["upn"] = "apimdr-test@emulator.invalid",
+            ["oid"] = StaticPrincipalId,
+            ["sub"] = StaticPrincipalId,
+            ["appid"] = StaticAppId,
+            ["idtyp"] = "user",
+            ["tid"] = TenantId,
+        };
+        return B64(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + B64(Encoding.UTF8.GetBytes(payload.ToJsonString())) + "." + B64(RandomNumberGenerator.GetBytes(32));
+    }
 
     public string Issue(string audience, string principalId, string? clientId, DateTimeOffset expiresOn)
     {
