@@ -71,11 +71,9 @@ namespace ApimDr.Commands
         private protected override string BackupNameFor(ServiceId service)
             => BackupName == null ? BackupNames.Default(service, DateTimeOffset.UtcNow) : BackupNames.Expand(BackupName, service, _startedAt);
 
-        /// <summary>An explicit -BackupName waits for every input, so names that would collide are refused before any request.</summary>
-        private protected override bool DefersStart => BackupName != null;
-
         private protected override void CheckDeferred(IReadOnlyList<ServiceStart> starts)
         {
+            if (BackupName == null) return;   // default names are unique per service and start
             var shared = starts.GroupBy(s => s.Request.BackupName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (shared == null) return;
             throw new ApimDrException(ErrorIds.BackupNameCollision, ApimErrorCategory.InvalidArgument,
