@@ -32,8 +32,8 @@ param(
     # Pester -FullNameFilter / file filter for quick local runs, e.g. -TestName '*Get-ApimBackup*'.
     [string[]] $TestName,
 
-    # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor; Session needs Wait; ReadFloor is not in the default set), e.g. -BenchTarget Import,Catalog.
-    [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor')]
+    # Bench: only these targets (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor, Fleet; Session needs Wait; ReadFloor is not in the default set), e.g. -BenchTarget Import,Catalog.
+    [ValidateSet('Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet')]
     [string[]] $BenchTarget,
 
     # Bench: more parameters of tests/Invoke-Benchmarks.ps1 as Name=Value (a switch: Name alone), e.g. -BenchParameter OperationCount=1000,ThrottlePolls.

@@ -15,6 +15,9 @@ prints a compact report, also written to <OutputDirectory>/results.md (and resul
      memory growth (tests/bench/SnapshotBench.ps1).
   8. Copy-ApimBackup of a 256 MiB backup: server-side, < 1 MB sent by ApimDr; streamed, <= +30 MB peak
      memory (tests/bench/CopyBench.ps1).
+ 10. A fleet starts at once: 30 services with snapshots started by one call within 1.3x the slowest single
+     start; one-at-a-time (like the Python SDK) vs one call at 60 services >= 0.9 * N*T/(T+RA)
+     (tests/bench/FleetBench.ps1).
 
 A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
 benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
@@ -23,7 +26,7 @@ param(
     [Parameter(Mandatory)][string] $OutputDirectory,
     [int] $ImportRuns = 10,
     # Which targets to run (comma-separated): Import, Wait (2-4), Session (5), Snapshot (6), Catalog (7); default all.
-    [string] $Targets = 'Import,Wait,Session,Snapshot,Catalog,Copy',
+    [string] $Targets = 'Import,Wait,Session,Snapshot,Catalog,Copy,Fleet',
     [int] $CatalogBackups = 5000,
     [int] $ImportPieceRuns = 10,
     [int] $OperationCount = 100,
@@ -49,7 +52,7 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor)." } }
+foreach ($name in $run) { if ($name -notin 'Import', 'Wait', 'Session', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet') { throw "Unknown bench target '$name' (Import, Wait, Session, Snapshot, Catalog, Copy, ReadFloor, Fleet)." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
 
@@ -422,6 +425,13 @@ $copyBench = & (Join-Path $PSScriptRoot 'bench/CopyBench.ps1')
 }
 
 # ---------------------------------------------------------------------------------------------
+# 10. A fleet starts at once (tests/bench/FleetBench.ps1; resets the emulator before and after).
+if (Want 'Fleet') {
+Write-Host '== 10. A fleet starts at once: 30 starts in one call vs the slowest single start; 60 services one at a time vs one call'
+$fleetBench = & (Join-Path $PSScriptRoot 'bench/FleetBench.ps1')
+}
+
+# ---------------------------------------------------------------------------------------------
 # Report
 function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
 $now = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
@@ -458,6 +468,7 @@ if (Want 'Snapshot') { $rows += $snapshotBench.Rows }
 if (Want 'Catalog') { $rows += $catalogBench.Rows }
 if (Want 'Copy') { $rows += $copyBench.Rows }
 if (Want 'ReadFloor') { $rows += $readFloorBench.Rows }
+if (Want 'Fleet') { $rows += $fleetBench.Rows }
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
 Write-Host ''
@@ -485,6 +496,7 @@ if (Want 'Snapshot') { $null = $md.AppendLine($snapshotBench.Method) }
 if (Want 'Catalog') { $null = $md.AppendLine($catalogBench.Method) }
 if (Want 'Copy') { $null = $md.AppendLine($copyBench.Method) }
 if (Want 'ReadFloor') { $null = $md.AppendLine($readFloorBench.Method) }
+if (Want 'Fleet') { $null = $md.AppendLine($fleetBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
@@ -495,6 +507,7 @@ if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $
 if (Want 'Snapshot') { $raw['Snapshot'] = $snapshotBench.Raw }
 if (Want 'Copy') { $raw['Copy'] = $copyBench.Raw }
 if (Want 'ReadFloor') { $raw['ReadFloor'] = $readFloorBench.Raw }
+if (Want 'Fleet') { $raw['Fleet'] = $fleetBench.Raw }
 if (Want 'Wait') { $raw['Memory'] = @{ BaselineRss = $baselineRssBytes; PeakRss = $peakRss; PeakSampled = $peakSampled; PeakStarting = $peakStarting; PeakWaiting = $peakWaiting; AfterWaitRss = $records['waitedRss']; HwmReset = $hwmReset; Samples = $samples.Count; HeapBaseline = $baseline.gcHeapBytes; HeapPending = $started.gcHeapBytes; HeapAfter = $waited.gcHeapBytes } }
 if (Want 'Catalog') { $raw['Catalog'] = $catalogBench.Raw }
 $raw | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
