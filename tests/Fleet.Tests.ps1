@@ -56,6 +56,16 @@ Describe 'Backup-ApimService over several services' {
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ServiceNotFound,*'
     }
 
+    It 'keeps the others in the journal when -ErrorAction Stop ends the call at one failed start' {
+        $inputs = @('standby', 'missing-three', 'standby-standard' | ForEach-Object { [pscustomobject]@{ ResourceId = (Get-ApimServiceId $_) } })
+        { $inputs | Backup-ApimService @storage @arm -BackupName '{service}-stop.apimbackup' -ErrorAction Stop } | Should -Throw -ErrorId 'ServiceNotFound'
+        foreach ($name in 'standby', 'standby-standard') {
+            $journaled = @(Get-ApimOperation -Name $name | Where-Object BackupName -eq "$name-stop.apimbackup")
+            $journaled.Count | Should -Be 1
+            $null = $journaled | Wait-ApimOperation @arm
+        }
+    }
+
     It 'sends nothing under -WhatIf, for any of them' {
         $ops = @(Backup-ApimService -SubscriptionId $sub -ResourceGroupName $rg -Name prod, standby, standby-msi @storage @arm -WhatIf)
         $ops.Count | Should -Be 0

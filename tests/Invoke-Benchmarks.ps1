@@ -41,7 +41,10 @@ param(
     [int] $ReadFloorApis = 300,
     [int] $ReadBucket = 250,
     [int] $ReadRefillPerSecond = 25,
-    [int] $SessionCalls = 500
+    [int] $SessionCalls = 500,
+    # Fleet: the services started by one call (a) and the fleet of the one-at-a-time ratio (b).
+    [int] $FleetStartCount = 30,
+    [int] $FleetCount = 60
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -427,8 +430,8 @@ $copyBench = & (Join-Path $PSScriptRoot 'bench/CopyBench.ps1')
 # ---------------------------------------------------------------------------------------------
 # 10. A fleet starts at once (tests/bench/FleetBench.ps1; resets the emulator before and after).
 if (Want 'Fleet') {
-Write-Host '== 10. A fleet starts at once: 30 starts in one call vs the slowest single start; 60 services one at a time vs one call'
-$fleetBench = & (Join-Path $PSScriptRoot 'bench/FleetBench.ps1')
+Write-Host "== 10. A fleet starts at once: $FleetStartCount starts in one call vs the slowest single start; $FleetCount services one at a time vs one call"
+$fleetBench = & (Join-Path $PSScriptRoot 'bench/FleetBench.ps1') -StartCount $FleetStartCount -FleetCount $FleetCount
 }
 
 # ---------------------------------------------------------------------------------------------

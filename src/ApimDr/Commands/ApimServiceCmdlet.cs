@@ -116,8 +116,14 @@ namespace ApimDr.Commands
         }
 
         /// <summary>
-        /// The one hook: confirm (<see cref="ServiceStart.ConfirmAsync"/>, before any request that changes
-        /// anything), start, and return the operation — carrying its follow-ups — or null when declined.
+        /// What to confirm for a start BEFORE it is scheduled (asked on the pipeline thread, in input order; null:
+        /// the hook confirms itself, through <see cref="ServiceStart.ConfirmAsync"/>, e.g. after a read-only pre-flight).
+        /// </summary>
+        private protected virtual string? ConfirmBeforeStart(ServiceStart start) => null;
+
+        /// <summary>
+        /// The one hook: confirm unless <see cref="ConfirmBeforeStart"/> did (<see cref="ServiceStart.ConfirmAsync"/>, before
+        /// any request that changes anything), start, and return the operation — carrying its follow-ups — or null when declined.
         /// </summary>
         private protected abstract Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken);
 
@@ -180,13 +186,21 @@ namespace ApimDr.Commands
         {
             var operations = new ApimOperation?[starts.Count];
             var writes = new OrderedWrites(Session, starts.Count);
+            bool[] confirmed = starts.Select((start, input) => ConfirmedBeforeStart(start, input, writes)).ToArray();
             try
             {
-                Session.Run(ct => StartAllAsync(starts, operations, writes, ct));
+                Session.Run(ct => StartAllAsync(starts, confirmed, operations, writes, ct));
             }
             catch (PipelineStoppedException)
             {
                 throw Arm.Stopped(operations.OfType<ApimOperation>());   // Ctrl+C before the wait: what was started still runs
+            }
+            catch (Exception) when (!Session.CancelToken.IsCancellationRequested)
+            {
+                // A write that failed (-ErrorAction Stop on one start's error…) ends the call after every start ended:
+                // the others started and are not waited for here, so say how to resume each before the failure goes up.
+                _ = Arm.Stopped(operations.OfType<ApimOperation>());
+                throw;
             }
             // Ctrl+C while POSTs were in flight: their answers were awaited and journaled; now stop.
             if (Session.CancelToken.IsCancellationRequested) throw Arm.Stopped(operations.OfType<ApimOperation>());
@@ -200,18 +214,43 @@ namespace ApimDr.Commands
         }
 
         /// <summary>
-        /// How many starts of one call run at once: the ARM connection pool's size (ArmPipelineFactory), so every
-        /// start has a connection for its pre-flight and its POST; ARM's read budget, not this bound, paces the snapshots' reads.
+        /// How many starts of one call run at once (docs/design.md, "A fleet starts at once"): each keeps up to
+        /// ConfigurationReader.MaxInFlight snapshot reads in flight, so 32 already fill the ARM connection pool
+        /// (ArmPipelineFactory.MaxConnectionsPerServer) twice; more would only queue. ARM's read budget, not this
+        /// bound, paces the snapshots' reads.
         /// </summary>
         internal const int MostStartsAtOnce = 32;
 
-        private async Task<bool> StartAllAsync(IReadOnlyList<ServiceStart> starts, ApimOperation?[] operations, OrderedWrites writes, CancellationToken cancellationToken)
+        /// <summary>
+        /// The confirmation a command asks before a start is scheduled (<see cref="ConfirmBeforeStart"/>), on the
+        /// pipeline thread, in input order: declined (-WhatIf, "No") or impossible (ConfirmationRequired, its error
+        /// in its place) means that input is not started at all.
+        /// </summary>
+        private bool ConfirmedBeforeStart(ServiceStart start, int input, OrderedWrites writes)
+        {
+            string? action = ConfirmBeforeStart(start);
+            if (action == null) return true;
+            try
+            {
+                if (Session.ShouldProcessUnlessForced(false, start.Service.ResourceId, action)) return true;
+            }
+            catch (ApimDrException ex)
+            {
+                writes.Post(input, () => Session.WriteFailure(ex, start.Service.ResourceId));
+            }
+            start.Ended();
+            writes.End(input);
+            return false;
+        }
+
+        private async Task<bool> StartAllAsync(IReadOnlyList<ServiceStart> starts, bool[] confirmed, ApimOperation?[] operations, OrderedWrites writes, CancellationToken cancellationToken)
         {
             using var slots = new SemaphoreSlim(MostStartsAtOnce, MostStartsAtOnce);
             var running = new List<Task>();
             Task previousTurn = Task.CompletedTask;
             for (int i = 0; i < starts.Count; i++)
             {
+                if (!confirmed[i]) continue;
                 try
                 {
                     await slots.WaitAsync(cancellationToken).ConfigureAwait(false);   // in input order: an input holding a slot never waits for a later one
