@@ -58,9 +58,10 @@ Describe 'Backup-ApimService over several services' {
 
     It 'keeps the others in the journal when -ErrorAction Stop ends the call at one failed start' {
         $inputs = @('standby', 'missing-three', 'standby-standard' | ForEach-Object { [pscustomobject]@{ ResourceId = (Get-ApimServiceId $_) } })
-        { $inputs | Backup-ApimService @storage @arm -BackupName '{service}-stop.apimbackup' -ErrorAction Stop } | Should -Throw -ErrorId 'ServiceNotFound'
+        $suffix = New-TestName 'stop'
+        { $inputs | Backup-ApimService @storage @arm -BackupName "{service}-$suffix.apimbackup" -ErrorAction Stop } | Should -Throw -ErrorId 'ServiceNotFound,*'
         foreach ($name in 'standby', 'standby-standard') {
-            $journaled = @(Get-ApimOperation -Name $name | Where-Object BackupName -eq "$name-stop.apimbackup")
+            $journaled = @(Get-ApimOperation -Name $name | Where-Object BackupName -eq "$name-$suffix.apimbackup")
             $journaled.Count | Should -Be 1
             $null = $journaled | Wait-ApimOperation @arm
         }
