@@ -33,7 +33,7 @@ param(
     [string[]] $TestName,
 
     # Bench: only these targets (default: all; Session needs Wait), e.g. -BenchTarget Import,Catalog.
-    [ValidateSet('Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor')]
+    [ValidateSet('Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet')]
     [string[]] $BenchTarget,
 
     # Bench: more parameters of tests/Invoke-Benchmarks.ps1 as Name=Value (a switch: Name alone), e.g. -BenchParameter OperationCount=1000,ThrottlePolls.

@@ -18,6 +18,9 @@ compact report, also written to <OutputDirectory>/results.md (and results.json).
   9. A snapshot of the 300 x 10 service at ARM's read floor (tests/bench/ReadFloorBench.ps1).
   10. 1,000 operations in one wait with polls throttled: within 2 s of the slowest, no early poll, no
      starvation, <= 100 MB (tests/bench/WaitBench.ps1 again).
+  11. A fleet starts at once: 30 services with snapshots started by one call within 1.3x the slowest single
+     start; one-at-a-time (like the Python SDK) vs one call at 60 services >= 0.9 * N*T/(T+RA)
+     (tests/bench/FleetBench.ps1).
 
 A measurement, not a test: it exits 0 when a target is missed (and says so); non-zero only when the
 benchmark itself could not run. Runs in a fresh pwsh started by build.ps1 with the services' environment.
@@ -26,8 +29,8 @@ param(
     [Parameter(Mandatory)][string] $OutputDirectory,
     [int] $ImportRuns = 10,
     # Which targets to run (comma-separated): Import (1), Wait (2-4), Session (5), Snapshot (6), Catalog (7), Copy (8),
-    # ReadFloor (9), Wait1000 (10); default all.
-    [string] $Targets = 'Import,Wait,Session,Wait1000,Snapshot,Catalog,Copy,ReadFloor',
+    # ReadFloor (9), Wait1000 (10), Fleet (11); default all.
+    [string] $Targets = 'Import,Wait,Session,Wait1000,Snapshot,Catalog,Copy,ReadFloor,Fleet',
     [int] $CatalogBackups = 5000,
     [int] $ImportPieceRuns = 10,
     [int] $OperationCount = 100,
@@ -45,7 +48,10 @@ param(
     [int] $ReadFloorApis = 300,
     [int] $ReadBucket = 250,
     [int] $ReadRefillPerSecond = 25,
-    [int] $SessionCalls = 500
+    [int] $SessionCalls = 500,
+    # Fleet: the services started by one call (a) and the fleet of the one-at-a-time ratio (b).
+    [int] $FleetStartCount = 30,
+    [int] $FleetCount = 60
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -56,7 +62,7 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-$known = 'Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor'
+$known = 'Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet'
 foreach ($name in $run) { if ($name -notin $known) { throw "Unknown bench target '$name' ($($known -join ', '))." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
@@ -286,6 +292,13 @@ $copyBench = & (Join-Path $PSScriptRoot 'bench/CopyBench.ps1')
 }
 
 # ---------------------------------------------------------------------------------------------
+# 11. A fleet starts at once (tests/bench/FleetBench.ps1; resets the emulator before and after).
+if (Want 'Fleet') {
+Write-Host "== 11. A fleet starts at once: $FleetStartCount starts in one call vs the slowest single start; $FleetCount services one at a time vs one call"
+$fleetBench = & (Join-Path $PSScriptRoot 'bench/FleetBench.ps1') -StartCount $FleetStartCount -FleetCount $FleetCount
+}
+
+# ---------------------------------------------------------------------------------------------
 # Report
 function Result([bool] $ok) { if ($ok) { 'PASS' } else { 'FAIL' } }
 $now = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
@@ -310,6 +323,7 @@ if (Want 'Snapshot') { $rows += $snapshotBench.Rows }
 if (Want 'Catalog') { $rows += $catalogBench.Rows }
 if (Want 'Copy') { $rows += $copyBench.Rows }
 if (Want 'ReadFloor') { $rows += $readFloorBench.Rows }
+if (Want 'Fleet') { $rows += $fleetBench.Rows }
 $missed = @($rows | Where-Object Result -eq 'FAIL')
 
 Write-Host ''
@@ -335,6 +349,7 @@ if (Want 'Snapshot') { $null = $md.AppendLine($snapshotBench.Method) }
 if (Want 'Catalog') { $null = $md.AppendLine($catalogBench.Method) }
 if (Want 'Copy') { $null = $md.AppendLine($copyBench.Method) }
 if (Want 'ReadFloor') { $null = $md.AppendLine($readFloorBench.Method) }
+if (Want 'Fleet') { $null = $md.AppendLine($fleetBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
@@ -345,6 +360,7 @@ if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $
 if (Want 'Snapshot') { $raw['Snapshot'] = $snapshotBench.Raw }
 if (Want 'Copy') { $raw['Copy'] = $copyBench.Raw }
 if (Want 'ReadFloor') { $raw['ReadFloor'] = $readFloorBench.Raw }
+if (Want 'Fleet') { $raw['Fleet'] = $fleetBench.Raw }
 if (Want 'Catalog') { $raw['Catalog'] = $catalogBench.Raw }
 $raw | ConvertTo-Json -Depth 6 | Set-Content -Path (Join-Path $OutputDirectory 'results.json')
 Write-Host "  Written: $resultsMd"

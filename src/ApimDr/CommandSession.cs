@@ -230,6 +230,9 @@ namespace ApimDr
         /// <summary>Writes a non-terminating error for one failed target.</summary>
         public void WriteFailure(Exception exception, object? target) => _cmdlet.WriteError(ErrorRecords.From(exception, target));
 
+        /// <summary>A warning, on the pipeline thread.</summary>
+        public void WriteWarning(string message) => _cmdlet.WriteWarning(message);
+
         /// <summary>A warning from engine work, written on the pipeline thread.</summary>
         public void PostWarning(string? message)
         {

@@ -48,6 +48,7 @@ namespace ApimDr
             Service = service;
             Request = request;
             Client = client;
+            _post = session.Post;
         }
 
         public ServiceId Service { get; }
@@ -60,10 +61,54 @@ namespace ApimDr
         /// <summary>account/container/backup, for prompts.</summary>
         public string Describe => $"{Request.StorageAccountName}/{Request.ContainerName}/{Request.BackupName}";
 
-        /// <summary>ShouldProcess on the pipeline thread, from the engine work (before any request that changes anything).</summary>
-        public Task<bool> ConfirmAsync(bool force, string action) => _session.InvokeOnPipelineThread(() => _session.ShouldProcessUnlessForced(force, Service.ResourceId, action));
+        /// <summary>The confirmation before this one in the call's input order (none: ask at once).</summary>
+        private Task _previousTurn = Task.CompletedTask;
 
-        public void Warn(string? message) => _session.PostWarning(message);
+        /// <summary>Ends when this start has asked its confirmation, or ended without asking.</summary>
+        private readonly TaskCompletionSource<bool> _turnPassed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where this start's writes go: the pipeline thread's queue, or its place in the call's input order.</summary>
+        private Action<Action> _post;
+
+        /// <summary>
+        /// One of several starts run at once (ApimServiceCmdlet): its confirmation waits for the previous
+        /// input's (<paramref name="previousTurn"/>), its writes go through <paramref name="post"/> (in input order).
+        /// Returns the turn the next input waits for.
+        /// </summary>
+        public Task InOrder(Task previousTurn, Action<Action> post)
+        {
+            _previousTurn = previousTurn;
+            _post = post;
+            return _turnPassed.Task;
+        }
+
+        /// <summary>This start ended: the next input's confirmation need not wait for it any longer.</summary>
+        public void Ended() => _turnPassed.TrySetResult(true);
+
+        /// <summary>
+        /// ShouldProcess on the pipeline thread, from the engine work (before any request that changes anything),
+        /// in input order: after the previous input's confirmation.
+        /// </summary>
+        public async Task<bool> ConfirmAsync(bool force, string action)
+        {
+            try
+            {
+                await _previousTurn.ConfigureAwait(false);
+                return await _session.InvokeOnPipelineThread(() => _session.ShouldProcessUnlessForced(force, Service.ResourceId, action)).ConfigureAwait(false);
+            }
+            finally
+            {
+                Ended();
+            }
+        }
+
+        /// <summary>Writes on the pipeline thread, in this start's place in the input order.</summary>
+        public void Post(Action write) => _post(write);
+
+        public void Warn(string? message)
+        {
+            if (message != null) _post(() => _session.WriteWarning(message));
+        }
 
         /// <summary>Reads one input (the service as <see cref="ServiceSelection.Select"/> picks it, the storage as <see cref="StorageSelection.Select"/> does).</summary>
         public static ServiceStart Read(Commands.ApimServiceCmdlet input, ISet<string> boundOnCommandLine, CommandSession session, ArmSession arm, Func<ServiceId, string> backupNameFor)

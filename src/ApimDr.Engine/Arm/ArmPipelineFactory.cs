@@ -56,8 +56,12 @@ namespace ApimDr.Engine.Arm
             ? CredentialFactory.GetShared(options.Credentials, options.Cloud)
             : CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
 
-        /// <summary>At most this many connections to one ARM host at a time.</summary>
-        internal const int MaxConnectionsPerServer = 32;
+        /// <summary>
+        /// At most this many connections to one ARM host at a time: room for a fleet's starts at once (up to
+        /// ApimServiceCmdlet's 32 starts, each snapshot up to ConfigurationReader.MaxInFlight reads in flight), while
+        /// a wait over 1,000 operations still queues its polls instead of opening a connection per poll.
+        /// </summary>
+        internal const int MaxConnectionsPerServer = 128;
 
         private static readonly Lazy<HttpPipelineTransport> BoundedTransport = new Lazy<HttpPipelineTransport>(() =>
             new HttpClientTransport(new System.Net.Http.HttpClientHandler

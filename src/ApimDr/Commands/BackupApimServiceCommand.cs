@@ -71,11 +71,9 @@ namespace ApimDr.Commands
         private protected override string BackupNameFor(ServiceId service)
             => BackupName == null ? BackupNames.Default(service, DateTimeOffset.UtcNow) : BackupNames.Expand(BackupName, service, _startedAt);
 
-        /// <summary>An explicit -BackupName waits for every input, so names that would collide are refused before any request.</summary>
-        private protected override bool DefersStart => BackupName != null;
-
         private protected override void CheckDeferred(IReadOnlyList<ServiceStart> starts)
         {
+            if (BackupName == null) return;   // default names are unique per service and start
             var shared = starts.GroupBy(s => s.Request.BackupName, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
             if (shared == null) return;
             throw new ApimDrException(ErrorIds.BackupNameCollision, ApimErrorCategory.InvalidArgument,
@@ -83,10 +81,11 @@ namespace ApimDr.Commands
                 $"Add tokens that differ per service: {BackupNames.ServiceToken}, {BackupNames.ResourceGroupToken}, {BackupNames.SubscriptionToken} (and {BackupNames.TimestampToken}), e.g. -BackupName '{{service}}-{{resourceGroup}}-{{timestamp}}.apimbackup', or omit -BackupName for unique default names.", BackupName);
         }
 
+        /// <summary>Asked before anything is sent for the service (-WhatIf sends nothing; -Confirm in a host that cannot prompt: ConfirmationRequired).</summary>
+        private protected override string? ConfirmBeforeStart(ServiceStart start) => $"Back up to {start.Describe}";
+
         private protected override async Task<ApimOperation?> StartAsync(ServiceStart start, CancellationToken cancellationToken)
         {
-            // -Confirm in a host that cannot prompt: ConfirmationRequired.
-            if (!await start.ConfirmAsync(false, $"Back up to {start.Describe}").ConfigureAwait(false)) return null;
             // The manifest beside the backup is written at start; the operation carries "record the end" for whichever wait sees it.
             string[] copyTo = ReplicaStorageAccountName == null ? Array.Empty<string>() : new[] { ApimFollowUp.CopyTo(ReplicaStorageAccountName, ReplicaContainerName!) };
             return await DrWorkflow.StartBackupAsync(start.Client, start.Service, start.Request, !SkipSnapshot, Overwrite, copyTo, ArmSession.Journal, start.Warn, cancellationToken).ConfigureAwait(false);
