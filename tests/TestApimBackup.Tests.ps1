@@ -44,6 +44,23 @@ Describe 'Test-ApimBackup' {
         Get-EmulatorActionPost -Action restore | Should -BeNullOrEmpty
     }
 
+    It 'checks -AccessType and -IdentityClientId against the keys before any request: a key with a managed-identity access type is ConflictingAccessType' {
+        foreach ($case in @{ AccessType = 'UserAssignedManagedIdentity'; IdentityClientId = [guid]::NewGuid() }, @{ IdentityClientId = [guid]::NewGuid() }, @{ AccessType = 'SystemAssignedManagedIdentity' }) {
+            Clear-EmulatorRequestLog
+            $counter = Start-StorageRequestCounter
+            $err = $null
+            try {
+                Test-ApimBackup @primary @arm -BlobEndpoint $counter.BlobEndpoint -ServiceName prod -TargetName standby -Force @case -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+                $requests = $counter.Count
+            } finally {
+                $counter.Dispose()
+            }
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'ConflictingAccessType,*'
+            $requests | Should -Be 0
+            Get-EmulatorRequestLog | Should -BeNullOrEmpty
+        }
+    }
+
     It 'refuses two sources mapped to one target before any request' {
         Clear-EmulatorRequestLog
         $err = $null

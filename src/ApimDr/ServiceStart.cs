@@ -119,7 +119,7 @@ namespace ApimDr
             {
                 Location = StorageSelection.Select(input, boundOnCommandLine, cloud, session),
                 BackupName = backupNameFor(service),
-                AccessType = ResolveAccessType(input),
+                AccessType = ResolveAccessType(input.AccessType, input.StorageAccountKey != null, input.IdentityClientId),
                 ClientId = input.IdentityClientId?.ToString(),
             };
             request.Validate();
@@ -127,17 +127,24 @@ namespace ApimDr
         }
 
         /// <summary>One restore input built by a command that picks its backups itself (Test-ApimBackup): the request is validated here too.</summary>
-        public static ServiceStart ForRestore(CommandSession session, ArmSession arm, ServiceId target, StorageLocation backupAt, string backupName)
+        public static ServiceStart ForRestore(CommandSession session, ArmSession arm, ServiceId target, StorageLocation backupAt, string backupName, string? accessType, Guid? identityClientId)
         {
-            var request = new BackupRestoreRequest
-            {
-                Location = backupAt,
-                BackupName = backupName,
-                AccessType = backupAt.AccountKey != null ? StorageAccessType.AccessKey : StorageAccessType.SystemAssignedManagedIdentity,
-            };
+            BackupRestoreRequest request = RestoreRequest(backupAt, backupName, accessType, identityClientId);
             request.Validate();
             return new ServiceStart(session, target, request, arm.GetClient(arm.ResolveCloud()));
         }
+
+        /// <summary>Test-ApimBackup's up-front check: the access type it would send for a backup read from <paramref name="backupAt"/> fits the key and client id given.</summary>
+        public static void ValidateRestoreAccess(StorageLocation backupAt, string? accessType, Guid? identityClientId)
+            => RestoreRequest(backupAt, string.Empty, accessType, identityClientId).ValidateAccess();
+
+        private static BackupRestoreRequest RestoreRequest(StorageLocation backupAt, string backupName, string? accessType, Guid? identityClientId) => new BackupRestoreRequest
+        {
+            Location = backupAt,
+            BackupName = backupName,
+            AccessType = ResolveAccessType(accessType, backupAt.AccountKey != null, identityClientId),
+            ClientId = identityClientId?.ToString(),
+        };
 
         /// <summary>
         /// Restore-ApimService's start, the one copy (Restore and Test-ApimBackup): the read-only pre-flight first —
@@ -164,12 +171,12 @@ namespace ApimDr
                 $"-Verify needs the configuration snapshot stored beside backup '{Request.BackupName}' ({BackupManifest.SnapshotNameFor(Request.BackupName)}), and there is none (backed up with -SkipSnapshot or by another tool?). Nothing was restored; restore without -Verify, or compare with Compare-ApimConfiguration.", Request.BackupName);
         }
 
-        /// <summary>AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>
-        private static StorageAccessType ResolveAccessType(Commands.ApimServiceCmdlet input)
+        /// <summary>The -AccessType given; else AccessKey if a key is given, UserAssigned if a client id is, else SystemAssigned.</summary>
+        private static StorageAccessType ResolveAccessType(string? accessType, bool hasKey, Guid? identityClientId)
         {
-            if (!string.IsNullOrEmpty(input.AccessType)) return (StorageAccessType)Enum.Parse(typeof(StorageAccessType), input.AccessType!, ignoreCase: true);
-            if (input.StorageAccountKey != null) return StorageAccessType.AccessKey;
-            if (input.IdentityClientId != null) return StorageAccessType.UserAssignedManagedIdentity;
+            if (!string.IsNullOrEmpty(accessType)) return (StorageAccessType)Enum.Parse(typeof(StorageAccessType), accessType!, ignoreCase: true);
+            if (hasKey) return StorageAccessType.AccessKey;
+            if (identityClientId != null) return StorageAccessType.UserAssignedManagedIdentity;
             return StorageAccessType.SystemAssignedManagedIdentity;
         }
     }

@@ -40,6 +40,13 @@ namespace ApimDr.Engine.Arm
                 throw ApimDrException.InvalidArgument(ErrorIds.InvalidBackupName,
                     $"Backup name '{BackupName}' ends with '{BackupManifest.Suffix}' or '{BackupManifest.SnapshotSuffix}', is a restore's in-use mark, or is under '{BackupTestHistory.Prefix}', which ApimDr reserves for what it writes beside each backup (manifest, configuration snapshot, in-use marks, drill history). Choose another name.", BackupName);
             }
+            ValidateAccess();
+        }
+
+        /// <summary>The access type against the key and client id (the part of <see cref="Validate"/> that does not need the backup name).</summary>
+        public void ValidateAccess()
+        {
+            if (Location == null) throw new InvalidOperationException("A backup/restore request needs its storage location.");
             bool hasKey = AccessKey != null && AccessKey.Length > 0;
             bool hasClientId = !string.IsNullOrWhiteSpace(ClientId);
             switch (AccessType)

@@ -62,6 +62,15 @@ namespace ApimDr.Commands
         public Uri? ReplicaBlobEndpoint { get; set; }
 
         /// <summary>Restore without asking (-WhatIf still applies).</summary>
+        /// <summary>How each target service reads the backup from storage (the restore's accessType). Default: AccessKey with a storage key, UserAssignedManagedIdentity with -IdentityClientId, else SystemAssignedManagedIdentity.</summary>
+        [Parameter]
+        [ValidateSet("AccessKey", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity")]
+        public string? AccessType { get; set; }
+
+        /// <summary>The client id of a user-assigned identity attached to the target services.</summary>
+        [Parameter]
+        public Guid? IdentityClientId { get; set; }
+
         [Parameter]
         public SwitchParameter Force { get; set; }
 
@@ -133,6 +142,8 @@ namespace ApimDr.Commands
                 DrTargets.RefuseUnderOneSecond(MaxRpo, "-MaxRpo");
                 if (ReportPath != null) _reportBase = DrillReportFiles.BaseOf(FileSystemPaths.Resolve(SessionState, ReportPath, "-ReportPath", ErrorIds.InvalidReportPath, "give the path to write <path>.md and <path>.json to, or leave -ReportPath out."));
                 StorageLocation? replicaAt = StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, () => Session.ResolveCloud(Environment, ResourceManagerUrl), Session);
+                // The access type each restore would send, against the keys given: a conflict is refused before any request.
+                foreach (StorageLocation from in new[] { _piped.Count > 0 ? _piped[0].At : CreateLocation(), replicaAt }.Where(l => l != null)!) ServiceStart.ValidateRestoreAccess(from, AccessType, IdentityClientId);
                 IReadOnlyList<(ApimBackup Backup, StorageLocation At)> candidates = _piped.Count > 0 ? _piped.Where(p => Select(new[] { p.Backup }, null, null).Count > 0).ToList() : ListPrimary();
                 IReadOnlyList<ApimBackup>? replicas = replicaAt == null ? null : ListReplicas(replicaAt);
                 var chosen = BackupTests.Choose(candidates.Select(c => c.Backup), replicas, BackupName, DateTime.UtcNow);
@@ -250,7 +261,7 @@ namespace ApimDr.Commands
             }
             try
             {
-                ServiceStart start = ServiceStart.ForRestore(Session, Arm, target, at, backup.BackupName);
+                ServiceStart start = ServiceStart.ForRestore(Session, Arm, target, at, backup.BackupName, AccessType, IdentityClientId);
                 ApimOperation? operation = Session.Run(ct => start.StartRestoreAsync(Force, skipPreflight: false, verify: true, ct));
                 if (Session.CancelToken.IsCancellationRequested) throw Arm.Stopped(started.Select(s => s.Operation).Concat(operation == null ? Array.Empty<ApimOperation>() : new[] { operation }));
                 if (operation == null) return;   // -WhatIf, or declined: nothing was tested
