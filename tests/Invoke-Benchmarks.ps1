@@ -122,18 +122,20 @@ Write-Host ('   ratio   {0:N2} (median of pair ratios: {1}); bare median {2:N0} 
 Write-Host "   pieces: scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "apimdr-import-pieces-$PID"
 $builtDir = Split-Path $modulePath
-$oldPsm1 = @(
-    '$dll = if ($PSEdition -eq ''Core'') { [IO.Path]::Combine($PSScriptRoot, ''ApimDr.dll'') } else { [IO.Path]::Combine($PSScriptRoot, ''net472'', ''ApimDr.dll'') }'
-    '$binary = Import-Module -Name $dll -PassThru -ErrorAction Stop'
-    'Export-ModuleMember -Cmdlet @($binary.ExportedCmdlets.Keys)'
-)
+# Each variant edits the copied manifest's text: one key removed or rewritten (docs/benchmarks.md, "Where the import goes").
+function Edit-PieceManifest([string] $Directory, [scriptblock] $Change) {
+    $m = Join-Path $Directory 'ApimDr.psd1'
+    Set-Content -Path $m -Value (& $Change (Get-Content -Raw $m)) -NoNewline
+}
+$withoutKey = { param([string] $Text, [string] $Key) $Text -replace "(?m)^\s*$Key\s*=.*$", '' }
 $pieces = [ordered]@{
     'as built'                                   = @{ Edit = { }; Import = 'ApimDr.psd1' }
-    'psm1 root module (the layout before)'       = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psm1') $oldPsm1; $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.psm1'" | Set-Content $m }; Import = 'ApimDr.psd1' }
-    'without FormatsToProcess'                   = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*FormatsToProcess\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
-    'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RequiredAssemblies\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
+    'without FormatsToProcess'                   = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'FormatsToProcess' } }; Import = 'ApimDr.psd1' }
+    'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'RequiredAssemblies' } }; Import = 'ApimDr.psd1' }
+    'constant RootModule (no edition if)'        = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) $t -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.dll'" } }; Import = 'ApimDr.psd1' }
+    'CmdletsToExport as @() one per line (before)' = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) [regex]::Replace($t, "(?m)^(\s*CmdletsToExport\s*=\s*)((?:'[^']+',\s*)*'[^']+')", { param($m) $m.Groups[1].Value + "@(`n" + (($m.Groups[2].Value -split ',\s*' | ForEach-Object { "        $_" }) -join "`n") + "`n    )" }) } }; Import = 'ApimDr.psd1' }
+    'minimal manifest (RootModule, ModuleVersion)' = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psd1') "@{`n    RootModule = 'ApimDr.dll'`n    ModuleVersion = '0.1.0'`n}" }; Import = 'ApimDr.psd1' }
     'ApimDr.dll alone (no manifest)'             = @{ Edit = { }; Import = 'ApimDr.dll' }
-    'ApimDr.Model.dll alone'                     = @{ Edit = { }; Import = 'ApimDr.Model.dll' }
 }
 $pieceResults = [System.Collections.Generic.List[object]]::new()
 try {
