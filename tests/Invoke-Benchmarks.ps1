@@ -122,21 +122,8 @@ Write-Host ('   ratio   {0:N2} (median of pair ratios: {1}); bare median {2:N0} 
 Write-Host "   pieces: scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "apimdr-import-pieces-$PID"
 $builtDir = Split-Path $modulePath
-# Each variant edits the copied manifest's text: one key removed or rewritten (docs/benchmarks.md, "Where the import goes").
-function Edit-PieceManifest([string] $Directory, [scriptblock] $Change) {
-    $m = Join-Path $Directory 'ApimDr.psd1'
-    Set-Content -Path $m -Value (& $Change (Get-Content -Raw $m)) -NoNewline
-}
-$withoutKey = { param([string] $Text, [string] $Key) $Text -replace "(?m)^\s*$Key\s*=.*$", '' }
-$pieces = [ordered]@{
-    'as built'                                   = @{ Edit = { }; Import = 'ApimDr.psd1' }
-    'without FormatsToProcess'                   = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'FormatsToProcess' } }; Import = 'ApimDr.psd1' }
-    'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'RequiredAssemblies' } }; Import = 'ApimDr.psd1' }
-    'constant RootModule (no edition if)'        = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) $t -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.dll'" } }; Import = 'ApimDr.psd1' }
-    'CmdletsToExport as @() one per line (before)' = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) [regex]::Replace($t, "(?m)^(\s*CmdletsToExport\s*=\s*)((?:'[^']+',\s*)*'[^']+')", { param($m) $m.Groups[1].Value + "@(`n" + (($m.Groups[2].Value -split ',\s*' | ForEach-Object { "        $_" }) -join "`n") + "`n    )" }) } }; Import = 'ApimDr.psd1' }
-    'minimal manifest (RootModule, ModuleVersion)' = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psd1') "@{`n    RootModule = 'ApimDr.dll'`n    ModuleVersion = '0.1.0'`n}" }; Import = 'ApimDr.psd1' }
-    'ApimDr.dll alone (no manifest)'             = @{ Edit = { }; Import = 'ApimDr.dll' }
-}
+# Dot-sourced: the Edit blocks call its Edit-PieceManifest.
+$pieces = . (Join-Path $PSScriptRoot 'bench/ImportPieces.ps1')
 $pieceResults = [System.Collections.Generic.List[object]]::new()
 try {
     foreach ($name in $pieces.Keys) {
