@@ -19,19 +19,19 @@
     # The public record types (ApimOperation, ApimBackup): default load context, shared with the isolated engine.
     RequiredAssemblies     = @('ApimDr.Model.dll')
     FormatsToProcess       = @('ApimDr.Format.ps1xml')
-    CmdletsToExport        = @(
-        'Backup-ApimService'
-        'Copy-ApimBackup'
-        'Compare-ApimConfiguration'
-        'Get-ApimBackup'
-        'Get-ApimConfiguration'
-        'Get-ApimDrStatus'
-        'Get-ApimOperation'
-        'Remove-ApimBackup'
-        'Restore-ApimService'
-        'Test-ApimBackup'
-        'Wait-ApimOperation'
-    )
+    # A comma list, not @( one name per line ): @() around several statements is evaluated through a dynamic
+    # site at every import, the list literal is a constant (docs/benchmarks.md, "Where the import goes").
+    CmdletsToExport        = 'Backup-ApimService',
+                             'Copy-ApimBackup',
+                             'Compare-ApimConfiguration',
+                             'Get-ApimBackup',
+                             'Get-ApimConfiguration',
+                             'Get-ApimDrStatus',
+                             'Get-ApimOperation',
+                             'Remove-ApimBackup',
+                             'Restore-ApimService',
+                             'Test-ApimBackup',
+                             'Wait-ApimOperation'
     FunctionsToExport      = @()
     AliasesToExport        = @()
     VariablesToExport      = @()

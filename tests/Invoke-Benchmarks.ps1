@@ -136,19 +136,8 @@ Write-Host ('   ratio   {0:N2} (median of pair ratios: {1}); bare median {2:N0} 
 Write-Host "   pieces: scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "apimdr-import-pieces-$PID"
 $builtDir = Split-Path $modulePath
-$oldPsm1 = @(
-    '$dll = if ($PSEdition -eq ''Core'') { [IO.Path]::Combine($PSScriptRoot, ''ApimDr.dll'') } else { [IO.Path]::Combine($PSScriptRoot, ''net472'', ''ApimDr.dll'') }'
-    '$binary = Import-Module -Name $dll -PassThru -ErrorAction Stop'
-    'Export-ModuleMember -Cmdlet @($binary.ExportedCmdlets.Keys)'
-)
-$pieces = [ordered]@{
-    'as built'                                   = @{ Edit = { }; Import = 'ApimDr.psd1' }
-    'psm1 root module (the layout before)'       = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psm1') $oldPsm1; $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.psm1'" | Set-Content $m }; Import = 'ApimDr.psd1' }
-    'without FormatsToProcess'                   = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*FormatsToProcess\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
-    'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) $m = Join-Path $d 'ApimDr.psd1'; (Get-Content -Raw $m) -replace '(?m)^\s*RequiredAssemblies\s*=.*$', '' | Set-Content $m }; Import = 'ApimDr.psd1' }
-    'ApimDr.dll alone (no manifest)'             = @{ Edit = { }; Import = 'ApimDr.dll' }
-    'ApimDr.Model.dll alone'                     = @{ Edit = { }; Import = 'ApimDr.Model.dll' }
-}
+# Dot-sourced: the Edit blocks call its Edit-PieceManifest.
+$pieces = . (Join-Path $PSScriptRoot 'bench/ImportPieces.ps1')
 $pieceResults = [System.Collections.Generic.List[object]]::new()
 try {
     foreach ($name in $pieces.Keys) {
