@@ -32,8 +32,8 @@ param(
     # Pester -FullNameFilter / file filter for quick local runs, e.g. -TestName '*Get-ApimBackup*'.
     [string[]] $TestName,
 
-    # Bench: only these targets (default: all; Session needs Wait), e.g. -BenchTarget Import,Catalog.
-    [ValidateSet('Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet')]
+    # Bench: only these targets (default: all; Session needs Wait; FleetTimeline, a diagnostic, only when named), e.g. -BenchTarget Import,Catalog.
+    [ValidateSet('Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet', 'FleetTimeline')]
     [string[]] $BenchTarget,
 
     # Bench: more parameters of tests/Invoke-Benchmarks.ps1 as Name=Value (a switch: Name alone), e.g. -BenchParameter OperationCount=1000,ThrottlePolls.

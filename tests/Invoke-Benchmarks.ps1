@@ -62,7 +62,7 @@ $null = New-Item -ItemType Directory -Force -Path $OutputDirectory
 $pwsh = Get-PwshCommand
 $MB = 1000000   # MB = 10^6 bytes (the stricter reading of "50 MB")
 $run = @($Targets -split ',' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
-$known = 'Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet'
+$known = 'Import', 'Wait', 'Session', 'Wait1000', 'Snapshot', 'Catalog', 'Copy', 'ReadFloor', 'Fleet', 'FleetTimeline'
 foreach ($name in $run) { if ($name -notin $known) { throw "Unknown bench target '$name' ($($known -join ', '))." } }
 function Want([string] $Name) { return $Name -in $run }
 $modulePath = $t.ModulePath
@@ -285,6 +285,13 @@ $copyBench = & (Join-Path $PSScriptRoot 'bench/CopyBench.ps1')
 if (Want 'Fleet') {
 Write-Host "== 11. A fleet starts at once: $FleetStartCount starts in one call vs the slowest single start; $FleetCount services one at a time vs one call"
 $fleetBench = & (Join-Path $PSScriptRoot 'bench/FleetBench.ps1') -StartCount $FleetStartCount -FleetCount $FleetCount
+}
+
+# ---------------------------------------------------------------------------------------------
+# A diagnostic of 11, not a target and not in the default run (tests/bench/FleetTimeline.ps1).
+if (Want 'FleetTimeline') {
+Write-Host '== Fleet timeline (diagnostic): repeated fleet starts in one process, CPU per start, the request log of one'
+& (Join-Path $PSScriptRoot 'bench/FleetTimeline.ps1')
 }
 
 # ---------------------------------------------------------------------------------------------
