@@ -62,16 +62,16 @@ namespace ApimDr.Commands
                 // what this cmdlet is for. The unreadable one is a non-terminating error and an Issue on every row.
                 (ContainerRead primaryRead, ContainerRead? replicaRead) = Session.Run(async ct =>
                 {
-                    var first = ReadAsync(primary, ct, tolerate: replica != null);
-                    var second = replica == null ? null : ReadAsync(replica, ct, tolerate: true);
+                    var first = ReadAsync(primary, "primary", ct, tolerate: replica != null);
+                    var second = replica == null ? null : ReadAsync(replica, "replica", ct, tolerate: true);
                     return (await first.ConfigureAwait(false), second == null ? null : await second.ConfigureAwait(false));
                 });
                 var unreadable = new List<string>();
-                foreach ((StorageLocation at, ContainerRead? read, string role) in new[] { (primary, primaryRead, "primary"), (replica!, replicaRead, "replica") })
+                foreach (ContainerRead? read in new[] { primaryRead, replicaRead })
                 {
                     if (read?.Failure == null) continue;
-                    Session.WriteFailure(read.Failure, read.Failure.Target ?? at.AccountName);
-                    unreadable.Add($"{role} container {at.AccountName}/{at.ContainerName} could not be read ({read.Failure.ErrorId})");
+                    Session.WriteFailure(read.Failure, read.Failure.Target ?? read.At.AccountName);
+                    unreadable.Add($"{read.Role} container {read.At.AccountName}/{read.At.ContainerName} could not be read ({read.Failure.ErrorId})");
                 }
                 if (primaryRead.Failure != null && (replicaRead == null || replicaRead.Failure != null)) return;
                 IReadOnlyList<ApimDrStatus> rows = DrPosture.Compute(Select(primaryRead.Backups, null, null),
@@ -87,24 +87,35 @@ namespace ApimDr.Commands
 
         private sealed class ContainerRead
         {
-            public IReadOnlyList<ApimBackup> Backups = Array.Empty<ApimBackup>();
-            public IReadOnlyList<ApimBackupTestResult> Tests = Array.Empty<ApimBackupTestResult>();
-            public ApimDrException? Failure;
+            public ContainerRead(StorageLocation at, string role)
+            {
+                At = at;
+                Role = role;
+            }
+
+            public StorageLocation At { get; }
+            public string Role { get; }
+            public IReadOnlyList<ApimBackup> Backups { get; set; } = Array.Empty<ApimBackup>();
+            public IReadOnlyList<ApimBackupTestResult> Tests { get; set; } = Array.Empty<ApimBackupTestResult>();
+            public ApimDrException? Failure { get; set; }
         }
 
         /// <summary>One container's catalog and drill history; with <paramref name="tolerate"/> a failure is returned, not thrown.</summary>
-        private async System.Threading.Tasks.Task<ContainerRead> ReadAsync(StorageLocation at, System.Threading.CancellationToken ct, bool tolerate)
+        private async System.Threading.Tasks.Task<ContainerRead> ReadAsync(StorageLocation at, string role, System.Threading.CancellationToken ct, bool tolerate)
         {
+            var read = new ContainerRead(at, role);
             try
             {
                 var backups = BackupCatalog.ListAsync(at, null, ct, Session.PostWarning);
                 var tests = BackupCatalog.ReadLastTestsAsync(at, ct);
-                return new ContainerRead { Backups = await backups.ConfigureAwait(false), Tests = await tests.ConfigureAwait(false) };
+                read.Backups = await backups.ConfigureAwait(false);
+                read.Tests = await tests.ConfigureAwait(false);
             }
             catch (ApimDrException ex) when (tolerate)
             {
-                return new ContainerRead { Failure = ex };
+                read.Failure = ex;
             }
+            return read;
         }
     }
 }

@@ -61,7 +61,6 @@ namespace ApimDr.Commands
         [Parameter]
         public Uri? ReplicaBlobEndpoint { get; set; }
 
-        /// <summary>Restore without asking (-WhatIf still applies).</summary>
         /// <summary>How each target service reads the backup from storage (the restore's accessType). Default: AccessKey with a storage key, UserAssignedManagedIdentity with -IdentityClientId, else SystemAssignedManagedIdentity.</summary>
         [Parameter]
         [ValidateSet("AccessKey", "SystemAssignedManagedIdentity", "UserAssignedManagedIdentity")]
@@ -71,6 +70,7 @@ namespace ApimDr.Commands
         [Parameter]
         public Guid? IdentityClientId { get; set; }
 
+        /// <summary>Restore without asking (-WhatIf still applies).</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
@@ -143,7 +143,8 @@ namespace ApimDr.Commands
                 if (ReportPath != null) _reportBase = DrillReportFiles.BaseOf(FileSystemPaths.Resolve(SessionState, ReportPath, "-ReportPath", ErrorIds.InvalidReportPath, "give the path to write <path>.md and <path>.json to, or leave -ReportPath out."));
                 StorageLocation? replicaAt = StorageSelection.Replica(ReplicaStorageAccountName, ReplicaContainerName, ReplicaStorageAccountKey, ReplicaBlobEndpoint, () => Session.ResolveCloud(Environment, ResourceManagerUrl), Session);
                 // The access type each restore would send, against the keys given: a conflict is refused before any request.
-                foreach (StorageLocation from in new[] { _piped.Count > 0 ? _piped[0].At : CreateLocation(), replicaAt }.Where(l => l != null)!) ServiceStart.ValidateRestoreAccess(from, AccessType, IdentityClientId);
+                ServiceStart.ValidateRestoreAccess(_piped.Count > 0 ? _piped[0].At : CreateLocation(), AccessType, IdentityClientId);
+                if (replicaAt != null) ServiceStart.ValidateRestoreAccess(replicaAt, AccessType, IdentityClientId);
                 IReadOnlyList<(ApimBackup Backup, StorageLocation At)> candidates = _piped.Count > 0 ? _piped.Where(p => Select(new[] { p.Backup }, null, null).Count > 0).ToList() : ListPrimary();
                 IReadOnlyList<ApimBackup>? replicas = replicaAt == null ? null : ListReplicas(replicaAt);
                 var chosen = BackupTests.Choose(candidates.Select(c => c.Backup), replicas, BackupName, DateTime.UtcNow);
