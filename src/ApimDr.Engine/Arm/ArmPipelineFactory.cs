@@ -57,11 +57,12 @@ namespace ApimDr.Engine.Arm
             : CredentialFactory.Create(options.Credentials, options.Cloud, options.Time);
 
         /// <summary>
-        /// At most this many connections to one ARM host at a time: room for a fleet's starts at once (up to
-        /// ApimServiceCmdlet's 32 starts, each snapshot up to ConfigurationReader.MaxInFlight reads in flight), while
-        /// a wait over 1,000 operations still queues its polls instead of opening a connection per poll.
+        /// At most this many connections to one ARM host at a time: every read a fleet start can have in flight
+        /// gets its own connection (ApimServiceCmdlet's 32 starts at once, each snapshot up to
+        /// ConfigurationReader.MaxInFlight reads), while a wait over 1,000 operations still queues its polls
+        /// instead of opening a connection per poll (docs/design.md, "A fleet starts at once").
         /// </summary>
-        internal const int MaxConnectionsPerServer = 128;
+        internal const int MaxConnectionsPerServer = 32 * Configuration.ConfigurationReader.MaxInFlight;
 
         private static readonly Lazy<HttpPipelineTransport> BoundedTransport = new Lazy<HttpPipelineTransport>(() =>
             new HttpClientTransport(new System.Net.Http.HttpClientHandler
