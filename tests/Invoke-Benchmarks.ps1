@@ -3,8 +3,9 @@
 build.ps1 -Task Bench: measures ApimDr's performance targets against the emulator + Azurite and prints a
 compact report, also written to <OutputDirectory>/results.md (and results.json).
 
-  1. Import: a pwsh start with Import-Module ApimDr <= 1.15x a bare start (alternating pairs, median ratio),
-     and no Azure.* / ApimDr.Engine assembly loaded after the import; per-piece variants.
+  1. Import: a pwsh start with Import-Module ApimDr <= 1.15x a bare start (alternating pairs, median ratio) on a
+     ReadyToRun copy of this pwsh (tests/bench/ReadyToRunPwsh.ps1), also measured on this pwsh; no Azure.* /
+     ApimDr.Engine assembly loaded after the import; per-piece variants.
   2-4. One Wait-ApimOperation over 100 backups costs about the slowest one; polls never faster than
      Retry-After; 100 pending operations hold <= 50 MB (tests/bench/WaitBench.ps1).
   5. A long session: 500 Backup-ApimService calls in one process with a signed-in Az context grow the
@@ -74,10 +75,10 @@ function Get-Median([double[]] $Values) {
     return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
 }
 
-function Measure-PwshStart([string] $Command) {
-    <# Wall time of one fresh pwsh (started as build.ps1 starts pwsh) running -Command, start to exit. #>
-    $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
-    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $info.ArgumentList.Add($a) }
+function Measure-PwshStart([string] $Command, [string[]] $Pwsh = $pwsh) {
+    <# Wall time of one fresh pwsh (by default started as build.ps1 starts pwsh) running -Command, start to exit. #>
+    $info = [Diagnostics.ProcessStartInfo]::new($Pwsh[0])
+    foreach ($a in @($Pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $Command)) { $info.ArgumentList.Add($a) }
     $info.UseShellExecute = $false
     $watch = [Diagnostics.Stopwatch]::StartNew()
     $p = [Diagnostics.Process]::Start($info)
@@ -85,6 +86,19 @@ function Measure-PwshStart([string] $Command) {
     $watch.Stop()
     if ($p.ExitCode -ne 0) { throw "pwsh -Command '$Command' exited with $($p.ExitCode)." }
     return $watch.Elapsed.TotalMilliseconds
+}
+
+function Measure-ImportPairs([string] $Command, [int] $Runs, [string[]] $Pwsh) {
+    <# $Runs pairs of a bare start and a start running $Command, in ABBA order (a drift in machine load favours
+       neither side), after one uncounted warm-up pair; the ratio is the median of the pair ratios. #>
+    $null = Measure-PwshStart 'exit' $Pwsh; $null = Measure-PwshStart $Command $Pwsh
+    $b = [System.Collections.Generic.List[double]]::new(); $c = [System.Collections.Generic.List[double]]::new()
+    for ($i = 0; $i -lt $Runs; $i++) {
+        if ($i % 2 -eq 0) { $b.Add((Measure-PwshStart 'exit' $Pwsh)); $c.Add((Measure-PwshStart $Command $Pwsh)) }
+        else { $c.Add((Measure-PwshStart $Command $Pwsh)); $b.Add((Measure-PwshStart 'exit' $Pwsh)) }
+    }
+    $r = @(for ($i = 0; $i -lt $Runs; $i++) { $c[$i] / $b[$i] })
+    [pscustomobject]@{ Bare = $b.ToArray(); With = $c.ToArray(); Ratios = $r; Ratio = (Get-Median $r); BareMedian = (Get-Median $b); WithMedian = (Get-Median $c) }
 }
 
 function Read-ProcMemory([int] $ProcessId) {
@@ -98,23 +112,18 @@ function Read-ProcMemory([int] $ProcessId) {
 # ---------------------------------------------------------------------------------------------
 # 1. Import cost
 if (Want 'Import') {
-Write-Host "== 1. Import-Module cost: $ImportRuns alternating fresh pwsh starts each (+1 warm-up pair, not counted)"
+Write-Host "== 1. Import-Module cost: $ImportRuns alternating fresh pwsh starts each (+1 warm-up pair, not counted), on a ReadyToRun copy of this pwsh (judged) and on this pwsh"
 $modulePath = $t.ModulePath
-$bareCommand = 'exit'
 $importCommand = "Import-Module '$modulePath' -ErrorAction Stop; exit"
-$null = Measure-PwshStart $bareCommand; $null = Measure-PwshStart $importCommand
-$bare = [System.Collections.Generic.List[double]]::new()
-$imported = [System.Collections.Generic.List[double]]::new()
-for ($i = 0; $i -lt $ImportRuns; $i++) {
-    # ABBA order, so a drift in machine load does not favour one side.
-    if ($i % 2 -eq 0) { $bare.Add((Measure-PwshStart $bareCommand)); $imported.Add((Measure-PwshStart $importCommand)) }
-    else { $imported.Add((Measure-PwshStart $importCommand)); $bare.Add((Measure-PwshStart $bareCommand)) }
+# Judged on the pwsh users run: PowerShell's release packages are ReadyToRun, the dotnet tool package here is not.
+$r2rPwsh = @(& (Join-Path $PSScriptRoot 'bench/ReadyToRunPwsh.ps1') -Directory (Join-Path $OutputDirectory 'pwsh-r2r'))
+$import = Measure-ImportPairs $importCommand $ImportRuns $r2rPwsh
+$importIl = Measure-ImportPairs $importCommand $ImportRuns $pwsh
+foreach ($m in @(@('ReadyToRun', $import), @('this pwsh', $importIl))) {
+    Write-Host ('   {0,-10} bare {1}; import {2}; ratio {3:N2} (median of pair ratios {4})' -f $m[0], (($m[1].Bare | ForEach-Object { '{0:N0}' -f $_ }) -join ' '),
+        (($m[1].With | ForEach-Object { '{0:N0}' -f $_ }) -join ' '), $m[1].Ratio, (($m[1].Ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ' '))
 }
-$bareMedian = Get-Median $bare
-$importMedian = Get-Median $imported
-$importDelta = $importMedian - $bareMedian
-Write-Host ('   bare    {0}' -f (($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
-Write-Host ('   import  {0}' -f (($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ' '))
+$importRatio = $import.Ratio; $bareMedian = $import.BareMedian; $importMedian = $import.WithMedian; $importDelta = $importMedian - $bareMedian
 
 $loaded = Invoke-PwshChild -Parameters @{ Path = $modulePath } -ScriptBlock {
     param($Path)
@@ -128,12 +137,9 @@ $loaded = Invoke-PwshChild -Parameters @{ Path = $modulePath } -ScriptBlock {
 $offending = @($loaded.Offending | Where-Object { $_ })
 $apimContext = @($loaded.Contexts | Where-Object { $_ }).Count -gt 0
 # The ratio pair by pair (run i with import / run i bare, each pair run back to back), then its median.
-$ratios = @(for ($i = 0; $i -lt $ImportRuns; $i++) { $imported[$i] / $bare[$i] })
-$importRatio = Get-Median $ratios
-Write-Host ('   ratio   {0:N2} (median of pair ratios: {1}); bare median {2:N0} ms' -f $importRatio, (($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ' '), $bareMedian)
 
 # Where the import time goes: the same measurement on scratch copies of the module folder with one piece changed.
-Write-Host "   pieces: scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
+Write-Host "   pieces (ReadyToRun pwsh): scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start"
 $scratch = Join-Path ([IO.Path]::GetTempPath()) "apimdr-import-pieces-$PID"
 $builtDir = Split-Path $modulePath
 # Dot-sourced: the Edit blocks call its Edit-PieceManifest.
@@ -145,16 +151,9 @@ try {
         $null = New-Item -ItemType Directory -Force -Path $dir
         Copy-Item -Recurse -Path (Join-Path $builtDir '*') -Destination $dir
         & $pieces[$name].Edit $dir
-        $command = "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit"
-        $null = Measure-PwshStart $command
-        $pb = [System.Collections.Generic.List[double]]::new(); $pi = [System.Collections.Generic.List[double]]::new()
-        for ($i = 0; $i -lt $ImportPieceRuns; $i++) {
-            if ($i % 2 -eq 0) { $pb.Add((Measure-PwshStart $bareCommand)); $pi.Add((Measure-PwshStart $command)) }
-            else { $pi.Add((Measure-PwshStart $command)); $pb.Add((Measure-PwshStart $bareCommand)) }
-        }
-        $pr = Get-Median @(for ($i = 0; $i -lt $ImportPieceRuns; $i++) { $pi[$i] / $pb[$i] })
-        $pieceResults.Add([pscustomobject]@{ Piece = $name; Ratio = $pr; DeltaMs = (Get-Median $pi) - (Get-Median $pb); BareMs = Get-Median $pb; ImportMs = Get-Median $pi })
-        Write-Host ('   {0,-44} {1:N2}x  {2:+#,0;-#,0;0} ms (medians {3:N0} vs {4:N0} ms bare)' -f $name, $pr, ((Get-Median $pi) - (Get-Median $pb)), (Get-Median $pi), (Get-Median $pb))
+        $piece = Measure-ImportPairs "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit" $ImportPieceRuns $r2rPwsh
+        $pieceResults.Add([pscustomobject]@{ Piece = $name; Ratio = $piece.Ratio; DeltaMs = $piece.WithMedian - $piece.BareMedian; BareMs = $piece.BareMedian; ImportMs = $piece.WithMedian })
+        Write-Host ('   {0,-44} {1:N2}x  {2:+#,0;-#,0;0} ms (medians {3:N0} vs {4:N0} ms bare)' -f $name, $piece.Ratio, ($piece.WithMedian - $piece.BareMedian), $piece.WithMedian, $piece.BareMedian)
     }
 } finally {
     Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
@@ -301,8 +300,8 @@ $now = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm') + ' UTC'
 $machine = "$([Environment]::ProcessorCount) cores, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), .NET $([Environment]::Version), PowerShell $($PSVersionTable.PSVersion)"
 $rows = @()
 if (Want 'Import') { $rows += @(
-    [pscustomobject]@{ Target = 'A pwsh start with Import-Module ApimDr takes <= 1.15x a bare pwsh start'
-        Measured = ('{0:N2}x (median of {3} pair ratios; medians {1:N0} ms with import vs {2:N0} ms bare: +{4:N0} ms)' -f $importRatio, $importMedian, $bareMedian, $ImportRuns, $importDelta)
+    [pscustomobject]@{ Target = 'A pwsh start with Import-Module ApimDr takes <= 1.15x a bare pwsh start (a ReadyToRun pwsh, as PowerShell releases ship)'
+        Measured = ('{0:N2}x (median of {3} pair ratios; medians {1:N0} ms with import vs {2:N0} ms bare: +{4:N0} ms). On this IL-only dotnet tool pwsh: {5:N2}x ({6:N0} vs {7:N0} ms)' -f $importRatio, $importMedian, $bareMedian, $ImportRuns, $importDelta, $importIl.Ratio, $importIl.WithMedian, $importIl.BareMedian)
         Result = Result ($importRatio -le 1.15) }
     [pscustomobject]@{ Target = 'No Azure.* / ApimDr.Engine assembly loaded after import'
         Measured = $(if ($offending.Count) { 'loaded: ' + ($offending -join ', ') } else { 'none loaded' + $(if ($apimContext) { ' (but the ApimDr load context exists)' } else { '; no ApimDr load context' }) })
@@ -336,7 +335,7 @@ foreach ($row in $rows) { $null = $md.AppendLine("| $($row.Target) | $($row.Meas
 $null = $md.AppendLine()
 $null = $md.AppendLine($(if ($missed.Count) { "**$($missed.Count) of $($rows.Count) targets missed.**" } else { "All $($rows.Count) targets met." })).AppendLine()
 $null = $md.AppendLine('## How each was measured').AppendLine()
-if (Want 'Import') { $null = $md.AppendLine("1. **Import.** $ImportRuns fresh ``$((@([IO.Path]::GetFileName($pwsh[0])) + @($pwsh | Select-Object -Skip 1 | ForEach-Object { [IO.Path]::GetFileName($_) })) -join ' ') -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"`` each, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit; medians. Bare: $(($bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. With import: $(($imported | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms. Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine. Ratio: each run with import divided by the bare run of its pair, median over the $ImportRuns pairs: $(($ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', '). Pieces (scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start; median pair ratio, difference of medians): $(($pieceResults | ForEach-Object { '{0} {1:N2}x ({2:+#,0;-#,0;0} ms)' -f $_.Piece, $_.Ratio, $_.DeltaMs }) -join '; ').") }
+if (Want 'Import') { $null = $md.AppendLine("1. **Import.** Judged on a ReadyToRun copy of this pwsh (tests/bench/ReadyToRunPwsh.ps1: every managed assembly of ``$PSHOME`` compiled by the .NET SDK's crossgen2, as PowerShell's release packages are; the dotnet tool package this repository runs is IL only), and measured the same way on this pwsh. Each: $ImportRuns fresh ``dotnet pwsh.dll -NoProfile -NonInteractive -Command exit`` vs ``-Command `"Import-Module <out/ApimDr/ApimDr.psd1>; exit`"``, alternating (ABBA), after one uncounted warm-up pair; wall time from process start to exit. ReadyToRun: bare $(($import.Bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms; with import $(($import.With | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms; pair ratios $(($import.Ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', '). This pwsh: bare $(($importIl.Bare | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms; with import $(($importIl.With | ForEach-Object { '{0:N0}' -f $_ }) -join ', ') ms; pair ratios $(($importIl.Ratios | ForEach-Object { '{0:N2}' -f $_ }) -join ', '). Ratio = median of the pair ratios (each run with import divided by the bare run of its pair). Assemblies: a further fresh pwsh imports the module and lists loaded assemblies named Azure.*, Microsoft.Identity* or ApimDr.Engine. Pieces (on the ReadyToRun pwsh; scratch copies of the module folder with one piece changed, $ImportPieceRuns alternating pairs each vs a bare start; median pair ratio, difference of medians): $(($pieceResults | ForEach-Object { '{0} {1:N2}x ({2:+#,0;-#,0;0} ms)' -f $_.Piece, $_.Ratio, $_.DeltaMs }) -join '; ').") }
 if (Want 'Wait') { $null = $md.AppendLine('**2-4. Wait over ' + $OperationCount + ' operations.**').AppendLine($waitBench.Method) }
 if (Want 'Wait1000') { $null = $md.AppendLine('**10. Wait over ' + $Wait1000Count + ' operations, polls throttled.**').AppendLine($wait1000Bench.Method) }
 if (Want 'Session') { $null = $md.AppendLine("5. **Long session.** A fresh pwsh with stand-ins for Get-AzContext (account, tenant, AzureCloud) and Get-AzAccessToken (a 1-hour emulator token) imports the module and calls ``Backup-ApimService`` (key access; each call: pre-flight GET, POST, journal records, an inline wait on 0-s backups polled with Retry-After 0, the source recorded on the blob) round-robin over the $($sessionServices.Count) bench services: 200 uncounted warm-up calls (two rounds), then $SessionCalls counted ones with results discarded; errors (ServiceBusy when a round comes back to a service still busy) are counted and cleared. Live heap = the `"GC Heap bytes`" of a ``dotnet-gcdump`` (a dotnet local tool of this repo) of the child before and after the counted calls (a first, uncounted dump loads the tool's event machinery), divided by $SessionCalls; that is what PASS judges. ``[GC]::GetTotalMemory(`$false)`` after two full blocking compacting collections is reported beside it: it also counts space the runtime keeps but no object uses, and reads higher. Pipelines = ``ApimDr.Engine.EngineDiagnostics.CachedPipelines`` read by reflection from the ApimDr load context. PASS when growth <= 1024 bytes per call, the pipeline count is unchanged and Get-AzAccessToken was not called again (the token is cached until near expiry).")
@@ -349,7 +348,7 @@ if (Want 'Fleet') { $null = $md.AppendLine($fleetBench.Method) }
 $resultsMd = Join-Path $OutputDirectory 'results.md'
 Set-Content -Path $resultsMd -Value $md.ToString()
 $raw = [ordered]@{ Time = $now; Machine = $machine; Rows = $rows; Targets = $run }
-if (Want 'Import') { $raw['Import'] = @{ BareMs = $bare; ImportMs = $imported; BareMedianMs = $bareMedian; ImportMedianMs = $importMedian; Ratios = $ratios; Ratio = $importRatio; Pieces = $pieceResults; Offending = $offending } }
+if (Want 'Import') { $raw['Import'] = @{ ReadyToRun = $import; ThisPwsh = $importIl; Pwsh = $r2rPwsh; Pieces = $pieceResults; Offending = $offending } }
 if (Want 'Wait') { $raw['Wait'] = $waitBench.Raw }
 if (Want 'Wait1000') { $raw['Wait1000'] = $wait1000Bench.Raw }
 if (Want 'Session') { $raw['Session'] = @{ Calls = $SessionCalls; HeapBefore = $session.HeapBefore; HeapAfter = $session.HeapAfter; BytesPerCall = $perCall; DumpBefore = $session.DumpBefore; DumpAfter = $session.DumpAfter; LiveBytesPerCall = $perCallLive; Seconds = $session.Seconds; Failed = $session.Failed; PipelinesWarm = $session.PipelinesWarm; PipelinesAfter = $session.PipelinesAfter; TokenCalls = ($session.TokenCallsAfter - $session.TokenCallsWarm) } }

@@ -15,8 +15,8 @@ $withoutKey = { param([string] $Text, [string] $Key) $Text -replace "(?m)^\s*$Ke
     'as built'                                   = @{ Edit = { }; Import = 'ApimDr.psd1' }
     'without FormatsToProcess'                   = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'FormatsToProcess' } }; Import = 'ApimDr.psd1' }
     'without RequiredAssemblies (ApimDr.Model)'  = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) & $withoutKey $t 'RequiredAssemblies' } }; Import = 'ApimDr.psd1' }
-    'constant RootModule (no edition if)'        = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) $t -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.dll'" } }; Import = 'ApimDr.psd1' }
-    'CmdletsToExport as @() one per line (before)' = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) [regex]::Replace($t, "(?m)^(\s*CmdletsToExport\s*=\s*)((?:'[^']+',\s*)*'[^']+')", { param($m) $m.Groups[1].Value + "@(`n" + (($m.Groups[2].Value -split ',\s*' | ForEach-Object { "        $_" }) -join "`n") + "`n    )" }) } }; Import = 'ApimDr.psd1' }
+    'no edition if (RootModule, PowerShellVersion constant)' = @{ Edit = { param($d) Edit-PieceManifest $d { param($t) $t -replace '(?m)^\s*RootModule\s*=.*$', "    RootModule = 'ApimDr.dll'" -replace '(?m)^\s*PowerShellVersion\s*=.*$', "    PowerShellVersion = '7.4'" } }; Import = 'ApimDr.psd1' }
     'minimal manifest (RootModule, ModuleVersion)' = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psd1') "@{`n    RootModule = 'ApimDr.dll'`n    ModuleVersion = '0.1.0'`n}" }; Import = 'ApimDr.psd1' }
+    'a manifest with only ModuleVersion (no dll)' = @{ Edit = { param($d) Set-Content (Join-Path $d 'ApimDr.psd1') "@{`n    ModuleVersion = '0.1.0'`n}" }; Import = 'ApimDr.psd1' }
     'ApimDr.dll alone (no manifest)'             = @{ Edit = { }; Import = 'ApimDr.dll' }
 }
