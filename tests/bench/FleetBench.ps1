@@ -92,14 +92,15 @@ try {
     $null = Set-EmulatorSetting @{ latencyMilliseconds = 0; throttlingEnabled = $false }
     $baseline = Invoke-FleetChild -Parameters @{ Ids = $ids[0..($FleetCount - 1)] } -Timed {
         $w = [Diagnostics.Stopwatch]::StartNew()
-        $ends = @(foreach ($id in $Ids) { (Backup-ApimService -ResourceId $id @storage @arm -SkipSnapshot).Status })
+        # A bounded wait each: an operation the emulator never ends (e.g. its storage write stalled) is counted, not waited on forever.
+        $ends = @(foreach ($id in $Ids) { try { (Backup-ApimService -ResourceId $id @storage @arm -SkipSnapshot -TimeoutSeconds 60 -ErrorAction Stop).Status } catch { 'NotSucceeded' } })
         $w.Stop()
         [pscustomobject]@{ Seconds = $w.Elapsed.TotalSeconds; Succeeded = @($ends | Where-Object { $_ -eq 'Succeeded' }).Count }
     }
     Wait-FleetIdle
     $apimDr = Invoke-FleetChild -Parameters @{ Ids = $ids[0..($FleetCount - 1)] } -Timed {
         $w = [Diagnostics.Stopwatch]::StartNew()
-        $ends = @($Ids | ForEach-Object { [pscustomobject]@{ ResourceId = $_ } } | Backup-ApimService @storage @arm)
+        $ends = @($Ids | ForEach-Object { [pscustomobject]@{ ResourceId = $_ } } | Backup-ApimService @storage @arm -TimeoutSeconds 120 -ErrorAction SilentlyContinue)
         $w.Stop()
         [pscustomobject]@{ Seconds = $w.Elapsed.TotalSeconds; Succeeded = @($ends | Where-Object { $_.Status -eq 'Succeeded' }).Count }
     }
