@@ -93,7 +93,16 @@ public sealed class StorageGate : IDisposable
         {
             Socket client;
             try { client = await listener.AcceptAsync(ct); }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException) { return; }
+            catch (SocketException e) when (!ct.IsCancellationRequested)
+            {
+                // One connection's failure (e.g. reset while it waited in the backlog), not the gate's: ending the
+                // loop here would leave the port listening with nobody accepting, and every later client hanging.
+                _log.LogWarning("Storage gate {Region}: accept failed ({Error}); still accepting.", Region, e.SocketErrorCode);
+                await Task.Delay(10, CancellationToken.None);
+                continue;
+            }
+            catch (SocketException) { return; }
             _ = RelayAsync(client, ct);
         }
     }
