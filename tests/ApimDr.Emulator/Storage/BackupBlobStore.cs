@@ -44,9 +44,13 @@ public sealed class BackupBlobStore
 
     public BackupBlobStore(StorageAccounts accounts) => _accounts = accounts;
 
+    // Idle connections are dropped before Azurite's keep-alive timeout (5 s) closes them, so a write never races
+    // the server's close on a reused connection.
+    private static readonly Azure.Core.Pipeline.HttpClientTransport Transport = new(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromSeconds(2) });
+
     private BlobContainerClient Container(string account, string container) =>
         new BlobServiceClient(_accounts.BlobEndpoint(account), new StorageSharedKeyCredential(account, _accounts.KeyOf(account)),
-            new BlobClientOptions { Retry = { MaxRetries = 1, NetworkTimeout = TimeSpan.FromSeconds(20) } })
+            new BlobClientOptions { Transport = Transport, Retry = { MaxRetries = 3, NetworkTimeout = TimeSpan.FromSeconds(10) } })
         .GetBlobContainerClient(container);
 
     /// <summary>Writes (overwrites) the blob, creating a missing container like the current service does.</summary>

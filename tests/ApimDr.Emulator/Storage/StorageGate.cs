@@ -120,7 +120,13 @@ public sealed class StorageGate : IDisposable
         try
         {
             await upstream.ConnectAsync(Upstream.Host, Upstream.Port, ct);
-            await Task.WhenAll(PumpAsync(client, upstream, ct), PumpAsync(upstream, client, ct));
+            Task requests = PumpAsync(client, upstream, ct);
+            // When Azurite ends the connection (its keep-alive timeout closes an idle one), the relay ends it too, as
+            // the closed server socket would: a request the client sends after that gets a reset, never silence.
+            // Relaying only the half-close left the client's side open, and a request racing the close waited
+            // for an answer that could not come (seen in the Bench as a backup the emulator never finished).
+            await PumpAsync(upstream, client, ct);
+            if (!requests.IsCompleted) await Task.WhenAny(requests, Task.Delay(100, CancellationToken.None));
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
