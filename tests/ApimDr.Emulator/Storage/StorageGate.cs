@@ -123,8 +123,9 @@ public sealed class StorageGate : IDisposable
             Task requests = PumpAsync(client, upstream, ct);
             // When Azurite ends the connection (its keep-alive timeout closes an idle one), the relay ends it too, as
             // the closed server socket would: a request the client sends after that gets a reset, never silence.
-            // Relaying only the half-close left the client's side open, and a request racing the close waited
-            // for an answer that could not come (seen in the Bench as a backup the emulator never finished).
+            // Relaying only the half-close left the client's side open, and a request racing the close could wait
+            // for an answer that cannot come (a suspect, not proven, for the backup write that hung in the Bench:
+            // docs/emulator.md).
             await PumpAsync(upstream, client, ct);
             if (!requests.IsCompleted) await Task.WhenAny(requests, Task.Delay(100, CancellationToken.None));
         }
