@@ -41,11 +41,11 @@ if ((Test-Path $stamp) -and (Get-Content -Raw $stamp) -eq $source) { return $com
 $project = Join-Path $Directory '.crossgen2-pack'
 $null = New-Item -ItemType Directory -Force -Path $project
 $runtime = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
-$framework = 'net{0}.{1}' -f [Environment]::Version.Major, [Environment]::Version.Minor
+$tfm = 'net{0}.{1}' -f [Environment]::Version.Major, [Environment]::Version.Minor
 Set-Content -Path (Join-Path $project 'Crossgen2Pack.csproj') -Value @"
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
-    <TargetFramework>$framework</TargetFramework>
+    <TargetFramework>$tfm</TargetFramework>
     <RuntimeIdentifier>$runtime</RuntimeIdentifier>
     <SelfContained>false</SelfContained>
     <PublishReadyToRun>true</PublishReadyToRun>
@@ -62,14 +62,14 @@ $crossgen = Join-Path $pack 'tools/crossgen2'
 if (-not (Test-Path $crossgen)) { throw "No crossgen2 in $pack." }
 
 # Copy $PSHOME, then compile each managed assembly of its top folder (the ones a start loads) over its copy.
-$framework = Split-Path ([object].Assembly.Location)
+$frameworkDir = Split-Path ([object].Assembly.Location)
 Get-ChildItem -Path $Directory -Exclude '.crossgen2-pack' | Remove-Item -Recurse -Force
 Copy-Item -Recurse -Path (Join-Path $PSHOME '*') -Destination $Directory
 $os = if ($IsLinux) { 'linux' } elseif ($IsMacOS) { 'osx' } else { 'windows' }
 $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture.ToString().ToLowerInvariant()
 # The references' wildcards go in a response file: pwsh would expand a wildcard argument into file names.
 $references = Join-Path $project 'references.rsp'
-Set-Content -Path $references -Value @("-r:$(Join-Path $framework '*.dll')", "-r:$(Join-Path $PSHOME '*.dll')", "--targetos:$os", "--targetarch:$arch", '-O')
+Set-Content -Path $references -Value @("-r:$(Join-Path $frameworkDir '*.dll')", "-r:$(Join-Path $PSHOME '*.dll')", "--targetos:$os", "--targetarch:$arch", '-O')
 $compiled = 0
 foreach ($dll in Get-ChildItem -Path $PSHOME -Filter '*.dll' -File) {
     try { $null = [Reflection.AssemblyName]::GetAssemblyName($dll.FullName) } catch { continue }   # not managed
