@@ -145,15 +145,25 @@ $builtDir = Split-Path $modulePath
 # Dot-sourced: the Edit blocks call its Edit-PieceManifest.
 $pieces = . (Join-Path $PSScriptRoot 'bench/ImportPieces.ps1')
 $pieceResults = [System.Collections.Generic.List[object]]::new()
+function Add-ImportPiece([string] $Name, [string] $Command) {
+    $piece = Measure-ImportPairs $Command $ImportPieceRuns $r2rPwsh
+    $pieceResults.Add([pscustomobject]@{ Piece = $Name; Ratio = $piece.Ratio; DeltaMs = $piece.WithMedian - $piece.BareMedian; BareMs = $piece.BareMedian; ImportMs = $piece.WithMedian })
+    Write-Host ('   {0,-44} {1:N2}x  {2:+#,0;-#,0;0} ms (medians {3:N0} vs {4:N0} ms bare)' -f $Name, $piece.Ratio, ($piece.WithMedian - $piece.BareMedian), $piece.WithMedian, $piece.BareMedian)
+}
 try {
     foreach ($name in $pieces.Keys) {
         $dir = Join-Path $scratch ($pieceResults.Count)
         $null = New-Item -ItemType Directory -Force -Path $dir
         Copy-Item -Recurse -Path (Join-Path $builtDir '*') -Destination $dir
         & $pieces[$name].Edit $dir
-        $piece = Measure-ImportPairs "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit" $ImportPieceRuns $r2rPwsh
-        $pieceResults.Add([pscustomobject]@{ Piece = $name; Ratio = $piece.Ratio; DeltaMs = $piece.WithMedian - $piece.BareMedian; BareMs = $piece.BareMedian; ImportMs = $piece.WithMedian })
-        Write-Host ('   {0,-44} {1:N2}x  {2:+#,0;-#,0;0} ms (medians {3:N0} vs {4:N0} ms bare)' -f $name, $piece.Ratio, ($piece.WithMedian - $piece.BareMedian), $piece.WithMedian, $piece.BareMedian)
+        Add-ImportPiece $name "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit"
+    }
+    # A reference, not a piece of ours: Microsoft's smallest binary module, bundled with pwsh (a minimal manifest
+    # that lists its one cmdlet), imported the same way (docs/benchmarks.md, "Where the import goes (fourth pass)").
+    $r2rHome = if ($r2rPwsh[-1] -like '*.dll') { Split-Path $r2rPwsh[-1] } else { $PSHOME }
+    $threadJob = Join-Path $r2rHome 'Modules/Microsoft.PowerShell.ThreadJob/Microsoft.PowerShell.ThreadJob.psd1'
+    if (Test-Path $threadJob) {
+        Add-ImportPiece 'reference: Microsoft.PowerShell.ThreadJob (bundled)' "Import-Module '$threadJob' -ErrorAction Stop; exit"
     }
 } finally {
     Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
