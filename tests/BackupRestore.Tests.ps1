@@ -411,3 +411,32 @@ Describe 'Restore-ApimService' {
         @(Get-EmulatorRequestLog | Where-Object method -ne 'GET').Count | Should -Be 0   # the read-only pre-flight comes before the prompt; nothing else
     }
 }
+
+Describe 'The request log (-Verbose, -Debug)' {
+    BeforeEach {
+        Reset-Emulator
+        $null = Set-EmulatorSetting @{ operationDurationSeconds = 1; retryAfterSeconds = 1 }
+    }
+
+    It 'is written as the preference says: $VerbosePreference without -Verbose, -Debug alone, and nothing by default' {
+        $records = { param($Name, [hashtable] $Switches)
+            $all = @(& { Backup-ApimService @prod -BackupName $Name @storage @arm -NoWait -SkipSnapshot @Switches } 4>&1 5>&1)
+            $null = $all | Where-Object { $_ -is [ApimDr.ApimOperation] } | Wait-ApimOperation @arm   # prod is idle again for the next one
+            $all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.DebugRecord] } }
+
+        # The caller's preference, no common parameter: the POST's line comes.
+        $VerbosePreference = 'Continue'
+        $v = @(& $records (New-BackupName) @{})
+        $VerbosePreference = 'SilentlyContinue'
+        @($v | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match '^POST https://\S+/backup\?api-version=\S+ -> 202' }).Count | Should -Be 1
+        @($v | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }).Count | Should -Be 0
+
+        # -Debug (with -Verbose:$false, so no Verbose record asks to be confirmed): the redacted detail, no one-line log.
+        $d = @(& $records (New-BackupName) @{ Debug = $true; Verbose = $false })
+        @($d | Where-Object { $_ -is [System.Management.Automation.DebugRecord] -and $_.Message -match '^Request POST https://\S+/backup' }).Count | Should -Be 1
+        @($d | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count | Should -Be 0
+
+        # Neither: no record at all (the log is not even built).
+        @(& $records (New-BackupName) @{}).Count | Should -Be 0
+    }
+}

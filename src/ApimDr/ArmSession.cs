@@ -31,6 +31,8 @@ namespace ApimDr
         private readonly Uri? _resourceManagerUrl;
         private readonly SecureString? _accessToken;
         private readonly Dictionary<string, ArmClient> _clients = new Dictionary<string, ArmClient>(StringComparer.OrdinalIgnoreCase);
+        private readonly bool _logVerbose;
+        private readonly bool _logDebug;
 
         /// <summary>Refuses a bad -AccessToken at once (InvalidAccessToken, terminating, before any request).</summary>
         public ArmSession(PSCmdlet cmdlet, CommandSession session, string? environment, Uri? resourceManagerUrl, SecureString? accessToken, int timeoutSeconds)
@@ -40,12 +42,29 @@ namespace ApimDr
             _environment = environment;
             _resourceManagerUrl = resourceManagerUrl;
             _accessToken = accessToken;
+            // -Debug alone makes PowerShell write Verbose records too (as Inquire): so does the request log.
+            _logDebug = Wants(cmdlet, "Debug", "DebugPreference", implied: false);
+            _logVerbose = Wants(cmdlet, "Verbose", "VerbosePreference", implied: _logDebug);
             // -TimeoutSeconds, clamped to the longest wait a timer honours (about 49 days).
             Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(timeoutSeconds, OperationPoller.LongestDelay.TotalSeconds)) : (TimeSpan?)null;
             session.RefuseInvalidAccessToken(accessToken);
         }
 
         public TimeSpan? Timeout { get; }
+
+        /// <summary>
+        /// Whether PowerShell keeps this command's records of a stream: its common parameter when given (-Verbose:$false
+        /// too), else <paramref name="implied"/> (-Debug implies Verbose), else the preference variable in the caller's scope.
+        /// </summary>
+        private static bool Wants(PSCmdlet cmdlet, string parameter, string preferenceVariable, bool implied)
+        {
+            if (cmdlet.MyInvocation.BoundParameters.TryGetValue(parameter, out object? given)) return given is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(given);
+            if (implied) return true;
+            object? value = cmdlet.GetVariableValue(preferenceVariable);
+            if (value is PSObject wrapped) value = wrapped.BaseObject;
+            if (!(value is ActionPreference preference) && !Enum.TryParse(value?.ToString(), true, out preference)) return false;
+            return preference != ActionPreference.SilentlyContinue && preference != ActionPreference.Ignore;
+        }
 
         /// <summary>The user's ARM endpoint: -ResourceManagerUrl, else -Environment, else the Az context's cloud, else AzureCloud.</summary>
         public CloudEnvironment ResolveCloud() => _session.ResolveCloud(_environment, _resourceManagerUrl);
@@ -70,11 +89,15 @@ namespace ApimDr
             {
                 Cloud = cloud,
                 Credentials = _session.CreateCredentials(_accessToken),
-                Log = (level, line) => _session.Post(() =>
-                {
-                    if (level == ArmLogLevel.Verbose) _cmdlet.WriteVerbose(line);
-                    else _cmdlet.WriteDebug(line);
-                }),
+                // No request log at all when PowerShell would drop its records (the default): nothing built, nothing posted.
+                Log = _logVerbose || _logDebug
+                    ? (level, line) => _session.Post(() =>
+                    {
+                        if (level == ArmLogLevel.Verbose) _cmdlet.WriteVerbose(line);
+                        else _cmdlet.WriteDebug(line);
+                    })
+                    : (Action<ArmLogLevel, string>?)null,
+                LogDebug = _logDebug,
             });
             _clients[key] = client;
             return client;

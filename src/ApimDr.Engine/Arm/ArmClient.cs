@@ -214,7 +214,7 @@ namespace ApimDr.Engine.Arm
             message.Request.Uri.Reset(url);
             message.Request.Headers.SetValue("Accept", "application/json");
             RequestIdsPolicy.SetCorrelationId(message, correlationId);
-            ArmLogPolicy.SetSink(message, Options.Log);
+            ArmLogPolicy.SetSink(message, Options.Log, Options.LogDebug);
             return message;
         }
 

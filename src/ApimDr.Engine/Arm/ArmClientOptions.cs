@@ -20,8 +20,11 @@ namespace ApimDr.Engine.Arm
         public CloudEnvironment Cloud { get; set; } = CloudEnvironment.AzureCloud;
         public CredentialSource Credentials { get; set; } = CredentialSource.Default();
 
-        /// <summary>Receives the redacted request log; called on worker threads.</summary>
+        /// <summary>Receives the redacted request log; called on worker threads. Null: no line is built at all.</summary>
         public Action<ArmLogLevel, string>? Log { get; set; }
+
+        /// <summary>Whether <see cref="Log"/> takes Debug lines; when not, their detail (headers, redacted bodies) is never built.</summary>
+        public bool LogDebug { get; set; } = true;
 
         /// <summary>The clock every wait goes through (tests use virtual time).</summary>
         public TimeProvider Time { get; set; } = TimeProvider.System;

@@ -22,6 +22,7 @@ namespace ApimDr.Engine.Arm
     internal sealed class ArmLogPolicy : HttpPipelinePolicy
     {
         private const string SinkProperty = "ApimDr.Log";
+        private const string DebugProperty = "ApimDr.LogDebug";
         private const string Redacted = "REDACTED";
 
         private static readonly HashSet<string> SafeRequestHeaders = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
@@ -51,9 +52,12 @@ namespace ApimDr.Engine.Arm
         public static Action<ArmLogLevel, string>? SinkOf(HttpMessage message)
             => message.TryGetProperty(SinkProperty, out object? value) ? value as Action<ArmLogLevel, string> : null;
 
-        public static void SetSink(HttpMessage message, Action<ArmLogLevel, string>? sink)
+        /// <param name="debug">Whether the sink takes Debug lines: without it their detail is never built (a body parsed twice per request).</param>
+        public static void SetSink(HttpMessage message, Action<ArmLogLevel, string>? sink, bool debug)
         {
-            if (sink != null) message.SetProperty(SinkProperty, sink);
+            if (sink == null) return;
+            message.SetProperty(SinkProperty, sink);
+            if (debug) message.SetProperty(DebugProperty, true);
         }
 
         public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
@@ -71,9 +75,10 @@ namespace ApimDr.Engine.Arm
                 return;
             }
 
+            bool debug = message.TryGetProperty(DebugProperty, out _);
             Request request = message.Request;
             string line = request.Method + " " + SanitizeUrl(request.Uri.ToString());
-            log(ArmLogLevel.Debug, "Request " + line + Environment.NewLine + DescribeHeaders(request.Headers, SafeRequestHeaders) + DescribeRequestBody(request));
+            if (debug) log(ArmLogLevel.Debug, "Request " + line + Environment.NewLine + DescribeHeaders(request.Headers, SafeRequestHeaders) + DescribeRequestBody(request));
             long started = _time.GetTimestamp();
             try
             {
@@ -92,7 +97,7 @@ namespace ApimDr.Engine.Arm
             // ARM's read budget as it sends it (the bucket after this request), so -Verbose shows throttling coming.
             string remaining = response.Headers.TryGetValue(ReadPacingPolicy.RemainingReadsHeader, out string? reads) ? $", {ReadPacingPolicy.RemainingReadsHeader}: {reads}" : string.Empty;
             log(ArmLogLevel.Verbose, $"{line} -> {response.Status} {response.ReasonPhrase} ({ms} ms, x-ms-request-id: {requestId ?? "none"}{remaining})");
-            log(ArmLogLevel.Debug, $"Response {response.Status} for {line}" + Environment.NewLine + DescribeHeaders(response.Headers, SafeResponseHeaders) + DescribeResponseBody(response));
+            if (debug) log(ArmLogLevel.Debug, $"Response {response.Status} for {line}" + Environment.NewLine + DescribeHeaders(response.Headers, SafeResponseHeaders) + DescribeResponseBody(response));
         }
 
         /// <summary>The URL with every query value but allow-listed ones replaced (SAS <c>sig</c>, tokens, codes): <see cref="SafeUrl"/>'s rule.</summary>

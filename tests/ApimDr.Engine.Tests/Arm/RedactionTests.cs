@@ -75,6 +75,28 @@ namespace ApimDr.Engine.Tests.Arm
         }
 
         [Fact]
+        public async Task WithoutDebugNoDebugLineIsBuiltAndVerboseStillSaysEveryRequest()
+        {
+            var clock = new VirtualClock();
+            int polls = 0;
+            var transport = new FakeArmTransport(clock, r => r.Method == "POST" ? Accepted(Location())
+                : ++polls == 1 ? Accepted(Location()) : Reply.ArmError(400, "BackupFailed", "the container is gone"));
+            var log = new ConcurrentQueue<(ArmLogLevel Level, string Text)>();
+            using ArmClient client = Client(clock, transport, o =>
+            {
+                o.Log = (level, text) => log.Enqueue((level, text));
+                o.LogDebug = false;   // -Verbose without -Debug
+            });
+
+            ApimOperation op = await Run(clock, client.StartBackupAsync(Service(), KeyRequest(), default));
+            await WaitAsync(clock, client, new[] { op }, new Recorder());
+
+            Assert.Equal(3, transport.Requests.Count);
+            Assert.Equal(3, log.Count(l => l.Level == ArmLogLevel.Verbose));   // the POST and both polls, each once
+            Assert.DoesNotContain(log, l => l.Level == ArmLogLevel.Debug);
+        }
+
+        [Fact]
         public async Task ErrorsNeverCarryTheKeyOrToken()
         {
             var clock = new VirtualClock();
