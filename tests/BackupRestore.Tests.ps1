@@ -421,7 +421,7 @@ Describe 'The request log (-Verbose, -Debug)' {
     It 'is written as the preference says: $VerbosePreference without -Verbose, -Debug alone, and nothing by default' {
         $records = { param($Name, [hashtable] $Switches)
             $all = @(& { Backup-ApimService @prod -BackupName $Name @storage @arm -NoWait -SkipSnapshot @Switches } 4>&1 5>&1)
-            $null = $all | Where-Object { $_ -is [ApimDr.ApimOperation] } | Wait-ApimOperation @arm   # prod is idle again for the next one
+            $null = $all | Where-Object { $_ -is [ApimDr.ApimOperation] } | Wait-ApimOperation @arm -TimeoutSeconds 60 -ErrorAction Stop   # prod is idle again for the next one
             $all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -or $_ -is [System.Management.Automation.DebugRecord] } }
 
         # The caller's preference, no common parameter: the POST's line comes.

@@ -42,9 +42,9 @@ namespace ApimDr
             _environment = environment;
             _resourceManagerUrl = resourceManagerUrl;
             _accessToken = accessToken;
-            // -Debug alone makes PowerShell write Verbose records too (as Inquire): so does the request log.
+            // The -Debug switch (not $DebugPreference) makes PowerShell write Verbose records too, as Inquire: so does the request log.
             _logDebug = Wants(cmdlet, "Debug", "DebugPreference", implied: false);
-            _logVerbose = Wants(cmdlet, "Verbose", "VerbosePreference", implied: _logDebug);
+            _logVerbose = Wants(cmdlet, "Verbose", "VerbosePreference", implied: cmdlet.MyInvocation.BoundParameters.TryGetValue("Debug", out object? debug) && LanguagePrimitives.IsTrue(debug));
             // -TimeoutSeconds, clamped to the longest wait a timer honours (about 49 days).
             Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(timeoutSeconds, OperationPoller.LongestDelay.TotalSeconds)) : (TimeSpan?)null;
             session.RefuseInvalidAccessToken(accessToken);
