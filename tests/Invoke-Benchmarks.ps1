@@ -160,9 +160,8 @@ try {
     }
     # A reference, not a piece of ours: Microsoft's smallest binary module, bundled with pwsh (a minimal manifest
     # that lists its one cmdlet), imported the same way (docs/benchmarks.md, "Where the import goes (fourth pass)").
-    $r2rHome = if ($r2rPwsh[-1] -like '*.dll') { Split-Path $r2rPwsh[-1] } else { $PSHOME }
-    $threadJob = Join-Path $r2rHome 'Modules/Microsoft.PowerShell.ThreadJob/Microsoft.PowerShell.ThreadJob.psd1'
-    if (Test-Path $threadJob) {
+    $threadJob = Get-ThreadJobManifest $r2rPwsh
+    if ($threadJob) {
         Add-ImportPiece 'reference: Microsoft.PowerShell.ThreadJob (bundled)' "Import-Module '$threadJob' -ErrorAction Stop; exit"
     }
 } finally {

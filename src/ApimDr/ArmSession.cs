@@ -42,9 +42,11 @@ namespace ApimDr
             _environment = environment;
             _resourceManagerUrl = resourceManagerUrl;
             _accessToken = accessToken;
-            // The -Debug switch (not $DebugPreference) makes PowerShell write Verbose records too, as Inquire: so does the request log.
-            _logDebug = Wants(cmdlet, "Debug", "DebugPreference", implied: false);
-            _logVerbose = Wants(cmdlet, "Verbose", "VerbosePreference", implied: cmdlet.MyInvocation.BoundParameters.TryGetValue("Debug", out object? debug) && LanguagePrimitives.IsTrue(debug));
+            // What PowerShell keeps of this command's records. The -Debug switch (not $DebugPreference) makes it write
+            // Verbose records too, as Inquire: so does the request log.
+            bool? debugSwitch = Given(cmdlet, "Debug");
+            _logDebug = debugSwitch ?? Keeps(cmdlet, "DebugPreference");
+            _logVerbose = Given(cmdlet, "Verbose") ?? (debugSwitch == true || Keeps(cmdlet, "VerbosePreference"));
             // -TimeoutSeconds, clamped to the longest wait a timer honours (about 49 days).
             Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(Math.Min(timeoutSeconds, OperationPoller.LongestDelay.TotalSeconds)) : (TimeSpan?)null;
             session.RefuseInvalidAccessToken(accessToken);
@@ -52,14 +54,13 @@ namespace ApimDr
 
         public TimeSpan? Timeout { get; }
 
-        /// <summary>
-        /// Whether PowerShell keeps this command's records of a stream: its common parameter when given (-Verbose:$false
-        /// too), else <paramref name="implied"/> (-Debug implies Verbose), else the preference variable in the caller's scope.
-        /// </summary>
-        private static bool Wants(PSCmdlet cmdlet, string parameter, string preferenceVariable, bool implied)
+        /// <summary>A common switch as given (-Verbose:$false too); null when not given.</summary>
+        private static bool? Given(PSCmdlet cmdlet, string parameter)
+            => cmdlet.MyInvocation.BoundParameters.TryGetValue(parameter, out object? given) ? LanguagePrimitives.IsTrue(given) : (bool?)null;
+
+        /// <summary>Whether the preference variable in the caller's scope keeps a stream's records.</summary>
+        private static bool Keeps(PSCmdlet cmdlet, string preferenceVariable)
         {
-            if (cmdlet.MyInvocation.BoundParameters.TryGetValue(parameter, out object? given)) return given is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(given);
-            if (implied) return true;
             object? value = cmdlet.GetVariableValue(preferenceVariable);
             if (value is PSObject wrapped) value = wrapped.BaseObject;
             if (!(value is ActionPreference preference) && !Enum.TryParse(value?.ToString(), true, out preference)) return false;

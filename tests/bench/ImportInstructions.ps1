@@ -63,9 +63,8 @@ try {
         $count = Measure-Instructions "Import-Module '$(Join-Path $dir $pieces[$name].Import)' -ErrorAction Stop; exit"
         Format-Count $name $count
     }
-    $pwshHome = if ($pwsh[-1] -like '*.dll') { Split-Path $pwsh[-1] } else { $PSHOME }
-    $threadJob = Join-Path $pwshHome 'Modules/Microsoft.PowerShell.ThreadJob/Microsoft.PowerShell.ThreadJob.psd1'
-    if (Test-Path $threadJob) {
+    $threadJob = Get-ThreadJobManifest $pwsh
+    if ($threadJob) {
         $count = Measure-Instructions "Import-Module '$threadJob' -ErrorAction Stop; exit"
         Format-Count 'reference: Microsoft.PowerShell.ThreadJob' $count
     }

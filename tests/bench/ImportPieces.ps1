@@ -3,12 +3,18 @@
 The Import target's pieces (tests/Invoke-Benchmarks.ps1 and tests/bench/ImportInstructions.ps1; method and
 findings in docs/benchmarks.md, "Where the import goes"): an ordered table name -> @{ Edit; Import }. Edit
 changes a scratch copy of the built module folder (its argument); Import is the file to import from it.
-Dot-source it: the Edit blocks call Edit-PieceManifest, defined here.
+Dot-source it: the Edit blocks call Edit-PieceManifest, defined here; Get-ThreadJobManifest gives the reference module.
 #>
 # Each variant edits the copied manifest's text: one key removed or rewritten (docs/benchmarks.md, "Where the import goes").
 function Edit-PieceManifest([string] $Directory, [scriptblock] $Change) {
     $m = Join-Path $Directory 'ApimDr.psd1'
     Set-Content -Path $m -Value (& $Change (Get-Content -Raw $m)) -NoNewline
+}
+# The reference both scripts measure beside the pieces: Microsoft.PowerShell.ThreadJob of the pwsh that $Pwsh starts.
+function Get-ThreadJobManifest([string[]] $Pwsh) {
+    $pwshHome = if ($Pwsh[-1] -like '*.dll') { Split-Path $Pwsh[-1] } else { $PSHOME }
+    $path = Join-Path $pwshHome 'Modules/Microsoft.PowerShell.ThreadJob/Microsoft.PowerShell.ThreadJob.psd1'
+    if (Test-Path $path) { $path }
 }
 $withoutKey = { param([string] $Text, [string] $Key) $Text -replace "(?m)^\s*$Key\s*=.*$", '' }
 # The export list spans lines: everything from its key to the next key.
